@@ -1,0 +1,206 @@
+//! Loads tables from CSV and JSON files and writes query results as text, CSV or JSON.
+//!
+//! Loading turns each file into a [`LoadedTable`] of Arrow record batches laid
+//! out as [`KqlType`] prescribes. Column types come from the known MDE
+//! schemas ([`mde`]) when a file is named after an MDE table, and are
+//! otherwise inferred from the values. Problems are reported as
+//! [`Diagnostic`]s with codes `kql::io::…` (see [`codes`]).
+//!
+//! Writing goes through [`write_result`]; every format prints single values
+//! with [`format_value`].
+
+mod column;
+mod csv_load;
+mod diag;
+mod format;
+mod json_load;
+pub mod mde;
+mod output;
+
+pub use format::{format_value, write_value};
+pub use mde::{ColumnInfo, Variant};
+pub use output::{write_result, OutputFormat, TableOptions};
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use kql_common::{Diagnostic, KqlType};
+use std::path::Path;
+
+/// The error codes of this crate.
+pub mod codes {
+    pub use crate::diag::{
+        BAD_ENCODING, BAD_HEADER, BAD_JSON, BAD_ROW, BAD_VALUE, NO_TABLES, READ_FAILED,
+        UNSUPPORTED_FILE,
+    };
+}
+
+mod bundled {
+    //! The sample tables embedded at build time.
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+/// A table read from a file.
+#[derive(Clone, Debug)]
+pub struct LoadedTable {
+    /// The table name (the file stem).
+    pub name: String,
+    pub schema: SchemaRef,
+    /// Up to 65,536 rows each; none for a table without rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl LoadedTable {
+    /// The number of rows in all batches.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// The kinds of file the loader reads, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FileKind {
+    Csv,
+    Tsv,
+    Json,
+}
+
+fn file_kind(path: &Path) -> Option<FileKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "csv" => FileKind::Csv,
+        "tsv" | "tab" => FileKind::Tsv,
+        "json" | "jsonl" | "ndjson" => FileKind::Json,
+        _ => return None,
+    })
+}
+
+fn load_file(path: &Path, kind: FileKind) -> Result<LoadedTable, Vec<Diagnostic>> {
+    let origin = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let name = path
+        .file_stem()
+        .map_or_else(|| origin.clone(), |n| n.to_string_lossy().into_owned());
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot read {}: {e}", path.display()),
+        )]
+    })?;
+    match kind {
+        FileKind::Csv => load_csv_bytes(&name, &bytes, &origin),
+        FileKind::Tsv => csv_load::load_delimited(&name, &bytes, &origin, b'\t'),
+        FileKind::Json => load_json_bytes(&name, &bytes, &origin),
+    }
+}
+
+/// Loads one file (CSV, TSV, JSON lines, JSON array or a query API response;
+/// table name = file stem) or every such file in a folder (non-recursive,
+/// in name order; files with other extensions are skipped).
+pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        vec![Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot read {}: {e}", path.display()),
+        )]
+    })?;
+    if !meta.is_dir() {
+        let Some(kind) = file_kind(path) else {
+            return Err(vec![Diagnostic::error(
+                codes::UNSUPPORTED_FILE,
+                format!("cannot load {}: unsupported file type", path.display()),
+            )
+            .with_help(
+                "tables are read from .csv, .tsv, .json, .jsonl and .ndjson files",
+            )]);
+        };
+        return load_file(path, kind).map(|t| vec![t]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        vec![Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot list {}: {e}", path.display()),
+        )]
+    })?;
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter_map(|p| file_kind(&p).map(|k| (p, k)))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(vec![Diagnostic::error(
+            codes::NO_TABLES,
+            format!("no tables in {}", path.display()),
+        )
+        .with_help(
+            "tables are read from .csv, .tsv, .json, .jsonl and .ndjson files",
+        )]);
+    }
+    let mut tables = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for (p, k) in files {
+        match load_file(&p, k) {
+            Ok(t) => tables.push(t),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads CSV text (header row required). `origin` names the file in messages.
+pub fn load_csv_bytes(
+    name: &str,
+    bytes: &[u8],
+    origin: &str,
+) -> Result<LoadedTable, Vec<Diagnostic>> {
+    csv_load::load_delimited(name, bytes, origin, b',')
+}
+
+/// Loads JSON lines, a JSON array of objects, or a Log Analytics or Defender
+/// query API response. `origin` names the file in messages.
+pub fn load_json_bytes(
+    name: &str,
+    bytes: &[u8],
+    origin: &str,
+) -> Result<LoadedTable, Vec<Diagnostic>> {
+    json_load::load_json(name, bytes, origin)
+}
+
+/// The names of the sample tables embedded in the binary, in name order.
+pub fn bundled_table_names() -> Vec<&'static str> {
+    bundled::BUNDLED.iter().map(|(n, _)| *n).collect()
+}
+
+/// Loads the sample tables embedded in the binary (MDE exports, typed by the
+/// MDE schemas), in name order.
+pub fn bundled_tables() -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
+    let mut tables = Vec::new();
+    let mut errors = Vec::new();
+    for (name, bytes) in bundled::BUNDLED {
+        match load_csv_bytes(name, bytes, &format!("{name}.csv")) {
+            Ok(t) => tables.push(t),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The KQL type of every column of a schema (`string` for Arrow types KQL does not hold).
+pub fn kql_types(schema: &arrow_schema::Schema) -> Vec<KqlType> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| KqlType::of_field(f).unwrap_or(KqlType::String))
+        .collect()
+}
