@@ -43,6 +43,16 @@ pub(crate) fn decode_text<'a>(bytes: &'a [u8], origin: &str) -> Result<Cow<'a, [
     Ok(Cow::Borrowed(bytes))
 }
 
+/// The 1-based line of the record that starts at byte `pos` (line ends
+/// before it belong to the previous record).
+fn line_at(text: &[u8], pos: u64) -> u64 {
+    let mut b = usize::try_from(pos).unwrap_or(usize::MAX).min(text.len());
+    while b < text.len() && (text[b] == b'\r' || text[b] == b'\n') {
+        b += 1;
+    }
+    1 + text[..b].iter().filter(|c| **c == b'\n').count() as u64
+}
+
 /// A column while the file is read: either of a known type, or staged as
 /// text until all its values have been seen.
 enum Col {
@@ -168,7 +178,7 @@ pub(crate) fn load_delimited(
                         expected_len,
                         len,
                     } => {
-                        let line = pos.as_ref().map_or(0, |p| p.line());
+                        let line = pos.as_ref().map_or(0, |p| line_at(&text, p.byte()));
                         errors.push(
                             Diagnostic::error(
                                 diag::BAD_ROW,
@@ -200,12 +210,14 @@ pub(crate) fn load_delimited(
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let pos = record.position().map_or(0, |p| p.byte());
+        let line = || line_at(&text, pos);
         let mut stop = false;
         for (i, (field, col)) in record.iter().zip(cols.iter_mut()).enumerate() {
             let s = match std::str::from_utf8(field) {
                 Ok(s) => s,
                 Err(_) => {
+                    let line = line();
                     errors.push(
                         Diagnostic::error(
                             diag::BAD_ENCODING,
@@ -229,7 +241,7 @@ pub(crate) fn load_delimited(
                             s,
                             t.ty,
                             &names[i],
-                            &format!("{origin}, line {line}"),
+                            &format!("{origin}, line {}", line()),
                         ));
                     }
                 }

@@ -38,14 +38,14 @@ fn bad_json(origin: &str, msg: impl std::fmt::Display) -> Diagnostic {
 fn api_type(name: &str) -> Option<KqlType> {
     let lower = name.to_ascii_lowercase();
     let l = lower.strip_prefix("system.").unwrap_or(&lower);
-    KqlType::from_name(l).or(Some(match l {
-        "sbyte" | "int16" | "byte" | "uint16" => KqlType::Int,
-        "uint32" | "uint64" => KqlType::Long,
-        "single" | "float" => KqlType::Real,
-        "object" | "sbyte[]" | "jobject" | "jarray" => KqlType::Dynamic,
-        "datetimeoffset" => KqlType::DateTime,
-        _ => return None,
-    }))
+    KqlType::from_name(l).or_else(|| match l {
+        "sbyte" | "int16" | "byte" | "uint16" => Some(KqlType::Int),
+        "uint32" | "uint64" => Some(KqlType::Long),
+        "single" | "float" => Some(KqlType::Real),
+        "object" | "jobject" | "jarray" => Some(KqlType::Dynamic),
+        "datetimeoffset" => Some(KqlType::DateTime),
+        _ => None,
+    })
 }
 
 fn str_field<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
