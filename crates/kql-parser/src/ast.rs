@@ -50,8 +50,14 @@ pub enum ExprKind {
     /// `*` where a function accepts it (`count(*)`, `arg_max(T, *)`).
     Star,
     /// `f(args)`, including `not(x)`, `count()`, `bin(t, 1h)`, `ago(1d)`.
-    Call { func: Ident, args: Vec<Expr> },
-    Unary { op: UnaryOp, expr: Box<Expr> },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
     Binary {
         op: BinaryOp,
         left: Box<Expr>,
@@ -72,9 +78,15 @@ pub enum ExprKind {
         list: Vec<Expr>,
     },
     /// `d.Name`
-    Member { expr: Box<Expr>, name: Ident },
+    Member {
+        expr: Box<Expr>,
+        name: Ident,
+    },
     /// `d["Name"]`, `d[0]`, `d[-1]`
-    Index { expr: Box<Expr>, index: Box<Expr> },
+    Index {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `input | operator`
     Pipe {
         input: Box<Expr>,

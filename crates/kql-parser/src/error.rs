@@ -47,8 +47,8 @@ pub(crate) fn expected_expression(src: &str, tok: &Token, context: &str) -> Diag
         format!("expected an expression {context}, found {found}")
     };
     Diagnostic::error(codes::EXPECTED_EXPRESSION, message)
-    .with_span(tok.span)
-    .with_label("expected an expression here")
+        .with_span(tok.span)
+        .with_label("expected an expression here")
 }
 
 /// A literal that is malformed.

@@ -164,9 +164,16 @@ impl Parser<'_> {
             "matches" if !negated => {
                 let after = crate::lexical::lex(self.src, word_tok.span.end)?;
                 if self.is_word(&after, "regex") {
-                    Ok(Some((CmpOp::Bin(BinaryOp::MatchesRegex), span.to(after.span))))
+                    Ok(Some((
+                        CmpOp::Bin(BinaryOp::MatchesRegex),
+                        span.to(after.span),
+                    )))
                 } else {
-                    Err(error::unexpected(self.src, &after, "`regex` after `matches`"))
+                    Err(error::unexpected(
+                        self.src,
+                        &after,
+                        "`regex` after `matches`",
+                    ))
                 }
             }
             _ => Ok(None),
@@ -334,11 +341,35 @@ impl Parser<'_> {
                         },
                     };
                 }
+                // `d["key"]` lexes as a bracketed name; here it is an index.
+                Tok::BracketIdent(key) => {
+                    self.bump()?;
+                    self.enter(1)?;
+                    let index = Expr {
+                        kind: ExprKind::Literal(Literal::String(key)),
+                        span: self.bracket_inner_span(t.span),
+                    };
+                    e = Expr {
+                        span: e.span.to(t.span),
+                        kind: ExprKind::Index {
+                            expr: Box::new(e),
+                            index: Box::new(index),
+                        },
+                    };
+                }
                 _ => break,
             }
         }
         self.depth = saved;
         Ok(e)
+    }
+
+    /// The span of the string inside a bracketed-name token.
+    pub fn bracket_inner_span(&self, span: Span) -> Span {
+        match crate::lexical::lex(self.src, span.start + 1) {
+            Ok(t) => t.span,
+            Err(_) => span,
+        }
     }
 
     fn primary(&mut self, ctx: &str) -> PResult<Expr> {
@@ -405,8 +436,11 @@ impl Parser<'_> {
             });
         }
         if NOT_AN_EXPRESSION.contains(&word) || STR_OPS.iter().any(|(w, _, _)| *w == word) {
-            return Err(error::expected_expression(self.src, &t, ctx)
-                .with_note(format!("`{word}` is a keyword; write ['{word}'] for a column of that name")));
+            return Err(
+                error::expected_expression(self.src, &t, ctx).with_note(format!(
+                    "`{word}` is a keyword; write ['{word}'] for a column of that name"
+                )),
+            );
         }
         let next = self.peek2()?;
         match word {
@@ -447,8 +481,8 @@ impl Parser<'_> {
         if self.peek()?.kind != Tok::RParen {
             loop {
                 let a = self.peek()?;
-                let star = a.kind == Tok::Star
-                    && matches!(self.peek2()?.kind, Tok::Comma | Tok::RParen);
+                let star =
+                    a.kind == Tok::Star && matches!(self.peek2()?.kind, Tok::Comma | Tok::RParen);
                 if star {
                     self.bump()?;
                     args.push(Expr {
@@ -514,6 +548,22 @@ impl Parser<'_> {
             }
         }
         self.close(&Tok::RParen, &open)?;
+        let open = self.peek()?;
+        if let Tok::BracketIdent(s) = open.kind {
+            // `["x"]`: a single string value.
+            self.bump()?;
+            let value = Expr {
+                kind: ExprKind::Literal(Literal::String(s)),
+                span: self.bracket_inner_span(open.span),
+            };
+            return Ok(Expr {
+                span: self.span_from(kw.span.start),
+                kind: ExprKind::DataTable {
+                    columns,
+                    values: vec![value],
+                },
+            });
+        }
         let open = self.expect(&Tok::LBracket, "`[` and the values")?;
         let mut values = Vec::new();
         while self.peek()?.kind != Tok::RBracket {

@@ -200,7 +200,10 @@ pub(crate) fn lex(src: &str, pos: usize) -> Result<Token, Diagnostic> {
         b'%' => tok(Tok::Percent, 1),
         b':' => tok(Tok::Colon, 1),
         _ => {
-            let ch = src.get(start..).and_then(|s| s.chars().next()).unwrap_or('?');
+            let ch = src
+                .get(start..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or('?');
             Err(Diagnostic::error(
                 codes::UNEXPECTED_TOKEN,
                 format!("unexpected character `{}`", ch.escape_default()),
@@ -270,20 +273,21 @@ fn lex_number(src: &str, start: usize) -> Result<Token, Diagnostic> {
     })
 }
 
+/// `['name']`: a bracketed name when a lone string sits between the
+/// brackets, else a plain `[` (as in `d["key"]` or `dynamic(["a", "b"])`,
+/// where the parser reads a one-string bracket back as an index or array).
 fn lex_bracket_ident(src: &str, start: usize) -> Result<Token, Diagnostic> {
+    let plain = Token {
+        kind: Tok::LBracket,
+        span: Span::new(start, start + 1),
+    };
     let s = lex_string(src, start + 1, start + 1)?;
     let Tok::Str(name) = s.kind else {
-        return Err(error::internal(s.span));
+        return Ok(plain);
     };
     let close = skip_trivia(src, s.span.end);
     if src.as_bytes().get(close) != Some(&b']') {
-        return Err(Diagnostic::error(
-            codes::UNCLOSED_BRACKET,
-            "unclosed `[` in a bracketed name",
-        )
-        .with_span(Span::new(start, start + 1))
-        .with_label("this `[` is never closed")
-        .with_help("write a bracketed name as ['name']"));
+        return Ok(plain);
     }
     Ok(Token {
         kind: Tok::BracketIdent(name),
@@ -522,9 +526,7 @@ pub fn tokens(source: &str) -> Vec<(TokenKind, Span)> {
             }
         }
         match lex(source, p) {
-            Ok(Token {
-                kind: Tok::Eof, ..
-            }) => break,
+            Ok(Token { kind: Tok::Eof, .. }) => break,
             Ok(t) => {
                 let kind = match &t.kind {
                     Tok::Ident => {
@@ -605,18 +607,27 @@ mod tests {
 
     #[test]
     fn numbers_and_timespans() {
-        assert_eq!(kinds("1 1.5 0x1F 1e3"), vec![
-            Tok::Number(NumKind::Int),
-            Tok::Number(NumKind::Real),
-            Tok::Number(NumKind::Hex),
-            Tok::Number(NumKind::Real),
-        ]);
-        assert_eq!(kinds("2m"), vec![Tok::Number(NumKind::TimeSpan { unit_start: 1 })]);
-        assert_eq!(kinds("1..5"), vec![
-            Tok::Number(NumKind::Int),
-            Tok::DotDot,
-            Tok::Number(NumKind::Int),
-        ]);
+        assert_eq!(
+            kinds("1 1.5 0x1F 1e3"),
+            vec![
+                Tok::Number(NumKind::Int),
+                Tok::Number(NumKind::Real),
+                Tok::Number(NumKind::Hex),
+                Tok::Number(NumKind::Real),
+            ]
+        );
+        assert_eq!(
+            kinds("2m"),
+            vec![Tok::Number(NumKind::TimeSpan { unit_start: 1 })]
+        );
+        assert_eq!(
+            kinds("1..5"),
+            vec![
+                Tok::Number(NumKind::Int),
+                Tok::DotDot,
+                Tok::Number(NumKind::Int),
+            ]
+        );
         assert!(lex("12abc", 0).is_err());
     }
 
@@ -625,8 +636,12 @@ mod tests {
         assert_eq!(kinds(r#""a\"b\n""#), vec![Tok::Str("a\"b\n".into())]);
         assert_eq!(kinds(r#"@"c:\x""y""#), vec![Tok::Str("c:\\x\"y".into())]);
         assert_eq!(kinds("h'secret'"), vec![Tok::Str("secret".into())]);
-        assert_eq!(kinds(r#""\u00e9\ud83d\ude00""#), vec![Tok::Str("é😀".into())]);
+        assert_eq!(
+            kinds(r#""\u00e9\ud83d\ude00""#),
+            vec![Tok::Str("é😀".into())]
+        );
         assert_eq!(kinds("['a b']"), vec![Tok::BracketIdent("a b".into())]);
+        assert_eq!(kinds("[\"a\", 1]")[0], Tok::LBracket);
         let e = lex("\"abc", 0).expect_err("unterminated");
         assert_eq!(e.code, codes::UNTERMINATED_STRING);
     }
@@ -640,15 +655,18 @@ mod tests {
     fn highlight_tokens() {
         let t = tokens("T | where x == \"a\" // c");
         let k: Vec<TokenKind> = t.iter().map(|(k, _)| *k).collect();
-        assert_eq!(k, vec![
-            TokenKind::Identifier,
-            TokenKind::Operator,
-            TokenKind::Keyword,
-            TokenKind::Identifier,
-            TokenKind::Operator,
-            TokenKind::String,
-            TokenKind::Comment,
-        ]);
+        assert_eq!(
+            k,
+            vec![
+                TokenKind::Identifier,
+                TokenKind::Operator,
+                TokenKind::Keyword,
+                TokenKind::Identifier,
+                TokenKind::Operator,
+                TokenKind::String,
+                TokenKind::Comment,
+            ]
+        );
         let t = tokens("x \"abc\ny #");
         assert!(t.iter().any(|(k, _)| *k == TokenKind::Error));
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 pub(crate) fn number(src: &str, kind: NumKind, span: Span, neg: bool) -> PResult<Literal> {
     let text = src.get(span.start..span.end).unwrap_or("");
     let sign = if neg { "-" } else { "" };
-    let bad = |what: &str| error::invalid_literal(span, format!("{what} `{sign}{text}`"));
+    let bad = |what: &str| error::invalid_literal(span, format!("{what}: `{sign}{text}`"));
     match kind {
         NumKind::Int => format!("{sign}{text}")
             .parse::<i64>()
@@ -85,7 +85,9 @@ fn to_json(lit: Literal, span: Span) -> PResult<Value> {
 /// friends.
 fn numeric_text(s: &str) -> bool {
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    body.bytes().next().is_some_and(|c| c.is_ascii_digit() || c == b'.')
+    body.bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == b'.')
         && body
             .bytes()
             .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
@@ -197,7 +199,10 @@ impl Parser<'_> {
                     Some(q) => q.trim().to_string(),
                     None => {
                         let body = raw.strip_prefix('-').unwrap_or(raw).trim_start();
-                        if !body.bytes().next().is_some_and(|c| c.is_ascii_digit() || c == b'.')
+                        if !body
+                            .bytes()
+                            .next()
+                            .is_some_and(|c| c.is_ascii_digit() || c == b'.')
                         {
                             return Ok(None);
                         }
@@ -339,6 +344,11 @@ impl Parser<'_> {
             Tok::Str(s) => {
                 self.bump()?;
                 Ok(Value::String(s.clone()))
+            }
+            // `["a"]` lexes as a bracketed name; here it is an array.
+            Tok::BracketIdent(s) => {
+                self.bump()?;
+                Ok(Value::Array(vec![Value::String(s.clone())]))
             }
             Tok::Number(kind) => {
                 self.bump()?;

@@ -187,9 +187,12 @@ impl Parser<'_> {
             .with_help(format!("supported operators: {}", OPERATORS.join(", ")));
         }
         let suggestion = kql_common::suggest::did_you_mean(name, OPERATORS.iter().copied());
-        let d = Diagnostic::error(codes::UNKNOWN_OPERATOR, format!("unknown operator `{name}`"))
-            .with_span(span)
-            .with_label("not a tabular operator");
+        let d = Diagnostic::error(
+            codes::UNKNOWN_OPERATOR,
+            format!("unknown operator `{name}`"),
+        )
+        .with_span(span)
+        .with_label("not a tabular operator");
         if suggestion.is_some() {
             d.with_suggestion(suggestion)
         } else {
@@ -197,7 +200,7 @@ impl Parser<'_> {
         }
     }
 
-    /// Skips query parameters such as `hint.strategy=shuffle` or `kind=x`.
+    /// Skips query parameters such as `hint.strategy=shuffle`.
     fn skip_params(&mut self) -> PResult<()> {
         loop {
             let t = self.peek()?;
@@ -205,17 +208,16 @@ impl Parser<'_> {
                 return Ok(());
             }
             let word = self.text(t.span);
-            // `hint.name = value` or `kind = value` / `with_*` style parameters.
-            let mut after = lex(self.src, t.span.end)?;
-            if word == "hint" && after.kind == Tok::Dot {
-                let n = lex(self.src, after.span.end)?;
-                if n.kind != Tok::Ident {
-                    return Ok(());
-                }
-                after = lex(self.src, n.span.end)?;
-            } else if word != "kind" {
+            // `hint.name = value`
+            let dot = lex(self.src, t.span.end)?;
+            if word != "hint" || dot.kind != Tok::Dot {
                 return Ok(());
             }
+            let n = lex(self.src, dot.span.end)?;
+            if n.kind != Tok::Ident {
+                return Ok(());
+            }
+            let after = lex(self.src, n.span.end)?;
             if after.kind != Tok::Assign {
                 return Ok(());
             }

@@ -11,7 +11,7 @@ pub(crate) type PResult<T> = Result<T, Diagnostic>;
 /// nested `dynamic` value) costs [`LEVEL_COST`]; each link of a left-nested
 /// chain (`a + b + c`, `T | op | op`) costs one, so the syntax tree can never
 /// get deep enough to overflow the stack when it is parsed, walked or dropped.
-pub(crate) const MAX_DEPTH: usize = 1024;
+pub(crate) const MAX_DEPTH: usize = 512;
 pub(crate) const LEVEL_COST: usize = 4;
 
 pub(crate) struct Parser<'a> {
@@ -131,12 +131,8 @@ impl<'a> Parser<'a> {
         if t.kind == Tok::Eof {
             return Err(error::unclosed(open.span, open_text, t.span));
         }
-        Err(
-            error::unexpected(self.src, &t, &format!("`{close_text}`")).with_secondary(
-                open.span,
-                format!("to close the `{open_text}` opened here"),
-            ),
-        )
+        Err(error::unexpected(self.src, &t, &format!("`{close_text}`"))
+            .with_secondary(open.span, format!("to close the `{open_text}` opened here")))
     }
 
     /// An identifier or bracketed name.
@@ -215,9 +211,7 @@ impl<'a> Parser<'a> {
                     .with_span(t.span)
                     .with_label("unmatched closing bracket"))
                 }
-                _ => {
-                    return Err(error::unexpected(self.src, &t, "`|`, `;` or end of input"))
-                }
+                _ => return Err(error::unexpected(self.src, &t, "`|`, `;` or end of input")),
             }
         }
         let (Some(first), Some(last)) = (statements.first(), statements.last()) else {
@@ -251,7 +245,7 @@ impl<'a> Parser<'a> {
                     kind: StatementKind::Let { name, value },
                 });
             }
-            if next.kind == Tok::Eof || next.kind == Tok::Semi {
+            if matches!(next.kind, Tok::Eof | Tok::Semi | Tok::Assign) {
                 return Err(error::unexpected(self.src, &next, "a name after `let`"));
             }
         }

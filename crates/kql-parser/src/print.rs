@@ -1,8 +1,553 @@
 //! Prints a syntax tree back as canonical KQL text.
+//!
+//! The output parses back to the same tree (spans aside): parentheses are
+//! added wherever precedence needs them, names that are keywords or not plain
+//! identifiers are bracketed, and literals are written in a form the lexer
+//! reads back exactly.
 
 use crate::ast::Query;
+use crate::ast::{
+    BinaryOp, Expr, ExprKind, Ident, ListOp, Literal, NamedExpr, NullsOrder, Operator,
+    OperatorKind, SortKey, SortOrder, Statement, StatementKind, StrOpKind, UnaryOp,
+};
+use crate::expr::STR_OPS;
+use crate::lexical::is_plain_ident;
+use kql_common::time::{
+    format_timespan, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MICROSECOND, TICKS_PER_MILLISECOND,
+    TICKS_PER_MINUTE, TICKS_PER_SECOND,
+};
 
-/// Prints `query` as canonical KQL.
-pub fn print(_query: &Query) -> String {
-    String::new()
+/// Prints `query` as canonical KQL: one statement per line, a top-level
+/// pipeline with one operator per line.
+pub fn print(query: &Query) -> String {
+    let mut out = String::new();
+    for (i, s) in query.statements.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        statement(&mut out, s);
+        if i + 1 < query.statements.len() {
+            out.push(';');
+        }
+    }
+    out
+}
+
+/// Words that must be bracketed when used as names.
+const RESERVED: &[&str] = &[
+    "and",
+    "or",
+    "by",
+    "asc",
+    "desc",
+    "nulls",
+    "first",
+    "last",
+    "from",
+    "to",
+    "step",
+    "let",
+    "print",
+    "datatable",
+    "range",
+    "in",
+    "between",
+    "has_any",
+    "has_all",
+    "matches",
+    "regex",
+    "hint",
+];
+
+// Precedence levels, lowest first.
+const P_PIPE: u8 = 0;
+/// `print ...` and `range ...`: their last expression extends to the right.
+const P_SOURCE: u8 = 1;
+const P_OR: u8 = 2;
+const P_AND: u8 = 3;
+const P_CMP: u8 = 4;
+const P_ADD: u8 = 5;
+const P_MUL: u8 = 6;
+const P_UNARY: u8 = 7;
+const P_POSTFIX: u8 = 8;
+const P_ATOM: u8 = 9;
+
+fn statement(out: &mut String, s: &Statement) {
+    match &s.kind {
+        StatementKind::Let { name, value } => {
+            out.push_str("let ");
+            ident(out, name);
+            out.push_str(" = ");
+            pipeline(out, value);
+        }
+        StatementKind::Query(e) => pipeline(out, e),
+    }
+}
+
+/// A top-level pipeline: one operator per line.
+fn pipeline(out: &mut String, e: &Expr) {
+    let mut ops = Vec::new();
+    let mut cur = e;
+    while let ExprKind::Pipe { input, op } = &cur.kind {
+        ops.push(op.as_ref());
+        cur = input;
+    }
+    expr(out, cur, P_PIPE);
+    for op in ops.iter().rev() {
+        out.push_str("\n| ");
+        operator(out, op);
+    }
+}
+
+fn prec(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Pipe { .. } => P_PIPE,
+        ExprKind::Print(_) | ExprKind::Range { .. } => P_SOURCE,
+        ExprKind::Binary { op, .. } => binary_prec(*op),
+        ExprKind::Between { .. } | ExprKind::InList { .. } => P_CMP,
+        ExprKind::Unary { .. } => P_UNARY,
+        ExprKind::Literal(Literal::Long(v)) if *v < 0 => P_UNARY,
+        ExprKind::Literal(Literal::Real(v)) if v.is_sign_negative() && !v.is_nan() => P_UNARY,
+        ExprKind::Literal(Literal::TimeSpan(v)) if *v < 0 => P_UNARY,
+        ExprKind::Member { .. } | ExprKind::Index { .. } | ExprKind::Call { .. } => P_POSTFIX,
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Star | ExprKind::DataTable { .. } => {
+            P_ATOM
+        }
+    }
+}
+
+fn binary_prec(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => P_OR,
+        BinaryOp::And => P_AND,
+        BinaryOp::Add | BinaryOp::Sub => P_ADD,
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => P_MUL,
+        _ => P_CMP,
+    }
+}
+
+fn binary_text(op: BinaryOp) -> String {
+    match op {
+        BinaryOp::Add => "+".into(),
+        BinaryOp::Sub => "-".into(),
+        BinaryOp::Mul => "*".into(),
+        BinaryOp::Div => "/".into(),
+        BinaryOp::Mod => "%".into(),
+        BinaryOp::Eq => "==".into(),
+        BinaryOp::NotEq => "!=".into(),
+        BinaryOp::Lt => "<".into(),
+        BinaryOp::Le => "<=".into(),
+        BinaryOp::Gt => ">".into(),
+        BinaryOp::Ge => ">=".into(),
+        BinaryOp::And => "and".into(),
+        BinaryOp::Or => "or".into(),
+        BinaryOp::MatchesRegex => "matches regex".into(),
+        BinaryOp::Str(s) => {
+            if s.kind == StrOpKind::Equals {
+                return if s.negated { "!~" } else { "=~" }.into();
+            }
+            let word = STR_OPS
+                .iter()
+                .find(|(_, k, cs)| *k == s.kind && *cs == s.case_sensitive)
+                .map_or("contains", |(w, _, _)| w);
+            if s.negated {
+                format!("!{word}")
+            } else {
+                word.to_string()
+            }
+        }
+    }
+}
+
+/// Prints `e`, parenthesised if it binds more loosely than `min`.
+fn expr(out: &mut String, e: &Expr, min: u8) {
+    if prec(e) < min {
+        out.push('(');
+        expr(out, e, P_PIPE);
+        out.push(')');
+        return;
+    }
+    match &e.kind {
+        ExprKind::Literal(l) => literal(out, l),
+        ExprKind::Name(id) => ident(out, id),
+        ExprKind::Star => out.push('*'),
+        ExprKind::Call { func, args } => {
+            ident(out, func);
+            out.push('(');
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, a, P_PIPE);
+            }
+            out.push(')');
+        }
+        ExprKind::Unary { op, expr: inner } => {
+            out.push(match op {
+                UnaryOp::Neg => '-',
+                UnaryOp::Plus => '+',
+            });
+            let mut s = String::new();
+            expr(&mut s, inner, P_UNARY);
+            if s.starts_with(['-', '+']) {
+                out.push(' ');
+            }
+            out.push_str(&s);
+        }
+        ExprKind::Binary { op, left, right } => {
+            let p = binary_prec(*op);
+            expr(out, left, p);
+            out.push(' ');
+            out.push_str(&binary_text(*op));
+            out.push(' ');
+            expr(out, right, p + 1);
+        }
+        ExprKind::Between {
+            expr: inner,
+            low,
+            high,
+            negated,
+        } => {
+            expr(out, inner, P_CMP);
+            out.push_str(if *negated {
+                " !between ("
+            } else {
+                " between ("
+            });
+            expr(out, low, P_OR);
+            out.push_str(" .. ");
+            expr(out, high, P_OR);
+            out.push(')');
+        }
+        ExprKind::InList {
+            expr: inner,
+            op,
+            list,
+        } => {
+            expr(out, inner, P_CMP);
+            out.push_str(match op {
+                ListOp::In => " in (",
+                ListOp::NotIn => " !in (",
+                ListOp::InCi => " in~ (",
+                ListOp::NotInCi => " !in~ (",
+                ListOp::HasAny => " has_any (",
+                ListOp::HasAll => " has_all (",
+            });
+            for (i, item) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, item, P_PIPE);
+            }
+            out.push(')');
+        }
+        ExprKind::Member { expr: inner, name } => {
+            expr(out, inner, P_POSTFIX);
+            out.push('.');
+            ident(out, name);
+        }
+        ExprKind::Index { expr: inner, index } => {
+            expr(out, inner, P_POSTFIX);
+            out.push('[');
+            expr(out, index, P_PIPE);
+            out.push(']');
+        }
+        ExprKind::Pipe { input, op } => {
+            expr(out, input, P_PIPE);
+            out.push_str(" | ");
+            operator(out, op);
+        }
+        ExprKind::Print(items) => {
+            out.push_str("print ");
+            named_list(out, items);
+        }
+        ExprKind::DataTable { columns, values } => {
+            out.push_str("datatable(");
+            for (i, c) in columns.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                ident(out, &c.name);
+                out.push(':');
+                out.push_str(c.ty.name());
+            }
+            out.push_str(")[");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, v, P_OR);
+            }
+            out.push(']');
+        }
+        ExprKind::Range {
+            name,
+            from,
+            to,
+            step,
+        } => {
+            out.push_str("range ");
+            ident(out, name);
+            out.push_str(" from ");
+            expr(out, from, P_OR);
+            out.push_str(" to ");
+            expr(out, to, P_OR);
+            out.push_str(" step ");
+            expr(out, step, P_OR);
+        }
+    }
+}
+
+fn operator(out: &mut String, op: &Operator) {
+    match &op.kind {
+        OperatorKind::Where(e) => {
+            out.push_str("where ");
+            expr(out, e, P_OR);
+        }
+        OperatorKind::Project(items) => {
+            out.push_str("project ");
+            named_list(out, items);
+        }
+        OperatorKind::Extend(items) => {
+            out.push_str("extend ");
+            named_list(out, items);
+        }
+        OperatorKind::ProjectAway(ids) => patterns(out, "project-away ", ids),
+        OperatorKind::ProjectKeep(ids) => patterns(out, "project-keep ", ids),
+        OperatorKind::ProjectReorder(ids) => patterns(out, "project-reorder ", ids),
+        OperatorKind::ProjectRename(pairs) => {
+            out.push_str("project-rename ");
+            for (i, (new, old)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                ident(out, new);
+                out.push_str(" = ");
+                ident(out, old);
+            }
+        }
+        OperatorKind::Sort(keys) => {
+            out.push_str("sort by ");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                sort_key(out, k);
+            }
+        }
+        OperatorKind::Take(e) => {
+            out.push_str("take ");
+            expr(out, e, P_OR);
+        }
+        OperatorKind::Top { count, by } => {
+            out.push_str("top ");
+            expr(out, count, P_OR);
+            out.push_str(" by ");
+            sort_key(out, by);
+        }
+        OperatorKind::Count => out.push_str("count"),
+        OperatorKind::Distinct(cols) => {
+            out.push_str("distinct ");
+            if cols.is_empty() {
+                out.push('*');
+            }
+            for (i, c) in cols.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, c, P_OR);
+            }
+        }
+        OperatorKind::Summarize { aggs, by } => {
+            out.push_str("summarize");
+            if !aggs.is_empty() {
+                out.push(' ');
+                named_list(out, aggs);
+            }
+            if !by.is_empty() {
+                out.push_str(" by ");
+                named_list(out, by);
+            }
+        }
+    }
+}
+
+fn sort_key(out: &mut String, k: &SortKey) {
+    expr(out, &k.expr, P_OR);
+    match k.order {
+        Some(SortOrder::Asc) => out.push_str(" asc"),
+        Some(SortOrder::Desc) => out.push_str(" desc"),
+        None => {}
+    }
+    match k.nulls {
+        Some(NullsOrder::First) => out.push_str(" nulls first"),
+        Some(NullsOrder::Last) => out.push_str(" nulls last"),
+        None => {}
+    }
+}
+
+fn named_list(out: &mut String, items: &[NamedExpr]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match item.names.as_slice() {
+            [] => {}
+            [one] => {
+                ident(out, one);
+                out.push_str(" = ");
+            }
+            many => {
+                out.push('(');
+                for (j, n) in many.iter().enumerate() {
+                    if j > 0 {
+                        out.push_str(", ");
+                    }
+                    ident(out, n);
+                }
+                out.push_str(") = ");
+            }
+        }
+        // A bare tuple-like `(a, b)` never occurs: the expression is scalar.
+        expr(out, &item.expr, P_OR);
+    }
+}
+
+fn patterns(out: &mut String, head: &str, ids: &[Ident]) {
+    out.push_str(head);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let plain_pattern = id.name.contains('*')
+            && id
+                .name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'*')
+            && !id.name.starts_with(|c: char| c.is_ascii_digit());
+        if plain_pattern {
+            out.push_str(&id.name);
+        } else {
+            ident(out, id);
+        }
+    }
+}
+
+fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name)
+        || STR_OPS.iter().any(|(w, _, _)| *w == name)
+        || name.eq_ignore_ascii_case("true")
+        || name.eq_ignore_ascii_case("false")
+}
+
+fn ident(out: &mut String, id: &Ident) {
+    if is_plain_ident(&id.name) && !is_reserved(&id.name) {
+        out.push_str(&id.name);
+    } else {
+        out.push_str("['");
+        for c in id.name.chars() {
+            escape_char(out, c, '\'');
+        }
+        out.push_str("']");
+    }
+}
+
+fn escape_char(out: &mut String, c: char, quote: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if c == quote => {
+            out.push('\\');
+            out.push(c);
+        }
+        c if c.is_control() => {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+fn string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        escape_char(out, c, '"');
+    }
+    out.push('"');
+}
+
+/// `word(text)`, quoting `text` unless it is plainly safe.
+fn typed_text(out: &mut String, word: &str, text: &str) {
+    out.push_str(word);
+    out.push('(');
+    let safe = !text.is_empty()
+        && text.trim() == text
+        && text
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b":.+-/ ".contains(&c))
+        && text != "null";
+    if safe {
+        out.push_str(text);
+    } else {
+        string(out, text);
+    }
+    out.push(')');
+}
+
+fn timespan(out: &mut String, ticks: i64) {
+    if ticks == 0 {
+        out.push_str("0s");
+        return;
+    }
+    let units: [(i64, &str); 7] = [
+        (TICKS_PER_DAY, "d"),
+        (TICKS_PER_HOUR, "h"),
+        (TICKS_PER_MINUTE, "m"),
+        (TICKS_PER_SECOND, "s"),
+        (TICKS_PER_MILLISECOND, "ms"),
+        (TICKS_PER_MICROSECOND, "microsecond"),
+        (1, "tick"),
+    ];
+    for (per, unit) in units {
+        if ticks % per == 0 {
+            out.push_str(&format!("{}{unit}", ticks / per));
+            return;
+        }
+    }
+    // Unreachable: every tick count is a multiple of one tick.
+    out.push_str(&format!("time({})", format_timespan(ticks)));
+}
+
+fn literal(out: &mut String, l: &Literal) {
+    match l {
+        Literal::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Literal::Long(v) => out.push_str(&v.to_string()),
+        Literal::Int(v) => out.push_str(&format!("int({v})")),
+        Literal::Real(v) => {
+            if v.is_nan() {
+                out.push_str("real(nan)");
+            } else if v.is_infinite() {
+                out.push_str(if *v > 0.0 { "real(+inf)" } else { "real(-inf)" });
+            } else {
+                out.push_str(&format!("{v:?}"));
+            }
+        }
+        Literal::String(s) => string(out, s),
+        Literal::DateTime(raw) => typed_text(out, "datetime", raw),
+        Literal::TimeSpan(t) => timespan(out, *t),
+        Literal::Guid(g) => typed_text(out, "guid", g),
+        Literal::Dynamic(v) => {
+            out.push_str("dynamic(");
+            out.push_str(&v.to_string());
+            out.push(')');
+        }
+        Literal::Null(t) => {
+            out.push_str(t.name());
+            out.push_str("(null)");
+        }
+    }
 }
