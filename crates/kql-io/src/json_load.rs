@@ -38,7 +38,7 @@ fn bad_json(origin: &str, msg: impl std::fmt::Display) -> Diagnostic {
 fn api_type(name: &str) -> Option<KqlType> {
     let lower = name.to_ascii_lowercase();
     let l = lower.strip_prefix("system.").unwrap_or(&lower);
-    KqlType::from_name(l).or_else(|| match l {
+    KqlType::from_name(l).or(match l {
         "sbyte" | "int16" | "byte" | "uint16" => Some(KqlType::Int),
         "uint32" | "uint64" => Some(KqlType::Long),
         "single" | "float" => Some(KqlType::Real),
