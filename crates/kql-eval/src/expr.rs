@@ -1,0 +1,411 @@
+//! Evaluates typed plan expressions over a record batch, column at a time.
+
+use crate::cast::cast_array;
+use crate::error::{internal, runtime, EvalResult};
+use crate::strings::{eval_pairwise, map_bool, Matcher};
+use crate::value::{array_value, scalar_to_array, ColumnarValue};
+use crate::EvalContext;
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Datum, Float64Array, Int64Array, PrimitiveArray, Scalar,
+};
+use arrow::buffer::{BooleanBuffer, NullBuffer};
+use arrow::compute::kernels::{boolean, cmp, numeric};
+use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
+use arrow::record_batch::RecordBatch;
+use kql_common::{KqlType, ScalarValue};
+use kql_planner::plan::BinOp;
+use kql_planner::{PlanExpr, PlanExprKind};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Evaluates `e` over every row of `batch`.
+pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<ColumnarValue> {
+    let n = batch.num_rows();
+    match &e.kind {
+        PlanExprKind::Column { index, name } => batch
+            .columns()
+            .get(*index)
+            .cloned()
+            .map(ColumnarValue::Array)
+            .ok_or_else(|| internal(format!("column {name} (#{index}) missing from batch"))),
+        PlanExprKind::Literal(v) => Ok(ColumnarValue::Scalar(v.clone())),
+        PlanExprKind::Binary { op, left, right } => {
+            let l = eval(left, batch, ctx)?;
+            let r = eval(right, batch, ctx)?;
+            binary(*op, l, left.ty, r, right.ty, e, n)
+        }
+        PlanExprKind::StrOp { op, left, right } => {
+            let l = eval(left, batch, ctx)?;
+            let r = eval(right, batch, ctx)?;
+            let scalar = is_scalar(&l) && is_scalar(&r);
+            let la = l.into_array(if scalar { 1 } else { n });
+            let la = la.as_string::<i32>();
+            let out = match r {
+                ColumnarValue::Scalar(s) => {
+                    let needle = kql_planner::cast::scalar_to_string(&s);
+                    Matcher::new(*op, &needle).eval(la)
+                }
+                ColumnarValue::Array(ra) => eval_pairwise(*op, la, ra.as_string::<i32>()),
+            };
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        PlanExprKind::Regex { expr, pattern } => {
+            let re = regex::Regex::new(pattern)
+                .map_err(|err| runtime("kql::eval::invalid_regex", err.to_string(), e.span))?;
+            let v = eval(expr, batch, ctx)?;
+            let scalar = is_scalar(&v);
+            let a = v.into_array(if scalar { 1 } else { n });
+            let out = map_bool(a.as_string::<i32>(), |s| re.is_match(s));
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        PlanExprKind::InList {
+            expr,
+            list,
+            negated,
+            case_insensitive,
+        } => {
+            let v = eval(expr, batch, ctx)?;
+            let scalar = is_scalar(&v);
+            let a = v.into_array(if scalar { 1 } else { n });
+            let out = in_list(&a, expr.ty, list, *case_insensitive)?;
+            let out = if *negated {
+                boolean::not(&out).map_err(arrow_err)?
+            } else {
+                out
+            };
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        PlanExprKind::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
+            let x = eval(expr, batch, ctx)?;
+            let lo = eval(low, batch, ctx)?;
+            let hi = eval(high, batch, ctx)?;
+            let scalar = is_scalar(&x) && is_scalar(&lo) && is_scalar(&hi);
+            let len = if scalar { 1 } else { n };
+            let ge = compare(BinOp::Ge, &x, &lo, expr.ty, len)?;
+            let le = compare(BinOp::Le, &x, &hi, expr.ty, len)?;
+            let both = boolean::and_kleene(&ge, &le).map_err(arrow_err)?;
+            let out = if *negated {
+                boolean::not(&both).map_err(arrow_err)?
+            } else {
+                both
+            };
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        PlanExprKind::Not(inner) => {
+            let v = eval(inner, batch, ctx)?;
+            let scalar = is_scalar(&v);
+            let a = v.into_array(if scalar { 1 } else { n });
+            let out = boolean::not(a.as_boolean()).map_err(arrow_err)?;
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        PlanExprKind::Neg(inner) => {
+            let v = eval(inner, batch, ctx)?;
+            let scalar = is_scalar(&v);
+            let a = v.into_array(if scalar { 1 } else { n });
+            let out = numeric::neg_wrapping(&a).map_err(arrow_err)?;
+            Ok(finish(out, e.ty, scalar))
+        }
+        PlanExprKind::Cast { expr, to } => {
+            let v = eval(expr, batch, ctx)?;
+            match v {
+                ColumnarValue::Scalar(s) => {
+                    let a = scalar_to_array(&s, 1);
+                    let c = cast_array(&a, expr.ty, *to)?;
+                    Ok(ColumnarValue::Scalar(array_value(c.as_ref(), *to, 0)))
+                }
+                ColumnarValue::Array(a) => Ok(ColumnarValue::Array(cast_array(&a, expr.ty, *to)?)),
+            }
+        }
+        PlanExprKind::Call { func, args } => {
+            let values = args
+                .iter()
+                .map(|a| eval(a, batch, ctx))
+                .collect::<EvalResult<Vec<_>>>()?;
+            crate::functions::call(*func, args, values, e, n, ctx)
+        }
+    }
+}
+
+pub(crate) fn is_scalar(v: &ColumnarValue) -> bool {
+    matches!(v, ColumnarValue::Scalar(_))
+}
+
+/// Wraps a kernel's output: a one-row result of all-scalar inputs becomes a
+/// scalar again.
+pub(crate) fn finish(a: ArrayRef, ty: KqlType, scalar: bool) -> ColumnarValue {
+    if scalar {
+        ColumnarValue::Scalar(array_value(a.as_ref(), ty, 0))
+    } else {
+        ColumnarValue::Array(a)
+    }
+}
+
+pub(crate) fn arrow_err(e: arrow::error::ArrowError) -> kql_common::Diagnostic {
+    internal(e.to_string())
+}
+
+/// An Arrow datum for a value: the array itself, or a one-row scalar.
+fn datum(v: &ColumnarValue, len: usize) -> Box<dyn Datum> {
+    match v {
+        ColumnarValue::Array(a) if a.len() == len => Box::new(a.clone()),
+        ColumnarValue::Array(a) => Box::new(a.clone()),
+        ColumnarValue::Scalar(s) => {
+            if len == 1 {
+                Box::new(scalar_to_array(s, 1))
+            } else {
+                Box::new(Scalar::new(scalar_to_array(s, 1)))
+            }
+        }
+    }
+}
+
+fn compare(
+    op: BinOp,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+    _ty: KqlType,
+    len: usize,
+) -> EvalResult<BooleanArray> {
+    let (ld, rd) = (datum(l, len), datum(r, len));
+    let (ld, rd) = (ld.as_ref(), rd.as_ref());
+    let out = match op {
+        BinOp::Eq => cmp::eq(ld, rd),
+        BinOp::NotEq => cmp::neq(ld, rd),
+        BinOp::Lt => cmp::lt(ld, rd),
+        BinOp::Le => cmp::lt_eq(ld, rd),
+        BinOp::Gt => cmp::gt(ld, rd),
+        BinOp::Ge => cmp::gt_eq(ld, rd),
+        _ => return Err(internal(format!("{} is not a comparison", op.symbol()))),
+    };
+    out.map_err(arrow_err)
+}
+
+fn binary(
+    op: BinOp,
+    l: ColumnarValue,
+    lt: KqlType,
+    r: ColumnarValue,
+    rt: KqlType,
+    e: &PlanExpr,
+    n: usize,
+) -> EvalResult<ColumnarValue> {
+    let scalar = is_scalar(&l) && is_scalar(&r);
+    let len = if scalar { 1 } else { n };
+    match op {
+        BinOp::And | BinOp::Or => {
+            let la = l.into_array(len);
+            let ra = r.into_array(len);
+            let out = if op == BinOp::And {
+                boolean::and_kleene(la.as_boolean(), ra.as_boolean())
+            } else {
+                boolean::or_kleene(la.as_boolean(), ra.as_boolean())
+            }
+            .map_err(arrow_err)?;
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let out = compare(op, &l, &r, lt, len)?;
+            Ok(finish(Arc::new(out), KqlType::Bool, scalar))
+        }
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+            let out = arithmetic(op, l, lt, r, rt, e.ty, len)?;
+            Ok(finish(out, e.ty, scalar))
+        }
+    }
+}
+
+fn to_f64(v: ColumnarValue, t: KqlType, len: usize) -> EvalResult<ArrayRef> {
+    let a = v.into_array(len);
+    match t {
+        KqlType::Real | KqlType::Decimal => Ok(a),
+        _ => arrow::compute::kernels::cast::cast(&a, &arrow::datatypes::DataType::Float64)
+            .map_err(arrow_err),
+    }
+}
+
+fn arithmetic(
+    op: BinOp,
+    l: ColumnarValue,
+    lt: KqlType,
+    r: ColumnarValue,
+    rt: KqlType,
+    out_ty: KqlType,
+    len: usize,
+) -> EvalResult<ArrayRef> {
+    use KqlType::*;
+    // Timespan scaled by a number, and timespan ratios, go through reals.
+    let via_real = (op == BinOp::Mul && (lt == TimeSpan) != (rt == TimeSpan))
+        || (op == BinOp::Div && lt == TimeSpan);
+    if via_real {
+        let la = to_f64(l, lt, len)?;
+        let ra = to_f64(r, rt, len)?;
+        let f = match op {
+            BinOp::Mul => numeric::mul(&la, &ra),
+            _ => numeric::div(&la, &ra),
+        }
+        .map_err(arrow_err)?;
+        if out_ty == Real {
+            return Ok(f);
+        }
+        let f = f.as_primitive::<Float64Type>();
+        let out: Int64Array = f.unary_opt(|x| x.is_finite().then(|| x.round() as i64));
+        return Ok(Arc::new(out));
+    }
+    let is_int = !matches!(out_ty, Real | Decimal) && !matches!(lt, Real | Decimal);
+    if is_int && matches!(op, BinOp::Div | BinOp::Mod) {
+        // Integer division: truncates; division by zero gives null.
+        let la = l.into_array(len);
+        let ra = r.into_array(len);
+        return int_div(&la, &ra, op == BinOp::Mod);
+    }
+    let (ld, rd) = (datum(&l, len), datum(&r, len));
+    let (ld, rd) = (ld.as_ref(), rd.as_ref());
+    match op {
+        BinOp::Add => numeric::add_wrapping(ld, rd),
+        BinOp::Sub => numeric::sub_wrapping(ld, rd),
+        BinOp::Mul => numeric::mul_wrapping(ld, rd),
+        BinOp::Div => numeric::div(ld, rd),
+        _ => numeric::rem(ld, rd),
+    }
+    .map_err(arrow_err)
+}
+
+fn int_div(la: &ArrayRef, ra: &ArrayRef, rem: bool) -> EvalResult<ArrayRef> {
+    fn go<T: arrow::datatypes::ArrowPrimitiveType>(
+        a: &PrimitiveArray<T>,
+        b: &PrimitiveArray<T>,
+        f: impl Fn(T::Native, T::Native) -> Option<T::Native>,
+    ) -> PrimitiveArray<T> {
+        a.iter()
+            .zip(b.iter())
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) => f(x, y),
+                _ => None,
+            })
+            .collect()
+    }
+    if let (Some(a), Some(b)) = (
+        la.as_primitive_opt::<Int64Type>(),
+        ra.as_primitive_opt::<Int64Type>(),
+    ) {
+        let out = go(a, b, |x, y| {
+            if rem {
+                x.checked_rem(y)
+            } else {
+                x.checked_div(y)
+            }
+        });
+        return Ok(Arc::new(out));
+    }
+    if let (Some(a), Some(b)) = (
+        la.as_primitive_opt::<Int32Type>(),
+        ra.as_primitive_opt::<Int32Type>(),
+    ) {
+        let out = go(a, b, |x, y| {
+            if rem {
+                x.checked_rem(y)
+            } else {
+                x.checked_div(y)
+            }
+        });
+        return Ok(Arc::new(out));
+    }
+    Err(internal("integer division of non-integer arrays"))
+}
+
+/// `x in (list)`: one hash-set probe per row.
+fn in_list(a: &ArrayRef, ty: KqlType, list: &[ScalarValue], ci: bool) -> EvalResult<BooleanArray> {
+    let nulls = a.nulls().cloned();
+    let n = a.len();
+    let values = match ty {
+        KqlType::String | KqlType::Guid | KqlType::Dynamic => {
+            let strings: Vec<String> = list
+                .iter()
+                .map(|v| {
+                    let s = kql_planner::cast::scalar_to_string(v);
+                    if ci {
+                        s.to_lowercase()
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            let set: HashSet<&str> = strings.iter().map(String::as_str).collect();
+            let s = a.as_string::<i32>();
+            let mut buf = String::new();
+            BooleanBuffer::collect_bool(n, |i| {
+                let v = s.value(i);
+                if ci {
+                    if v.is_ascii() {
+                        buf.clear();
+                        buf.push_str(v);
+                        buf.make_ascii_lowercase();
+                        set.contains(buf.as_str())
+                    } else {
+                        set.contains(v.to_lowercase().as_str())
+                    }
+                } else {
+                    set.contains(v)
+                }
+            })
+        }
+        KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => {
+            let set: HashSet<i64> = list
+                .iter()
+                .filter_map(|v| match v {
+                    ScalarValue::Long(x) | ScalarValue::DateTime(x) | ScalarValue::TimeSpan(x) => {
+                        Some(*x)
+                    }
+                    _ => None,
+                })
+                .collect();
+            let p = a.as_primitive::<Int64Type>();
+            let vals = p.values();
+            BooleanBuffer::collect_bool(n, |i| set.contains(&vals[i]))
+        }
+        KqlType::Int => {
+            let set: HashSet<i32> = list
+                .iter()
+                .filter_map(|v| match v {
+                    ScalarValue::Int(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            let p = a.as_primitive::<Int32Type>();
+            let vals = p.values();
+            BooleanBuffer::collect_bool(n, |i| set.contains(&vals[i]))
+        }
+        KqlType::Real | KqlType::Decimal => {
+            let set: Vec<f64> = list
+                .iter()
+                .filter_map(|v| match v {
+                    ScalarValue::Real(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            let p: &Float64Array = a.as_primitive::<Float64Type>();
+            let vals = p.values();
+            BooleanBuffer::collect_bool(n, |i| set.contains(&vals[i]))
+        }
+        KqlType::Bool => {
+            let set: Vec<bool> = list
+                .iter()
+                .filter_map(|v| match v {
+                    ScalarValue::Bool(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            let b = a.as_boolean();
+            BooleanBuffer::collect_bool(n, |i| set.contains(&b.value(i)))
+        }
+    };
+    Ok(BooleanArray::new(
+        values,
+        nulls.filter(|nb: &NullBuffer| nb.null_count() > 0),
+    ))
+}

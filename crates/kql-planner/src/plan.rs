@@ -1,0 +1,487 @@
+//! The logical plan: relational operators over typed, resolved expressions.
+
+use crate::functions::{AggFunc, ScalarFunc};
+use kql_common::{KqlType, ScalarValue, Span};
+use kql_parser::ast::StrOp;
+use std::fmt;
+
+/// A column of a plan's output: its name and KQL type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: KqlType,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: KqlType) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+        }
+    }
+}
+
+/// The ordered columns a plan produces.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Schema {
+    pub columns: Vec<Column>,
+}
+
+impl Schema {
+    pub fn new(columns: Vec<Column>) -> Self {
+        Schema { columns }
+    }
+
+    /// The index of the column with exactly this name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+}
+
+/// A node of the logical plan. Each node computes its output schema when it
+/// is built (see [`LogicalPlan::schema`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogicalPlan {
+    /// Reads a table from the catalog.
+    Scan(Scan),
+    /// Literal rows (`datatable`).
+    Values(Values),
+    /// One row with no columns (the input of `print`).
+    SingleRow,
+    /// `range`: one column counting from `start` to `stop` by `step`.
+    Range(Range),
+    /// Keeps the rows for which the predicate is true (`where`).
+    Filter(Filter),
+    /// Computes output columns from input rows (`project`, `extend`, renames).
+    Project(Project),
+    /// Orders rows (`sort`, `order`, and `top` before a limit).
+    Sort(Sort),
+    /// Keeps the first rows (`take`, `limit`, `top`).
+    Limit(Limit),
+    /// Groups rows and computes aggregates (`summarize`, `count`, `distinct`).
+    Aggregate(Aggregate),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scan {
+    pub table: String,
+    pub schema: Schema,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Values {
+    pub schema: Schema,
+    pub rows: Vec<Vec<ScalarValue>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    pub name: String,
+    pub ty: KqlType,
+    pub start: ScalarValue,
+    pub stop: ScalarValue,
+    pub step: ScalarValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    pub input: Box<LogicalPlan>,
+    pub predicate: PlanExpr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Project {
+    pub input: Box<LogicalPlan>,
+    pub exprs: Vec<(String, PlanExpr)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortKey {
+    pub expr: PlanExpr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sort {
+    pub input: Box<LogicalPlan>,
+    pub keys: Vec<SortKey>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    pub input: Box<LogicalPlan>,
+    pub count: usize,
+}
+
+/// One aggregate: a function over argument expressions evaluated per row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggExpr {
+    pub func: AggFunc,
+    pub args: Vec<PlanExpr>,
+    pub ty: KqlType,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    pub input: Box<LogicalPlan>,
+    pub keys: Vec<(String, PlanExpr)>,
+    pub aggs: Vec<(String, AggExpr)>,
+}
+
+impl LogicalPlan {
+    /// The columns this node produces.
+    pub fn schema(&self) -> Schema {
+        match self {
+            LogicalPlan::Scan(s) => s.schema.clone(),
+            LogicalPlan::Values(v) => v.schema.clone(),
+            LogicalPlan::SingleRow => Schema::default(),
+            LogicalPlan::Range(r) => Schema::new(vec![Column::new(r.name.clone(), r.ty)]),
+            LogicalPlan::Filter(f) => f.input.schema(),
+            LogicalPlan::Project(p) => Schema::new(
+                p.exprs
+                    .iter()
+                    .map(|(n, e)| Column::new(n.clone(), e.ty))
+                    .collect(),
+            ),
+            LogicalPlan::Sort(s) => s.input.schema(),
+            LogicalPlan::Limit(l) => l.input.schema(),
+            LogicalPlan::Aggregate(a) => Schema::new(
+                a.keys
+                    .iter()
+                    .map(|(n, e)| Column::new(n.clone(), e.ty))
+                    .chain(a.aggs.iter().map(|(n, e)| Column::new(n.clone(), e.ty)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The plans this node reads.
+    pub fn inputs(&self) -> Vec<&LogicalPlan> {
+        match self {
+            LogicalPlan::Scan(_)
+            | LogicalPlan::Values(_)
+            | LogicalPlan::SingleRow
+            | LogicalPlan::Range(_) => vec![],
+            LogicalPlan::Filter(f) => vec![&f.input],
+            LogicalPlan::Project(p) => vec![&p.input],
+            LogicalPlan::Sort(s) => vec![&s.input],
+            LogicalPlan::Limit(l) => vec![&l.input],
+            LogicalPlan::Aggregate(a) => vec![&a.input],
+        }
+    }
+
+    /// Whether the order of this node's output rows is defined (sort, top,
+    /// range, print), as opposed to an unordered multiset.
+    pub fn is_ordered(&self) -> bool {
+        match self {
+            LogicalPlan::Sort(_) | LogicalPlan::Range(_) | LogicalPlan::SingleRow => true,
+            LogicalPlan::Scan(_) | LogicalPlan::Values(_) | LogicalPlan::Aggregate(_) => false,
+            LogicalPlan::Filter(f) => f.input.is_ordered(),
+            LogicalPlan::Project(p) => p.input.is_ordered(),
+            LogicalPlan::Limit(l) => l.input.is_ordered(),
+        }
+    }
+
+    /// An indented, one-node-per-line description of the plan (`explain`).
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        self.explain_into(&mut out, 0);
+        out
+    }
+
+    fn explain_into(&self, out: &mut String, depth: usize) {
+        use std::fmt::Write;
+        let pad = "  ".repeat(depth);
+        let schema = self.schema();
+        let line = match self {
+            LogicalPlan::Scan(s) => format!("Scan: {}", s.table),
+            LogicalPlan::Values(v) => format!("Values: {} rows", v.rows.len()),
+            LogicalPlan::SingleRow => "SingleRow".to_string(),
+            LogicalPlan::Range(r) => format!(
+                "Range: {} from {} to {} step {}",
+                r.name,
+                ScalarDisplay(&r.start),
+                ScalarDisplay(&r.stop),
+                ScalarDisplay(&r.step)
+            ),
+            LogicalPlan::Filter(f) => format!("Filter: {}", f.predicate),
+            LogicalPlan::Project(p) => {
+                let items: Vec<String> = p
+                    .exprs
+                    .iter()
+                    .map(|(n, e)| match &e.kind {
+                        PlanExprKind::Column { name: c, .. } if c == n => n.clone(),
+                        _ => format!("{n} = {e}"),
+                    })
+                    .collect();
+                format!("Project: {}", items.join(", "))
+            }
+            LogicalPlan::Sort(s) => {
+                let keys: Vec<String> = s
+                    .keys
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{} {} nulls {}",
+                            k.expr,
+                            if k.descending { "desc" } else { "asc" },
+                            if k.nulls_first { "first" } else { "last" }
+                        )
+                    })
+                    .collect();
+                format!("Sort: {}", keys.join(", "))
+            }
+            LogicalPlan::Limit(l) => format!("Limit: {}", l.count),
+            LogicalPlan::Aggregate(a) => {
+                let keys: Vec<String> = a.keys.iter().map(|(n, e)| format!("{n} = {e}")).collect();
+                let aggs: Vec<String> = a
+                    .aggs
+                    .iter()
+                    .map(|(n, e)| {
+                        let args: Vec<String> = e.args.iter().map(|a| a.to_string()).collect();
+                        format!("{n} = {}({})", e.func.name(), args.join(", "))
+                    })
+                    .collect();
+                format!("Aggregate: [{}] by [{}]", aggs.join(", "), keys.join(", "))
+            }
+        };
+        let cols: Vec<String> = schema
+            .columns
+            .iter()
+            .map(|c| format!("{}:{}", c.name, c.ty))
+            .collect();
+        let cols = if cols.len() > 8 {
+            format!("{} columns", cols.len())
+        } else {
+            cols.join(", ")
+        };
+        let _ = writeln!(out, "{pad}{line}  -> ({cols})");
+        for input in self.inputs() {
+            input.explain_into(out, depth + 1);
+        }
+    }
+}
+
+/// A resolved, typed scalar expression with the span of its source text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanExpr {
+    pub kind: PlanExprKind,
+    pub ty: KqlType,
+    pub span: Span,
+}
+
+/// Arithmetic, comparison and logical operators after type resolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    NotEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Eq => "==",
+            BinOp::NotEq => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlanExprKind {
+    /// The input column at this index; `name` is kept for display.
+    Column {
+        index: usize,
+        name: String,
+    },
+    Literal(ScalarValue),
+    /// Both operands already have the types the operator needs (the planner
+    /// inserts casts).
+    Binary {
+        op: BinOp,
+        left: Box<PlanExpr>,
+        right: Box<PlanExpr>,
+    },
+    /// A string operator; both operands are strings.
+    StrOp {
+        op: StrOp,
+        left: Box<PlanExpr>,
+        right: Box<PlanExpr>,
+    },
+    /// `x matches regex pattern` with a constant pattern.
+    Regex {
+        expr: Box<PlanExpr>,
+        pattern: String,
+    },
+    /// `x in (...)` and its variants over constant values of the operand's
+    /// type.
+    InList {
+        expr: Box<PlanExpr>,
+        list: Vec<ScalarValue>,
+        negated: bool,
+        case_insensitive: bool,
+    },
+    /// `low <= x and x <= high` (inclusive), or its negation.
+    Between {
+        expr: Box<PlanExpr>,
+        low: Box<PlanExpr>,
+        high: Box<PlanExpr>,
+        negated: bool,
+    },
+    Not(Box<PlanExpr>),
+    Neg(Box<PlanExpr>),
+    Call {
+        func: ScalarFunc,
+        args: Vec<PlanExpr>,
+    },
+    Cast {
+        expr: Box<PlanExpr>,
+        to: KqlType,
+    },
+}
+
+impl PlanExpr {
+    pub fn new(kind: PlanExprKind, ty: KqlType, span: Span) -> Self {
+        PlanExpr { kind, ty, span }
+    }
+
+    pub fn literal(value: ScalarValue, span: Span) -> Self {
+        let ty = value.kql_type();
+        PlanExpr::new(PlanExprKind::Literal(value), ty, span)
+    }
+
+    /// The constant value, when the expression is a literal.
+    pub fn as_literal(&self) -> Option<&ScalarValue> {
+        match &self.kind {
+            PlanExprKind::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Wraps the expression in a cast unless it already has type `to`.
+    pub fn cast(self, to: KqlType) -> PlanExpr {
+        if self.ty == to {
+            return self;
+        }
+        let span = self.span;
+        if let PlanExprKind::Literal(v) = &self.kind {
+            if let Some(c) = crate::cast::cast_scalar(v, to) {
+                return PlanExpr::literal(c, span);
+            }
+        }
+        PlanExpr::new(
+            PlanExprKind::Cast {
+                expr: Box::new(self),
+                to,
+            },
+            to,
+            span,
+        )
+    }
+}
+
+struct ScalarDisplay<'a>(&'a ScalarValue);
+
+impl fmt::Display for ScalarDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use kql_common::time::{format_datetime, format_timespan};
+        match self.0 {
+            ScalarValue::Null(t) => write!(f, "{t}(null)"),
+            ScalarValue::Bool(b) => write!(f, "{b}"),
+            ScalarValue::Int(v) => write!(f, "int({v})"),
+            ScalarValue::Long(v) => write!(f, "{v}"),
+            ScalarValue::Real(v) => write!(f, "real({v})"),
+            ScalarValue::String(s) => write!(f, "{s:?}"),
+            ScalarValue::DateTime(t) => write!(f, "datetime({})", format_datetime(*t)),
+            ScalarValue::TimeSpan(t) => write!(f, "timespan({})", format_timespan(*t)),
+            ScalarValue::Guid(g) => write!(f, "guid({g})"),
+            ScalarValue::Dynamic(v) => write!(f, "dynamic({v})"),
+        }
+    }
+}
+
+impl fmt::Display for PlanExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            PlanExprKind::Column { name, .. } => write!(f, "{name}"),
+            PlanExprKind::Literal(v) => write!(f, "{}", ScalarDisplay(v)),
+            PlanExprKind::Binary { op, left, right } => {
+                write!(f, "({left} {} {right})", op.symbol())
+            }
+            PlanExprKind::StrOp { op, left, right } => {
+                write!(f, "({left} {} {right})", crate::resolve::str_op_name(*op))
+            }
+            PlanExprKind::Regex { expr, pattern } => {
+                write!(f, "({expr} matches regex {pattern:?})")
+            }
+            PlanExprKind::InList {
+                expr,
+                list,
+                negated,
+                case_insensitive,
+            } => {
+                let items: Vec<String> =
+                    list.iter().map(|v| ScalarDisplay(v).to_string()).collect();
+                write!(
+                    f,
+                    "({expr} {}in{} ({}))",
+                    if *negated { "!" } else { "" },
+                    if *case_insensitive { "~" } else { "" },
+                    items.join(", ")
+                )
+            }
+            PlanExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => write!(
+                f,
+                "({expr} {}between ({low} .. {high}))",
+                if *negated { "!" } else { "" }
+            ),
+            PlanExprKind::Not(e) => write!(f, "not({e})"),
+            PlanExprKind::Neg(e) => write!(f, "-{e}"),
+            PlanExprKind::Call { func, args } => {
+                let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+                write!(f, "{}({})", func.name(), args.join(", "))
+            }
+            PlanExprKind::Cast { expr, to } => write!(f, "to{to}({expr})"),
+        }
+    }
+}
