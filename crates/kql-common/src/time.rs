@@ -77,7 +77,10 @@ pub fn format_datetime(ticks: i64) -> String {
 pub fn write_datetime(out: &mut String, ticks: i64) {
     use std::fmt::Write;
     let (y, mo, d, h, mi, s, frac) = datetime_parts(ticks);
-    let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z");
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z"
+    );
 }
 
 /// Formats a timespan as Kusto does: `[-][d.]hh:mm:ss[.fffffff]`.
@@ -280,9 +283,7 @@ pub fn timespan_unit_ticks(unit: &str) -> Option<f64> {
         "h" | "hr" | "hrs" | "hour" | "hours" => TICKS_PER_HOUR as f64,
         "m" | "min" | "minute" | "minutes" => TICKS_PER_MINUTE as f64,
         "s" | "sec" | "second" | "seconds" => TICKS_PER_SECOND as f64,
-        "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => {
-            TICKS_PER_MILLISECOND as f64
-        }
+        "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => TICKS_PER_MILLISECOND as f64,
         "microsecond" | "microseconds" => TICKS_PER_MICROSECOND as f64,
         "tick" | "ticks" => 1.0,
         _ => return None,
@@ -334,7 +335,14 @@ mod tests {
 
     #[test]
     fn bad_datetimes_are_rejected() {
-        for s in ["", "2026", "2026-13-01", "2026-02-30", "2026-01-29X", "yesterday"] {
+        for s in [
+            "",
+            "2026",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-01-29X",
+            "yesterday",
+        ] {
             assert_eq!(parse_datetime(s), None, "{s}");
         }
     }
@@ -345,12 +353,21 @@ mod tests {
         assert_eq!(parse_timespan("1.5h"), Some(90 * TICKS_PER_MINUTE));
         assert_eq!(parse_timespan("100ms"), Some(100 * TICKS_PER_MILLISECOND));
         assert_eq!(parse_timespan("7d"), Some(7 * TICKS_PER_DAY));
-        assert_eq!(parse_timespan("1.02:03:04"), Some(TICKS_PER_DAY + 2 * TICKS_PER_HOUR + 3 * TICKS_PER_MINUTE + 4 * TICKS_PER_SECOND));
+        assert_eq!(
+            parse_timespan("1.02:03:04"),
+            Some(TICKS_PER_DAY + 2 * TICKS_PER_HOUR + 3 * TICKS_PER_MINUTE + 4 * TICKS_PER_SECOND)
+        );
         assert_eq!(parse_timespan("-00:00:01.5"), Some(-15_000_000));
         assert_eq!(format_timespan(2 * TICKS_PER_MINUTE), "00:02:00");
         assert_eq!(format_timespan(-12 * TICKS_PER_HOUR), "-12:00:00");
         assert_eq!(
-            format_timespan(TICKS_PER_DAY + 12 * TICKS_PER_HOUR + 30 * TICKS_PER_MINUTE + 55 * TICKS_PER_SECOND + 1_230_000),
+            format_timespan(
+                TICKS_PER_DAY
+                    + 12 * TICKS_PER_HOUR
+                    + 30 * TICKS_PER_MINUTE
+                    + 55 * TICKS_PER_SECOND
+                    + 1_230_000
+            ),
             "1.12:30:55.1230000"
         );
     }

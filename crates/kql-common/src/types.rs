@@ -125,9 +125,7 @@ impl KqlType {
             }
             DataType::Float16 | DataType::Float32 | DataType::Float64 => KqlType::Real,
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => KqlType::String,
-            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => {
-                KqlType::DateTime
-            }
+            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => KqlType::DateTime,
             DataType::Duration(_) => KqlType::TimeSpan,
             _ => return None,
         })
