@@ -331,6 +331,8 @@ mod robustness {
             "let x = 5; let y = 6;\n",
             "print dynamic([1,",
             "T\n| where x in (1,\n",
+            "let x = 5;\n// a comment",
+            "T | where x == @'multi",
         ] {
             assert!(is_incomplete(s), "{s:?} should be incomplete");
         }

@@ -223,6 +223,31 @@ impl<'a> Parser<'a> {
         Ok(Query { statements, span })
     }
 
+    /// `let f = (x: long) { ... }` and `let f = () { ... }` are function
+    /// definitions, which are not supported.
+    fn reject_function_definition(&mut self) -> PResult<()> {
+        let open = self.peek()?;
+        if open.kind != Tok::LParen {
+            return Ok(());
+        }
+        let a = lex(self.src, open.span.end)?;
+        let b = lex(self.src, a.span.end)?;
+        let is_def = matches!(
+            (&a.kind, &b.kind),
+            (Tok::Ident, Tok::Colon) | (Tok::RParen, Tok::LBrace)
+        );
+        if !is_def {
+            return Ok(());
+        }
+        Err(Diagnostic::error(
+            codes::UNEXPECTED_TOKEN,
+            "user-defined functions are not supported",
+        )
+        .with_span(open.span.to(b.span))
+        .with_label("a function parameter list")
+        .with_help("inline the function body, or bind a value with `let Name = expr;`"))
+    }
+
     fn statement(&mut self) -> PResult<Statement> {
         let t = self.peek()?;
         if self.is_word(&t, "let") {
@@ -239,6 +264,7 @@ impl<'a> Parser<'a> {
                     return Err(d);
                 }
                 self.bump()?;
+                self.reject_function_definition()?;
                 let value = self.expr_pipe("after `=`")?;
                 return Ok(Statement {
                     span: self.span_from(t.span.start),
