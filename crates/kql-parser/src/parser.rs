@@ -211,6 +211,12 @@ impl<'a> Parser<'a> {
                     .with_span(t.span)
                     .with_label("unmatched closing bracket"))
                 }
+                Tok::Bang => {
+                    return Err(error::unexpected(self.src, &t, "`|`, `;` or end of input")
+                        .with_help(
+                            "write negated operators without a space: !contains, !in, !between",
+                        ))
+                }
                 _ => return Err(error::unexpected(self.src, &t, "`|`, `;` or end of input")),
             }
         }
