@@ -1,0 +1,171 @@
+//! Runs the built `kql` binary as a user would and checks what it prints.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn kql(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kql"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kql starts");
+    {
+        let mut input = child.stdin.take().expect("stdin is piped");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    child.wait_with_output().expect("kql finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+const QUERY: &str = r#"datatable(Name:string, Size:long, When:datetime, Took:timespan, Extra:dynamic)
+["a.zip", 10, datetime(2026-01-29T16:49:20.4813094Z), 2m, dynamic({"direction":"Out"}),
+ "b, \"c\"", long(null), datetime(null), -1.5h, dynamic(null)]"#;
+
+#[test]
+fn execute_flag_prints_json() {
+    let o = kql(&["--format", "json", "-e", QUERY], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        concat!(
+            r#"{"columns":[{"name":"Name","type":"string"},{"name":"Size","type":"long"},{"name":"When","type":"datetime"},{"name":"Took","type":"timespan"},{"name":"Extra","type":"dynamic"}],"#,
+            r#""rows":[["a.zip",10,"2026-01-29T16:49:20.4813094Z","00:02:00",{"direction":"Out"}],["b, \"c\"",null,null,"-01:30:00",null]]}"#,
+            "\n"
+        )
+    );
+}
+
+#[test]
+fn csv_format_quotes_like_an_export() {
+    let o = kql(&["--format", "csv", "-e", QUERY], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Name,Size,When,Took,Extra\n\
+         a.zip,10,2026-01-29T16:49:20.4813094Z,00:02:00,\"{\"\"direction\"\":\"\"Out\"\"}\"\n\
+         \"b, \"\"c\"\"\",,,-01:30:00,\n"
+    );
+}
+
+#[test]
+fn table_format_has_header_types_and_footer() {
+    let o = kql(&["-e", "print x = 1, y = 'two'"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0].split('│').map(str::trim).collect::<Vec<_>>(), ["x", "y"]);
+    assert_eq!(lines[1].split('│').map(str::trim).collect::<Vec<_>>(), ["long", "string"]);
+    assert_eq!(lines[3].split('│').map(str::trim).collect::<Vec<_>>(), ["1", "two"]);
+    assert_eq!(lines.last().copied(), Some("(1 row)"));
+}
+
+#[test]
+fn file_flag_runs_a_query_file() {
+    let dir = std::env::temp_dir().join(format!("kql-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("hunt.kql");
+    std::fs::write(&path, "// a comment\nrange x from 1 to 3 step 1\n| summarize s = sum(x)\n")
+        .expect("write query");
+    let o = kql(&["--format", "csv", "-f", path.to_str().expect("utf-8 path")], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "s\n6\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn standard_input_is_a_query() {
+    let o = kql(&["--format", "csv"], Some("print a = 'from stdin'\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "a\nfrom stdin\n");
+}
+
+#[test]
+fn data_flag_loads_a_csv_and_infers_types() {
+    let dir = std::env::temp_dir().join(format!("kql-cli-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("Logins.csv");
+    std::fs::write(
+        &path,
+        "User,Count,When\nalice,3,2026-01-29T10:00:00Z\nbob,5,2026-01-29T11:00:00Z\n",
+    )
+    .expect("write csv");
+    let o = kql(
+        &[
+            "--data",
+            path.to_str().expect("utf-8 path"),
+            "--format",
+            "json",
+            "-e",
+            "Logins | where Count > 3 | project User, When",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"columns\":[{\"name\":\"User\",\"type\":\"string\"},{\"name\":\"When\",\"type\":\"datetime\"}],\"rows\":[[\"bob\",\"2026-01-29T11:00:00.0000000Z\"]]}\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn now_flag_pins_the_clock() {
+    let o = kql(
+        &["--now", "2026-01-30T00:00:00Z", "--format", "csv", "-e", "print a = ago(1d)"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "a\n2026-01-29T00:00:00.0000000Z\n");
+}
+
+#[test]
+fn a_bad_query_fails_with_a_pointed_diagnostic() {
+    let o = kql(&["-e", "print x = 1 | wher x > 1"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    let err = stderr(&o);
+    assert!(err.contains("kql::parse::unknown_operator"), "{err}");
+    assert!(err.contains("unknown operator `wher`"), "{err}");
+    assert!(err.contains("did you mean where?"), "{err}");
+    assert!(err.contains("print x = 1 | wher x > 1"), "{err}");
+}
+
+#[test]
+fn an_unknown_column_fails_at_plan_time() {
+    let o = kql(&["-e", "datatable(DeviceName:string)['x'] | project DeviceNam"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("kql::plan::unknown_column"), "{err}");
+    assert!(err.contains("did you mean DeviceName?"), "{err}");
+}
+
+#[test]
+fn a_missing_data_file_is_an_io_error() {
+    let o = kql(&["--data", "/nonexistent/Nope.csv", "-e", "print 1"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("kql::io::"), "{}", stderr(&o));
+}
+
+#[test]
+fn explain_prints_the_plan() {
+    let o = kql(
+        &["--explain", "-e", "range x from 1 to 3 step 1 | where x > 1 | take 1"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Limit: 1  -> (x:long)\n  Filter: (x > 1)  -> (x:long)\n    Range: x from 1 to 3 step 1  -> (x:long)\n"
+    );
+}
