@@ -18,6 +18,18 @@ pub enum OutputFormat {
     Json,
 }
 
+impl OutputFormat {
+    /// Parses `table`, `csv` or `json` (any case).
+    pub fn from_name(name: &str) -> Option<OutputFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "table" | "text" => Some(OutputFormat::Table),
+            "csv" => Some(OutputFormat::Csv),
+            "json" => Some(OutputFormat::Json),
+            _ => None,
+        }
+    }
+}
+
 /// Options of the text table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableOptions {

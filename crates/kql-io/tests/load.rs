@@ -440,11 +440,28 @@ fn defender_api_response() {
 }
 
 #[test]
-fn bundled_tables_load() {
+fn bundled_tables_load_with_mde_types() {
     let tables = kql_io::bundled_tables().expect("bundled tables load");
-    assert_eq!(tables.len(), kql_io::bundled_table_names().len());
+    let names: Vec<_> = tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, kql_io::bundled_table_names());
     for t in &tables {
         assert!(!t.schema.fields().is_empty(), "{}", t.name);
+        let Some(portal) = kql_io::mde::columns(&t.name, kql_io::Variant::Portal) else {
+            continue;
+        };
+        let sentinel = kql_io::mde::columns(&t.name, kql_io::Variant::Sentinel).unwrap_or_default();
+        for f in t.schema.fields() {
+            let ty = KqlType::of_field(f);
+            let declared: Vec<_> = portal
+                .iter()
+                .chain(&sentinel)
+                .filter(|c| c.name == f.name())
+                .map(|c| Some(c.kql_type))
+                .collect();
+            if !declared.is_empty() {
+                assert!(declared.contains(&ty), "{}.{}: {ty:?}", t.name, f.name());
+            }
+        }
     }
 }
 
