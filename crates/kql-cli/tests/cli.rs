@@ -64,9 +64,18 @@ fn table_format_has_header_types_and_footer() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0].split('│').map(str::trim).collect::<Vec<_>>(), ["x", "y"]);
-    assert_eq!(lines[1].split('│').map(str::trim).collect::<Vec<_>>(), ["long", "string"]);
-    assert_eq!(lines[3].split('│').map(str::trim).collect::<Vec<_>>(), ["1", "two"]);
+    assert_eq!(
+        lines[0].split('│').map(str::trim).collect::<Vec<_>>(),
+        ["x", "y"]
+    );
+    assert_eq!(
+        lines[1].split('│').map(str::trim).collect::<Vec<_>>(),
+        ["long", "string"]
+    );
+    assert_eq!(
+        lines[3].split('│').map(str::trim).collect::<Vec<_>>(),
+        ["1", "two"]
+    );
     assert_eq!(lines.last().copied(), Some("(1 row)"));
 }
 
@@ -75,9 +84,15 @@ fn file_flag_runs_a_query_file() {
     let dir = std::env::temp_dir().join(format!("kql-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("hunt.kql");
-    std::fs::write(&path, "// a comment\nrange x from 1 to 3 step 1\n| summarize s = sum(x)\n")
-        .expect("write query");
-    let o = kql(&["--format", "csv", "-f", path.to_str().expect("utf-8 path")], None);
+    std::fs::write(
+        &path,
+        "// a comment\nrange x from 1 to 3 step 1\n| summarize s = sum(x)\n",
+    )
+    .expect("write query");
+    let o = kql(
+        &["--format", "csv", "-f", path.to_str().expect("utf-8 path")],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "s\n6\n");
     let _ = std::fs::remove_dir_all(&dir);
@@ -122,7 +137,14 @@ fn data_flag_loads_a_csv_and_infers_types() {
 #[test]
 fn now_flag_pins_the_clock() {
     let o = kql(
-        &["--now", "2026-01-30T00:00:00Z", "--format", "csv", "-e", "print a = ago(1d)"],
+        &[
+            "--now",
+            "2026-01-30T00:00:00Z",
+            "--format",
+            "csv",
+            "-e",
+            "print a = ago(1d)",
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -143,7 +165,13 @@ fn a_bad_query_fails_with_a_pointed_diagnostic() {
 
 #[test]
 fn an_unknown_column_fails_at_plan_time() {
-    let o = kql(&["-e", "datatable(DeviceName:string)['x'] | project DeviceNam"], None);
+    let o = kql(
+        &[
+            "-e",
+            "datatable(DeviceName:string)['x'] | project DeviceNam",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("kql::plan::unknown_column"), "{err}");
@@ -160,7 +188,11 @@ fn a_missing_data_file_is_an_io_error() {
 #[test]
 fn explain_prints_the_plan() {
     let o = kql(
-        &["--explain", "-e", "range x from 1 to 3 step 1 | where x > 1 | take 1"],
+        &[
+            "--explain",
+            "-e",
+            "range x from 1 to 3 step 1 | where x > 1 | take 1",
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));

@@ -80,13 +80,18 @@ struct Case {
 
 /// Parses a `.kqltest` file: blocks that start with `=== title`, then the
 /// query, a `----` line, and the expected output up to the next block.
+/// A block being read: title, query lines, expected lines once `----` is seen.
+type Partial<'a> = Option<(String, Vec<&'a str>, Option<Vec<&'a str>>)>;
+
 fn parse_kqltest(text: &str) -> Vec<Case> {
     let mut cases = Vec::new();
-    let mut cur: Option<(String, Vec<&str>, Option<Vec<&str>>)> = None;
-    let flush = |cur: &mut Option<(String, Vec<&str>, Option<Vec<&str>>)>, cases: &mut Vec<Case>| {
+    let mut cur: Partial = None;
+    let flush = |cur: &mut Partial, cases: &mut Vec<Case>| {
         if let Some((title, q, e)) = cur.take() {
             let mut expected = e.unwrap_or_default().join("\n");
-            while expected.ends_with("\n\n") || (expected.ends_with('\n') && expected.trim().is_empty()) {
+            while expected.ends_with("\n\n")
+                || (expected.ends_with('\n') && expected.trim().is_empty())
+            {
                 expected.pop();
             }
             let expected = expected.trim_end().to_string() + "\n";
@@ -131,7 +136,12 @@ fn kqltest_files() {
                 if !rewritten.is_empty() {
                     rewritten.push('\n');
                 }
-                rewritten.push_str(&format!("=== {}\n{}\n----\n{}\n", case.title, case.query, actual.trim_end()));
+                rewritten.push_str(&format!(
+                    "=== {}\n{}\n----\n{}\n",
+                    case.title,
+                    case.query,
+                    actual.trim_end()
+                ));
             } else if actual.trim_end() != case.expected.trim_end() {
                 failures.push(format!(
                     "{} / {}\n--- query\n{}\n--- expected\n{}--- actual\n{}",
@@ -148,7 +158,12 @@ fn kqltest_files() {
         }
     }
     assert!(count > 0, "no .kqltest cases found in {}", dir.display());
-    assert!(failures.is_empty(), "{} of {count} cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -168,7 +183,10 @@ fn hunt_queries() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if expected != actual {
-            failures.push(format!("{}\n--- expected\n{expected}--- actual\n{actual}", q.display()));
+            failures.push(format!(
+                "{}\n--- expected\n{expected}--- actual\n{actual}",
+                q.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -143,7 +143,8 @@ impl Planner<'_> {
         names.extend(
             self.lets
                 .iter()
-                .filter_map(|(n, b)| matches!(b, Binding::Tabular(_)).then(|| n.clone())),
+                .filter(|(_, b)| matches!(b, Binding::Tabular(_)))
+                .map(|(n, _)| n.clone()),
         );
         let suggestion = did_you_mean(&id.name, names.iter().map(String::as_str));
         let mut d = err(
