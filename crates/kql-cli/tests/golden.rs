@@ -166,6 +166,29 @@ fn kqltest_files() {
     );
 }
 
+/// Runs a query and renders its results as CSV, the way an export looks.
+fn run_csv(session: &Session, query: &str) -> String {
+    match session.run(query) {
+        Ok(tables) => {
+            let mut out = Vec::new();
+            for t in tables {
+                kql_io::write_result(
+                    &mut out,
+                    &t.schema,
+                    &t.batches,
+                    OutputFormat::Csv,
+                    &TableOptions::default(),
+                )
+                .expect("writing to memory");
+            }
+            String::from_utf8(out).expect("utf-8 output")
+        }
+        Err(_) => run(session, query),
+    }
+}
+
+/// The exfiltration hunt: each `NAME.kql` under `testdata/hunt` with its full
+/// result in `NAME.expected.csv`.
 #[test]
 fn hunt_queries() {
     let session = session();
@@ -175,8 +198,8 @@ fn hunt_queries() {
     let mut failures = Vec::new();
     for q in queries {
         let query = std::fs::read_to_string(&q).expect("readable query");
-        let actual = run(&session, &query);
-        let expected_path = q.with_extension("out");
+        let actual = run_csv(&session, &query);
+        let expected_path = q.with_extension("expected.csv");
         if update() {
             std::fs::write(&expected_path, &actual).expect("write expectation");
             continue;

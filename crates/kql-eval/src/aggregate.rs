@@ -178,8 +178,19 @@ impl Acc {
         match self {
             Acc::Count(c) => {
                 grow(c, ngroups, 0);
-                for &g in ids {
-                    c[g as usize] += 1;
+                match args.first() {
+                    Some(a) if a.null_count() > 0 => {
+                        for (i, &g) in ids.iter().enumerate() {
+                            if a.is_valid(i) {
+                                c[g as usize] += 1;
+                            }
+                        }
+                    }
+                    _ => {
+                        for &g in ids {
+                            c[g as usize] += 1;
+                        }
+                    }
                 }
             }
             Acc::CountIf(c) => {

@@ -171,6 +171,53 @@ fn compare(
     _ty: KqlType,
     len: usize,
 ) -> EvalResult<BooleanArray> {
+    let out = compare_raw(op, l, r, len)?;
+    if matches!(op, BinOp::Eq | BinOp::NotEq) {
+        return Ok(eq_with_one_null(out, l, r, len, op == BinOp::NotEq));
+    }
+    Ok(out)
+}
+
+/// The validity of a value as a bitmap; `None` when every row is valid.
+fn validity(v: &ColumnarValue, len: usize) -> Option<BooleanBuffer> {
+    match v {
+        ColumnarValue::Array(a) => a.nulls().map(|n| n.inner().clone()),
+        ColumnarValue::Scalar(s) if s.is_null() => Some(BooleanBuffer::new_unset(len)),
+        ColumnarValue::Scalar(_) => None,
+    }
+}
+
+/// Kusto's `==`/`!=` with nulls: when exactly one side is null the values
+/// differ (`==` is false, `!=` true); only null against null stays null.
+fn eq_with_one_null(
+    out: BooleanArray,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+    len: usize,
+    not_equal: bool,
+) -> BooleanArray {
+    let (lv, rv) = (validity(l, len), validity(r, len));
+    if lv.is_none() && rv.is_none() {
+        return out;
+    }
+    let lv = lv.unwrap_or_else(|| BooleanBuffer::new_set(len));
+    let rv = rv.unwrap_or_else(|| BooleanBuffer::new_set(len));
+    let both = &lv & &rv;
+    let one_null = &lv ^ &rv;
+    let mut values = out.values() & &both;
+    if not_equal {
+        values = &values | &one_null;
+    }
+    let valid = &lv | &rv;
+    BooleanArray::new(values, Some(NullBuffer::new(valid)))
+}
+
+fn compare_raw(
+    op: BinOp,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+    len: usize,
+) -> EvalResult<BooleanArray> {
     let (ld, rd) = (datum(l, len), datum(r, len));
     let (ld, rd) = (ld.as_ref(), rd.as_ref());
     let out = match op {
@@ -295,7 +342,7 @@ fn int_div(la: &ArrayRef, ra: &ArrayRef, rem: bool) -> EvalResult<ArrayRef> {
     ) {
         let out = go(a, b, |x, y| {
             if rem {
-                x.checked_rem(y)
+                x.checked_rem_euclid(y)
             } else {
                 x.checked_div(y)
             }
@@ -308,7 +355,7 @@ fn int_div(la: &ArrayRef, ra: &ArrayRef, rem: bool) -> EvalResult<ArrayRef> {
     ) {
         let out = go(a, b, |x, y| {
             if rem {
-                x.checked_rem(y)
+                x.checked_rem_euclid(y)
             } else {
                 x.checked_div(y)
             }

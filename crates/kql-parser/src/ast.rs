@@ -255,8 +255,9 @@ pub enum OperatorKind {
     ProjectKeep(Vec<Ident>),
     /// `project-rename New = Old, ...`
     ProjectRename(Vec<(Ident, Ident)>),
-    /// `project-reorder A, B* asc`
-    ProjectReorder(Vec<Ident>),
+    /// `project-reorder A, B* asc`: each name or pattern with an optional
+    /// order for the columns it matches.
+    ProjectReorder(Vec<(Ident, Option<SortOrder>)>),
     /// `sort by ...` / `order by ...`
     Sort(Vec<SortKey>),
     /// `take n` / `limit n`

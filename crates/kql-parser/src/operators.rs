@@ -99,8 +99,8 @@ impl Parser<'_> {
             }
             "project" => OperatorKind::Project(self.named_exprs("after `project`")?),
             "extend" => OperatorKind::Extend(self.named_exprs("after `extend`")?),
-            "project-away" => OperatorKind::ProjectAway(self.column_patterns(false)?),
-            "project-keep" => OperatorKind::ProjectKeep(self.column_patterns(false)?),
+            "project-away" => OperatorKind::ProjectAway(self.column_names()?),
+            "project-keep" => OperatorKind::ProjectKeep(self.column_names()?),
             "project-reorder" => OperatorKind::ProjectReorder(self.column_patterns(true)?),
             "project-rename" => {
                 let mut pairs = Vec::new();
@@ -327,7 +327,16 @@ impl Parser<'_> {
     }
 
     /// Column names that may hold `*` wildcards (`Device*`, `*Id`).
-    fn column_patterns(&mut self, allow_order: bool) -> PResult<Vec<Ident>> {
+    /// Names or `*` patterns without an order.
+    fn column_names(&mut self) -> PResult<Vec<Ident>> {
+        Ok(self
+            .column_patterns(false)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    fn column_patterns(&mut self, allow_order: bool) -> PResult<Vec<(Ident, Option<SortOrder>)>> {
         let mut out = Vec::new();
         loop {
             let t = self.peek()?;
@@ -355,14 +364,15 @@ impl Parser<'_> {
                 }
                 _ => return Err(error::unexpected(self.src, &t, "a column name")),
             };
-            out.push(ident);
+            let mut order = None;
             if allow_order {
-                for w in ["asc", "desc"] {
-                    if self.eat_word(w)? {
-                        break;
-                    }
+                if self.eat_word("asc")? {
+                    order = Some(SortOrder::Asc);
+                } else if self.eat_word("desc")? {
+                    order = Some(SortOrder::Desc);
                 }
             }
+            out.push((ident, order));
             if self.eat(&Tok::Comma)?.is_none() {
                 return Ok(out);
             }

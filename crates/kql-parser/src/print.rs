@@ -314,7 +314,11 @@ fn operator(out: &mut String, op: &Operator) {
         }
         OperatorKind::ProjectAway(ids) => patterns(out, "project-away ", ids),
         OperatorKind::ProjectKeep(ids) => patterns(out, "project-keep ", ids),
-        OperatorKind::ProjectReorder(ids) => patterns(out, "project-reorder ", ids),
+        OperatorKind::ProjectReorder(items) => {
+            let ids: Vec<Ident> = items.iter().map(|(id, _)| id.clone()).collect();
+            let orders: Vec<Option<SortOrder>> = items.iter().map(|(_, o)| *o).collect();
+            patterns_with_order(out, "project-reorder ", &ids, &orders);
+        }
         OperatorKind::ProjectRename(pairs) => {
             out.push_str("project-rename ");
             for (i, (new, old)) in pairs.iter().enumerate() {
@@ -414,6 +418,10 @@ fn named_list(out: &mut String, items: &[NamedExpr]) {
 }
 
 fn patterns(out: &mut String, head: &str, ids: &[Ident]) {
+    patterns_with_order(out, head, ids, &[]);
+}
+
+fn patterns_with_order(out: &mut String, head: &str, ids: &[Ident], orders: &[Option<SortOrder>]) {
     out.push_str(head);
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
@@ -429,6 +437,11 @@ fn patterns(out: &mut String, head: &str, ids: &[Ident]) {
             out.push_str(&id.name);
         } else {
             ident(out, id);
+        }
+        match orders.get(i).copied().flatten() {
+            Some(SortOrder::Asc) => out.push_str(" asc"),
+            Some(SortOrder::Desc) => out.push_str(" desc"),
+            None => {}
         }
     }
 }

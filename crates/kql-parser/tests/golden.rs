@@ -165,8 +165,15 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         OperatorKind::ProjectKeep(ids) => {
             let _ = write!(out, "(project-keep {}", idents(ids));
         }
-        OperatorKind::ProjectReorder(ids) => {
-            let _ = write!(out, "(project-reorder {}", idents(ids));
+        OperatorKind::ProjectReorder(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|(id, order)| match order {
+                    Some(o) => format!("{} {o:?}", ident(id)),
+                    None => ident(id),
+                })
+                .collect();
+            let _ = write!(out, "(project-reorder {}", parts.join(" "));
         }
         OperatorKind::ProjectRename(pairs) => {
             out.push_str("(project-rename");

@@ -66,7 +66,7 @@ functions!(ScalarFunc {
 });
 
 functions!(AggFunc {
-    Count => "count", "count(): long", "Number of rows in the group";
+    Count => "count", "count([expr]): long", "Number of rows in the group (with an argument: rows where it is not null)";
     CountIf => "countif", "countif(predicate: bool): long", "Number of rows for which the predicate is true";
     Sum => "sum", "sum(expr): long|real|timespan", "Sum over the group; nulls are skipped";
     Min => "min", "min(expr)", "Smallest non-null value in the group";
@@ -257,7 +257,9 @@ impl AggFunc {
         };
         Ok(match self {
             Count => {
-                arity(0)?;
+                if n > 1 {
+                    return Err(format!("count() takes 0 or 1 arguments, got {n}"));
+                }
                 Long
             }
             CountIf => {

@@ -389,8 +389,23 @@ impl Planner<'_> {
                 check_unique(&exprs, pairs.iter().map(|(n, _)| n.span))?;
                 Ok(LogicalPlan::Project(Project { input, exprs }))
             }
-            OperatorKind::ProjectReorder(names) => {
-                let first = self.match_columns(names, &schema)?;
+            OperatorKind::ProjectReorder(items) => {
+                let mut first: Vec<usize> = Vec::new();
+                for (id, order) in items {
+                    let mut matched = self.match_columns(std::slice::from_ref(id), &schema)?;
+                    match order {
+                        Some(ast::SortOrder::Asc) => matched
+                            .sort_by(|a, b| schema.columns[*a].name.cmp(&schema.columns[*b].name)),
+                        Some(ast::SortOrder::Desc) => matched
+                            .sort_by(|a, b| schema.columns[*b].name.cmp(&schema.columns[*a].name)),
+                        None => {}
+                    }
+                    for i in matched {
+                        if !first.contains(&i) {
+                            first.push(i);
+                        }
+                    }
+                }
                 let refs = column_refs(&schema);
                 let mut exprs: Vec<(String, PlanExpr)> =
                     first.iter().map(|&i| refs[i].clone()).collect();
