@@ -79,7 +79,7 @@ fn session_and_procs(world: &World, dev: &Device) -> Option<Procs> {
     let t = times();
     let session = dev.active_session(t.shell)?;
     let explorer = session.proc(UserProc::Explorer)?.clone();
-    let mut rng = Rng::new(0x1c1d_e47);
+    let mut rng = Rng::new(0x01c1_de47);
     let account = session.account;
     let _ = world;
     let user = |rng: &mut Rng, img, cmd: &str, at, parent: &Proc, elevated: bool| {
@@ -178,7 +178,7 @@ pub fn process_rows(world: &World, row: &mut RowBuf) -> Vec<Rec> {
     let Some(p) = session_and_procs(world, dev) else {
         return out;
     };
-    let mut rng = Rng::new(0x1c1d_e48);
+    let mut rng = Rng::new(0x01c1_de48);
     let pairs = [
         (&p.explorer, &p.shell),
         (&p.shell, &p.shell_console),
@@ -324,7 +324,7 @@ pub fn file_rows(world: &World, row: &mut RowBuf) -> Vec<Rec> {
         return out;
     };
     let t = times();
-    let mut rng = Rng::new(0x1c1d_e49);
+    let mut rng = Rng::new(0x01c1_de49);
     // The script, saved by the interactive PowerShell.
     let origin = Extra {
         origin: Some((SCRIPT_URL, GITHUB_IP)),
@@ -462,7 +462,7 @@ pub fn network_rows(world: &World, row: &mut RowBuf) -> Vec<Rec> {
     };
     let t = times();
     let it = incident_time();
-    let mut rng = Rng::new(0x1c1d_e4a);
+    let mut rng = Rng::new(0x01c1_de4a);
     let out_dir = r#"{"direction":"Out"}"#;
     // The script download.
     fill::device(row, dev, &mut rng);
@@ -581,7 +581,7 @@ pub fn fileserver_rows(world: &World, row: &mut RowBuf) -> Vec<Rec> {
     let Some(kernel) = fs.sys(Sys::Kernel) else {
         return out;
     };
-    let mut rng = Rng::new(0x1c1d_e4b);
+    let mut rng = Rng::new(0x01c1_de4b);
     fill::device(row, fs, &mut rng);
     row.s("ActionType", "InboundConnectionAccepted");
     fill::connection(row, fs.ip, 445, "10.50.2.4", 50_341, "", "Tcp");

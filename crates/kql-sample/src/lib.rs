@@ -142,16 +142,31 @@ pub fn write_table<W: Write>(config: &Config, table: Table, out: W) -> Result<u6
     gen::write_table(&world, config, table, out)
 }
 
-/// Writes every table as `<dir>/<Table>.csv`, returning `(table, rows)`.
+/// Writes every table as `<dir>/<Table>.csv` (one thread per table),
+/// returning `(table, rows)`.
 pub fn write_dir(config: &Config, dir: &Path) -> Result<Vec<(Table, u64)>, Error> {
     std::fs::create_dir_all(dir)?;
     let world = world::build(config.seed);
-    let mut out = Vec::new();
-    for table in Table::ALL {
-        let file = std::fs::File::create(dir.join(table.file_name()))?;
-        let w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let rows = gen::write_table(&world, config, table, w)?;
-        out.push((table, rows));
-    }
-    Ok(out)
+    let results: Vec<Result<(Table, u64), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = Table::ALL
+            .iter()
+            .map(|&table| {
+                let world = &world;
+                scope.spawn(move || -> Result<(Table, u64), Error> {
+                    let file = std::fs::File::create(dir.join(table.file_name()))?;
+                    let w = std::io::BufWriter::with_capacity(1 << 20, file);
+                    let rows = gen::write_table(world, config, table, w)?;
+                    Ok((table, rows))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Schema("generator thread panicked".into())))
+            })
+            .collect()
+    });
+    results.into_iter().collect()
 }

@@ -63,11 +63,16 @@ impl Rec {
     }
 }
 
+const CACHE_SLOTS: usize = 512;
+
 /// A row under construction: every column starts empty (null).
 pub struct RowBuf {
     schema: &'static TableSchema,
     fields: Vec<String>,
     seq: u64,
+    /// Column positions cached by the address of the (literal) name:
+    /// `(address, length, position or -1)`.
+    cache: Vec<(usize, usize, i32)>,
 }
 
 impl RowBuf {
@@ -77,6 +82,7 @@ impl RowBuf {
             schema,
             fields: vec![String::new(); schema.columns.len()],
             seq: 0,
+            cache: vec![(0, 0, -1); CACHE_SLOTS],
         }
     }
 
@@ -85,8 +91,25 @@ impl RowBuf {
         self.schema
     }
 
+    fn position(&mut self, col: &str) -> Option<usize> {
+        let addr = col.as_ptr() as usize;
+        let key = (addr ^ (addr >> 9) ^ col.len()) % CACHE_SLOTS;
+        let (a, l, pos) = self.cache[key];
+        if a == addr && l == col.len() {
+            match usize::try_from(pos) {
+                // Names are literals; the check guards against a reused heap address.
+                Ok(p) if self.schema.columns[p].name == col => return Some(p),
+                Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+        let found = self.schema.position(col);
+        self.cache[key] = (addr, col.len(), found.map_or(-1, |p| p as i32));
+        found
+    }
+
     fn slot(&mut self, col: &str) -> Option<&mut String> {
-        let i = self.schema.position(col)?;
+        let i = self.position(col)?;
         let f = &mut self.fields[i];
         f.clear();
         Some(f)

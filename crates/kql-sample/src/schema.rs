@@ -1,11 +1,38 @@
 //! The portal column lists of the MDE tables, read from the bundled schema file.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::Error;
 
 const SCHEMA_JSON: &str = include_str!("../../kql-io/schemas/mde-tables.json");
+
+/// FNV-1a: column lookups happen for every field of every row, and the keys
+/// are short trusted strings, so a simple fast hash beats SipHash here.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// One column: its name and KQL type name.
 #[derive(Clone, Debug)]
@@ -19,7 +46,7 @@ pub struct Column {
 pub struct TableSchema {
     pub name: String,
     pub columns: Vec<Column>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
 }
 
 impl TableSchema {

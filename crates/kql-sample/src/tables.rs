@@ -89,7 +89,7 @@ fn begin(bg: &mut Bg<'_>, dev: &Device, action: &str) {
     }
 }
 
-fn sys<'d>(dev: &'d Device, s: Sys) -> &'d Proc {
+fn sys(dev: &Device, s: Sys) -> &Proc {
     dev.sys(s)
         .or_else(|| dev.sys(Sys::Services))
         .unwrap_or_else(|| unreachable_proc(dev))
