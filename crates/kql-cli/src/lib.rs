@@ -50,7 +50,11 @@ impl Session {
     pub fn plan(&self, text: &str) -> Result<Vec<LogicalPlan>, Vec<Diagnostic>> {
         let ast = kql_parser::parse(text)?;
         let planned = kql_planner::plan_query(&ast, &self.db)?;
-        Ok(planned.results)
+        Ok(planned
+            .results
+            .into_iter()
+            .map(kql_planner::optimize::optimize)
+            .collect())
     }
 
     /// Runs a query and returns one table per tabular statement.

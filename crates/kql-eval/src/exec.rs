@@ -5,9 +5,10 @@ use crate::error::{runtime, EvalResult};
 use crate::expr::{arrow_err, eval};
 use crate::value::{scalars_to_array, ColumnarValue};
 use crate::{arrow_schema_of, EvalContext, Table, TableSource};
-use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array};
-use arrow::compute::{concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt32Array};
+use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::compute::{SortColumn, SortOptions};
+use arrow::datatypes::UInt32Type;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::{Diagnostic, KqlType, ScalarValue};
 use kql_planner::plan::{Filter, Limit, Project, Range, Sort, Values};
@@ -135,25 +136,96 @@ fn range(r: &Range) -> EvalResult<Table> {
     })
 }
 
+/// Keeps the rows where every conjunct of the predicate is true.
+///
+/// The conjuncts run in the order written. After the first, each one is
+/// evaluated only on the rows still selected, over just the columns it
+/// reads, so a cheap selective test up front spares the later ones most of
+/// the work; the surviving rows are copied once at the end.
 fn filter(f: &Filter, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     let input = execute(&f.input, data, ctx)?;
+    let parts = f.predicate.conjuncts();
     let mut out = Vec::with_capacity(input.batches.len());
     for batch in &input.batches {
-        match eval(&f.predicate, batch, ctx)? {
-            ColumnarValue::Scalar(ScalarValue::Bool(true)) => out.push(batch.clone()),
-            ColumnarValue::Scalar(_) => {}
-            ColumnarValue::Array(mask) => {
-                let kept = filter_record_batch(batch, mask.as_boolean()).map_err(arrow_err)?;
-                if kept.num_rows() > 0 {
-                    out.push(kept);
+        let n = batch.num_rows();
+        // None: every row is still selected.
+        let mut selected: Option<UInt32Array> = None;
+        for part in &parts {
+            let (view, len) = match &selected {
+                None => (batch.clone(), n),
+                Some(idx) => (narrow(batch, idx, &part.column_indices())?, idx.len()),
+            };
+            let mask = match eval(part, &view, ctx)? {
+                ColumnarValue::Scalar(ScalarValue::Bool(true)) => continue,
+                ColumnarValue::Scalar(_) => BooleanArray::from(vec![false; len]),
+                ColumnarValue::Array(a) => a.as_boolean().clone(),
+            };
+            let hits = mask_indices(&mask);
+            selected = Some(match &selected {
+                None => hits,
+                Some(prev) => {
+                    let taken = arrow::compute::take(prev, &hits, None).map_err(arrow_err)?;
+                    taken.as_primitive::<UInt32Type>().clone()
                 }
+            });
+            if selected.as_ref().is_some_and(|s| s.is_empty()) {
+                break;
             }
+        }
+        match selected {
+            None => out.push(batch.clone()),
+            Some(idx) if idx.len() == n => out.push(batch.clone()),
+            Some(idx) if idx.is_empty() => {}
+            Some(idx) => out.push(take_record_batch(batch, &idx).map_err(arrow_err)?),
         }
     }
     Ok(Table {
         schema: input.schema,
         batches: out,
     })
+}
+
+/// The positions of the true (non-null) values of a mask.
+fn mask_indices(mask: &BooleanArray) -> UInt32Array {
+    let values = match mask.nulls() {
+        Some(nulls) => mask.values() & nulls.inner(),
+        None => mask.values().clone(),
+    };
+    UInt32Array::from_iter_values(values.set_indices().map(|i| i as u32))
+}
+
+/// The selected rows of `batch`, with real values only in the columns in
+/// `used` (the others become all-null placeholders of the right length).
+fn narrow(
+    batch: &RecordBatch,
+    idx: &UInt32Array,
+    used: &std::collections::BTreeSet<usize>,
+) -> EvalResult<RecordBatch> {
+    let schema = batch.schema();
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (i, (field, col)) in schema.fields().iter().zip(batch.columns()).enumerate() {
+        if used.contains(&i) {
+            fields.push(field.as_ref().clone());
+            columns.push(arrow::compute::take(col, idx, None).map_err(arrow_err)?);
+        } else {
+            fields.push(arrow::datatypes::Field::new(
+                field.name(),
+                arrow::datatypes::DataType::Null,
+                true,
+            ));
+            columns.push(arrow::array::new_null_array(
+                &arrow::datatypes::DataType::Null,
+                idx.len(),
+            ));
+        }
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(arrow::datatypes::Schema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(idx.len())),
+    )
+    .map_err(arrow_err)
 }
 
 fn project(p: &Project, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {

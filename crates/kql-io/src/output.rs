@@ -91,10 +91,20 @@ fn columns_of(batch: &RecordBatch, n: usize) -> Vec<Option<&dyn Array>> {
         .collect()
 }
 
+/// Keeps the I/O error inside a csv error (so a closed pipe stays a
+/// `BrokenPipe` the caller can recognise).
+fn csv_err(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> io::Result<()> {
     let types = column_types(schema);
     let mut w = csv::WriterBuilder::new().from_writer(out);
-    w.write_record(schema.fields().iter().map(|f| f.name().as_bytes()))?;
+    w.write_record(schema.fields().iter().map(|f| f.name().as_bytes()))
+        .map_err(csv_err)?;
     let mut cells: Vec<String> = vec![String::new(); types.len()];
     for batch in batches {
         let cols = columns_of(batch, types.len());
@@ -105,7 +115,8 @@ fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> i
                     write_cell(&mut cells[i], cell(*a, row), types[i]);
                 }
             }
-            w.write_record(cells.iter().map(|s| s.as_bytes()))?;
+            w.write_record(cells.iter().map(|s| s.as_bytes()))
+                .map_err(csv_err)?;
         }
     }
     w.flush()?;

@@ -21,6 +21,40 @@ pub fn common_type(a: KqlType, b: KqlType) -> Option<KqlType> {
     })
 }
 
+/// Converts a constant where KQL converts implicitly (a `datatable` cell, an
+/// `in` list element): the same type, a null, a number to another number
+/// type, a `dynamic` scalar of a fitting kind, or anything to `dynamic`.
+/// `None` when the value does not fit, e.g. the string `"x"` for a `long`.
+pub fn implicit_cast(v: &ScalarValue, to: KqlType) -> Option<ScalarValue> {
+    use ScalarValue as S;
+    let from = v.kql_type();
+    if from == to || to == KqlType::Dynamic || matches!(v, S::Null(_)) {
+        return cast_scalar(v, to);
+    }
+    match v {
+        _ if from.is_numeric() && to.is_numeric() => cast_scalar(v, to),
+        S::Guid(_) if to == KqlType::String => cast_scalar(v, to),
+        S::Dynamic(d) => {
+            let fits = match d {
+                serde_json::Value::Null => true,
+                serde_json::Value::Bool(_) => to == KqlType::Bool,
+                serde_json::Value::Number(_) => to.is_numeric(),
+                serde_json::Value::String(_) => matches!(
+                    to,
+                    KqlType::String | KqlType::Guid | KqlType::DateTime | KqlType::TimeSpan
+                ),
+                _ => false,
+            };
+            if fits {
+                cast_scalar(v, to).filter(|c| !matches!(c, S::Null(_)) || d.is_null())
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Converts a constant to another type, as `tolong()`, `tostring()`, ...
 /// would; `None` when the planner should leave the conversion to run time.
 pub fn cast_scalar(v: &ScalarValue, to: KqlType) -> Option<ScalarValue> {

@@ -7,6 +7,7 @@
 
 pub mod cast;
 pub mod functions;
+pub mod optimize;
 pub mod plan;
 pub mod resolve;
 

@@ -385,6 +385,58 @@ impl PlanExpr {
         PlanExpr::new(PlanExprKind::Literal(value), ty, span)
     }
 
+    /// The input column indices the expression reads.
+    pub fn column_indices(&self) -> std::collections::BTreeSet<usize> {
+        let mut out = std::collections::BTreeSet::new();
+        self.visit(&mut |e| {
+            if let PlanExprKind::Column { index, .. } = &e.kind {
+                out.insert(*index);
+            }
+        });
+        out
+    }
+
+    /// Calls `f` on this expression and every expression inside it.
+    pub fn visit(&self, f: &mut dyn FnMut(&PlanExpr)) {
+        f(self);
+        match &self.kind {
+            PlanExprKind::Column { .. } | PlanExprKind::Literal(_) => {}
+            PlanExprKind::Binary { left, right, .. } | PlanExprKind::StrOp { left, right, .. } => {
+                left.visit(f);
+                right.visit(f);
+            }
+            PlanExprKind::Regex { expr, .. }
+            | PlanExprKind::InList { expr, .. }
+            | PlanExprKind::Not(expr)
+            | PlanExprKind::Neg(expr)
+            | PlanExprKind::Cast { expr, .. } => expr.visit(f),
+            PlanExprKind::Between {
+                expr, low, high, ..
+            } => {
+                expr.visit(f);
+                low.visit(f);
+                high.visit(f);
+            }
+            PlanExprKind::Call { args, .. } => args.iter().for_each(|a| a.visit(f)),
+        }
+    }
+
+    /// The operands of a chain of `and`s (the expression itself otherwise).
+    pub fn conjuncts(&self) -> Vec<&PlanExpr> {
+        match &self.kind {
+            PlanExprKind::Binary {
+                op: BinOp::And,
+                left,
+                right,
+            } => {
+                let mut v = left.conjuncts();
+                v.extend(right.conjuncts());
+                v
+            }
+            _ => vec![self],
+        }
+    }
+
     /// The constant value, when the expression is a literal.
     pub fn as_literal(&self) -> Option<&ScalarValue> {
         match &self.kind {

@@ -1,6 +1,6 @@
 //! Name and type resolution: lowers the syntax tree into a logical plan.
 
-use crate::cast::{cast_scalar, common_type};
+use crate::cast::{cast_scalar, common_type, implicit_cast};
 use crate::functions::{AggFunc, ScalarFunc, OPERATOR_NAMES};
 use crate::plan::*;
 use kql_common::suggest::did_you_mean;
@@ -242,7 +242,7 @@ impl Planner<'_> {
                     let mut row = Vec::new();
                     for (v, col) in chunk.iter().zip(columns) {
                         let pe = self.expr(v, &empty)?;
-                        let value = pe.as_literal().and_then(|l| cast_scalar(l, col.ty));
+                        let value = pe.as_literal().and_then(|l| implicit_cast(l, col.ty));
                         match value {
                             Some(value) if value.kql_type() == col.ty => row.push(value),
                             _ => {
@@ -711,8 +711,7 @@ impl Planner<'_> {
                         "kql::plan::not_scalar",
                         format!("`{}` is a table, not a value", id.name),
                         span,
-                    )
-                    .with_help("use toscalar(...) to turn a one-cell table into a value")),
+                    )),
                     Some(Binding::Error) => Err(err(
                         "kql::plan::bad_let",
                         format!("`{}` could not be planned (see the earlier error)", id.name),
@@ -825,7 +824,7 @@ impl Planner<'_> {
                         other => vec![other],
                     };
                     for el in elems {
-                        match cast_scalar(&el, target) {
+                        match implicit_cast(&el, target) {
                             Some(c) if c.kql_type() == target => values.push(c),
                             _ => {
                                 return Err(err(
@@ -864,8 +863,7 @@ impl Planner<'_> {
                 "kql::plan::not_scalar",
                 "a tabular expression cannot be used as a value here",
                 span,
-            )
-            .with_help("use toscalar(...) to turn a one-cell table into a value")),
+            )),
         }
     }
 

@@ -1,0 +1,398 @@
+//! Plan rewrites that keep results identical and make execution cheaper:
+//! adjacent filters merge into one, and every node reads only the columns
+//! something above it uses (so a wide table is narrowed right at the scan).
+
+use crate::plan::*;
+use kql_common::{KqlType, Span};
+use std::collections::{BTreeSet, HashMap};
+
+/// Applies every rewrite.
+pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
+    let plan = map_exprs(plan, &fold);
+    let plan = merge_filters(plan);
+    let all: BTreeSet<usize> = (0..plan.schema().len()).collect();
+    prune(plan, &all).0
+}
+
+/// `Filter(Filter(x, a), b)` becomes `Filter(x, a and b)`: one selection
+/// instead of two copies of every column.
+fn merge_filters(plan: LogicalPlan) -> LogicalPlan {
+    map_inputs(plan, merge_filters, |plan| match plan {
+        LogicalPlan::Filter(Filter { input, predicate }) => match *input {
+            LogicalPlan::Filter(inner) => {
+                let span = inner.predicate.span.to(predicate.span);
+                LogicalPlan::Filter(Filter {
+                    input: inner.input,
+                    predicate: PlanExpr::new(
+                        PlanExprKind::Binary {
+                            op: BinOp::And,
+                            left: Box::new(inner.predicate),
+                            right: Box::new(predicate),
+                        },
+                        KqlType::Bool,
+                        span,
+                    ),
+                })
+            }
+            other => LogicalPlan::Filter(Filter {
+                input: Box::new(other),
+                predicate,
+            }),
+        },
+        other => other,
+    })
+}
+
+/// Rebuilds `plan` with `f` applied to each input, then `post` to the node.
+fn map_inputs(
+    plan: LogicalPlan,
+    f: fn(LogicalPlan) -> LogicalPlan,
+    post: impl Fn(LogicalPlan) -> LogicalPlan,
+) -> LogicalPlan {
+    let b = |p: Box<LogicalPlan>| Box::new(f(*p));
+    let plan = match plan {
+        LogicalPlan::Filter(x) => LogicalPlan::Filter(Filter {
+            input: b(x.input),
+            predicate: x.predicate,
+        }),
+        LogicalPlan::Project(x) => LogicalPlan::Project(Project {
+            input: b(x.input),
+            exprs: x.exprs,
+        }),
+        LogicalPlan::Sort(x) => LogicalPlan::Sort(Sort {
+            input: b(x.input),
+            keys: x.keys,
+        }),
+        LogicalPlan::Limit(x) => LogicalPlan::Limit(Limit {
+            input: b(x.input),
+            count: x.count,
+        }),
+        LogicalPlan::Aggregate(x) => LogicalPlan::Aggregate(Aggregate {
+            input: b(x.input),
+            keys: x.keys,
+            aggs: x.aggs,
+        }),
+        leaf => leaf,
+    };
+    post(plan)
+}
+
+/// Applies `f` to every expression of every node.
+fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan {
+    let b = |p: Box<LogicalPlan>| Box::new(map_exprs(*p, f));
+    match plan {
+        LogicalPlan::Filter(x) => LogicalPlan::Filter(Filter {
+            input: b(x.input),
+            predicate: f(x.predicate),
+        }),
+        LogicalPlan::Project(x) => LogicalPlan::Project(Project {
+            input: b(x.input),
+            exprs: x.exprs.into_iter().map(|(n, e)| (n, f(e))).collect(),
+        }),
+        LogicalPlan::Sort(x) => LogicalPlan::Sort(Sort {
+            input: b(x.input),
+            keys: x
+                .keys
+                .into_iter()
+                .map(|k| SortKey {
+                    expr: f(k.expr),
+                    ..k
+                })
+                .collect(),
+        }),
+        LogicalPlan::Limit(x) => LogicalPlan::Limit(Limit {
+            input: b(x.input),
+            count: x.count,
+        }),
+        LogicalPlan::Aggregate(x) => LogicalPlan::Aggregate(Aggregate {
+            input: b(x.input),
+            keys: x.keys.into_iter().map(|(n, e)| (n, f(e))).collect(),
+            aggs: x
+                .aggs
+                .into_iter()
+                .map(|(n, a)| {
+                    (
+                        n,
+                        AggExpr {
+                            args: a.args.into_iter().map(f).collect(),
+                            ..a
+                        },
+                    )
+                })
+                .collect(),
+        }),
+        leaf => leaf,
+    }
+}
+
+/// Folds arithmetic on constants (`IncidentTime - 2m` becomes one
+/// datetime), bottom-up. Only exact, error-free cases are folded; anything
+/// else is left for the evaluator.
+fn fold(e: PlanExpr) -> PlanExpr {
+    use kql_common::ScalarValue as S;
+    let PlanExpr { kind, ty, span } = e;
+    let kind = match kind {
+        PlanExprKind::Binary { op, left, right } => {
+            let (l, r) = (fold(*left), fold(*right));
+            let folded = match (op, l.as_literal(), r.as_literal()) {
+                (BinOp::Add, Some(S::DateTime(a)), Some(S::TimeSpan(b)))
+                | (BinOp::Add, Some(S::TimeSpan(b)), Some(S::DateTime(a))) => {
+                    a.checked_add(*b).map(S::DateTime)
+                }
+                (BinOp::Sub, Some(S::DateTime(a)), Some(S::TimeSpan(b))) => {
+                    a.checked_sub(*b).map(S::DateTime)
+                }
+                (BinOp::Sub, Some(S::DateTime(a)), Some(S::DateTime(b))) => {
+                    a.checked_sub(*b).map(S::TimeSpan)
+                }
+                (BinOp::Add, Some(S::TimeSpan(a)), Some(S::TimeSpan(b))) => {
+                    a.checked_add(*b).map(S::TimeSpan)
+                }
+                (BinOp::Sub, Some(S::TimeSpan(a)), Some(S::TimeSpan(b))) => {
+                    a.checked_sub(*b).map(S::TimeSpan)
+                }
+                (BinOp::Add, Some(S::Long(a)), Some(S::Long(b))) => a.checked_add(*b).map(S::Long),
+                (BinOp::Sub, Some(S::Long(a)), Some(S::Long(b))) => a.checked_sub(*b).map(S::Long),
+                (BinOp::Mul, Some(S::Long(a)), Some(S::Long(b))) => a.checked_mul(*b).map(S::Long),
+                _ => None,
+            };
+            match folded {
+                Some(v) if v.kql_type() == ty => PlanExprKind::Literal(v),
+                _ => PlanExprKind::Binary {
+                    op,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                },
+            }
+        }
+        PlanExprKind::StrOp { op, left, right } => PlanExprKind::StrOp {
+            op,
+            left: Box::new(fold(*left)),
+            right: Box::new(fold(*right)),
+        },
+        PlanExprKind::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => PlanExprKind::Between {
+            expr: Box::new(fold(*expr)),
+            low: Box::new(fold(*low)),
+            high: Box::new(fold(*high)),
+            negated,
+        },
+        PlanExprKind::Not(x) => PlanExprKind::Not(Box::new(fold(*x))),
+        PlanExprKind::Neg(x) => PlanExprKind::Neg(Box::new(fold(*x))),
+        PlanExprKind::Cast { expr, to } => PlanExprKind::Cast {
+            expr: Box::new(fold(*expr)),
+            to,
+        },
+        PlanExprKind::Regex { expr, pattern } => PlanExprKind::Regex {
+            expr: Box::new(fold(*expr)),
+            pattern,
+        },
+        PlanExprKind::InList {
+            expr,
+            list,
+            negated,
+            case_insensitive,
+        } => PlanExprKind::InList {
+            expr: Box::new(fold(*expr)),
+            list,
+            negated,
+            case_insensitive,
+        },
+        PlanExprKind::Call { func, args } => PlanExprKind::Call {
+            func,
+            args: args.into_iter().map(fold).collect(),
+        },
+        other => other,
+    };
+    PlanExpr { kind, ty, span }
+}
+
+/// The input columns an expression reads.
+fn columns_of(e: &PlanExpr, out: &mut BTreeSet<usize>) {
+    out.extend(e.column_indices());
+}
+
+fn remap(e: &mut PlanExpr, map: &HashMap<usize, usize>) {
+    match &mut e.kind {
+        PlanExprKind::Column { index, .. } => {
+            if let Some(&n) = map.get(index) {
+                *index = n;
+            }
+        }
+        PlanExprKind::Literal(_) => {}
+        PlanExprKind::Binary { left, right, .. } | PlanExprKind::StrOp { left, right, .. } => {
+            remap(left, map);
+            remap(right, map);
+        }
+        PlanExprKind::Regex { expr, .. }
+        | PlanExprKind::InList { expr, .. }
+        | PlanExprKind::Not(expr)
+        | PlanExprKind::Neg(expr)
+        | PlanExprKind::Cast { expr, .. } => remap(expr, map),
+        PlanExprKind::Between {
+            expr, low, high, ..
+        } => {
+            remap(expr, map);
+            remap(low, map);
+            remap(high, map);
+        }
+        PlanExprKind::Call { args, .. } => args.iter_mut().for_each(|a| remap(a, map)),
+    }
+}
+
+fn identity(n: usize) -> HashMap<usize, usize> {
+    (0..n).map(|i| (i, i)).collect()
+}
+
+/// Rewrites `plan` so that it produces at least the columns in `needed`
+/// (indices into its original output). Returns the new plan and where each
+/// kept original column now sits in its output.
+fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<usize, usize>) {
+    match plan {
+        LogicalPlan::Scan(scan) => {
+            let n = scan.schema.len();
+            if needed.len() == n {
+                return (LogicalPlan::Scan(scan), identity(n));
+            }
+            let exprs: Vec<(String, PlanExpr)> = needed
+                .iter()
+                .filter_map(|&i| scan.schema.columns.get(i).map(|c| (i, c)))
+                .map(|(i, c)| {
+                    (
+                        c.name.clone(),
+                        PlanExpr::new(
+                            PlanExprKind::Column {
+                                index: i,
+                                name: c.name.clone(),
+                            },
+                            c.ty,
+                            Span::default(),
+                        ),
+                    )
+                })
+                .collect();
+            let map = needed
+                .iter()
+                .enumerate()
+                .map(|(new, &old)| (old, new))
+                .collect();
+            (
+                LogicalPlan::Project(Project {
+                    input: Box::new(LogicalPlan::Scan(scan)),
+                    exprs,
+                }),
+                map,
+            )
+        }
+        LogicalPlan::Filter(Filter {
+            input,
+            mut predicate,
+        }) => {
+            let mut want = needed.clone();
+            columns_of(&predicate, &mut want);
+            let (input, map) = prune(*input, &want);
+            remap(&mut predicate, &map);
+            (
+                LogicalPlan::Filter(Filter {
+                    input: Box::new(input),
+                    predicate,
+                }),
+                map,
+            )
+        }
+        LogicalPlan::Sort(Sort { input, mut keys }) => {
+            let mut want = needed.clone();
+            for k in &keys {
+                columns_of(&k.expr, &mut want);
+            }
+            let (input, map) = prune(*input, &want);
+            for k in &mut keys {
+                remap(&mut k.expr, &map);
+            }
+            (
+                LogicalPlan::Sort(Sort {
+                    input: Box::new(input),
+                    keys,
+                }),
+                map,
+            )
+        }
+        LogicalPlan::Limit(Limit { input, count }) => {
+            let (input, map) = prune(*input, needed);
+            (
+                LogicalPlan::Limit(Limit {
+                    input: Box::new(input),
+                    count,
+                }),
+                map,
+            )
+        }
+        LogicalPlan::Project(Project { input, exprs }) => {
+            let kept: Vec<(usize, (String, PlanExpr))> = exprs
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| needed.contains(i))
+                .collect();
+            let mut want = BTreeSet::new();
+            for (_, (_, e)) in &kept {
+                columns_of(e, &mut want);
+            }
+            let (input, child_map) = prune(*input, &want);
+            let mut map = HashMap::new();
+            let mut exprs = Vec::with_capacity(kept.len());
+            for (new, (old, (name, mut e))) in kept.into_iter().enumerate() {
+                remap(&mut e, &child_map);
+                map.insert(old, new);
+                exprs.push((name, e));
+            }
+            (
+                LogicalPlan::Project(Project {
+                    input: Box::new(input),
+                    exprs,
+                }),
+                map,
+            )
+        }
+        LogicalPlan::Aggregate(Aggregate {
+            input,
+            mut keys,
+            mut aggs,
+        }) => {
+            let n = keys.len() + aggs.len();
+            let mut want = BTreeSet::new();
+            for (_, e) in &keys {
+                columns_of(e, &mut want);
+            }
+            for (_, a) in &aggs {
+                for e in &a.args {
+                    columns_of(e, &mut want);
+                }
+            }
+            let (input, child_map) = prune(*input, &want);
+            for (_, e) in &mut keys {
+                remap(e, &child_map);
+            }
+            for (_, a) in &mut aggs {
+                for e in &mut a.args {
+                    remap(e, &child_map);
+                }
+            }
+            (
+                LogicalPlan::Aggregate(Aggregate {
+                    input: Box::new(input),
+                    keys,
+                    aggs,
+                }),
+                identity(n),
+            )
+        }
+        leaf @ (LogicalPlan::Values(_) | LogicalPlan::SingleRow | LogicalPlan::Range(_)) => {
+            let n = leaf.schema().len();
+            (leaf, identity(n))
+        }
+    }
+}
