@@ -99,10 +99,16 @@ fn main() {
                 eprintln!("kql-bench: generating {rows} rows failed: {e}");
                 std::process::exit(1);
             }
-            eprintln!("generated {rows} rows per table in {:.1}s", start.elapsed().as_secs_f64());
+            eprintln!(
+                "generated {rows} rows per table in {:.1}s",
+                start.elapsed().as_secs_f64()
+            );
         }
         let bytes = dir_size(&dir);
-        println!("## {rows} rows per event table ({:.0} MB of CSV)", bytes as f64 / 1e6);
+        println!(
+            "## {rows} rows per event table ({:.0} MB of CSV)",
+            bytes as f64 / 1e6
+        );
         println!();
         let start = Instant::now();
         let tables = match kql_io::load_path(&dir) {
