@@ -58,7 +58,30 @@ impl Session {
     }
 
     /// Runs a query and returns one table per tabular statement.
+    ///
+    /// A panic inside any stage is a bug; it is caught here and reported as
+    /// a `kql::eval::internal` diagnostic instead of ending the process.
     pub fn run(&self, text: &str) -> Result<Vec<Table>, Vec<Diagnostic>> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_inner(text))) {
+            Ok(r) => r,
+            Err(payload) => {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                Err(vec![Diagnostic::error(
+                    "kql::eval::internal",
+                    format!("internal error: {what}"),
+                )
+                .with_help(
+                    "this is a bug in kql; please report it with the query",
+                )])
+            }
+        }
+    }
+
+    fn run_inner(&self, text: &str) -> Result<Vec<Table>, Vec<Diagnostic>> {
         let plans = self.plan(text)?;
         let ctx = match self.now {
             Some(now) => EvalContext { now },

@@ -60,6 +60,9 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    // Panics are caught per query and reported as diagnostics; keep the
+    // default hook from printing a second, raw message.
+    std::panic::set_hook(Box::new(|_| {}));
     let args = Args::parse();
     let color = std::io::stderr().is_terminal();
     let report = |diags: &[Diagnostic], name: &str, src: &str| {

@@ -201,3 +201,34 @@ fn explain_prints_the_plan() {
         "Limit: 1  -> (x:long)\n  Filter: (x > 1)  -> (x:long)\n    Range: x from 1 to 3 step 1  -> (x:long)\n"
     );
 }
+
+#[test]
+fn contains_works_on_a_dynamic_sentinel_column() {
+    let dir = std::env::temp_dir().join(format!("kql-cli-sentinel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("DeviceNetworkEvents.csv"),
+        "TenantId,TimeGenerated,Timestamp,DeviceName,RemoteUrl,AdditionalFields\n\
+         t1,2026-01-29T16:48:02Z,2026-01-29T16:48:02Z,stefano-test,www.7-zip.org,\"{\"\"direction\"\":\"\"Out\"\"}\"\n\
+         t1,2026-01-29T16:48:03Z,2026-01-29T16:48:03Z,stefano-test,,\"{\"\"direction\"\":\"\"In\"\"}\"\n\
+         t1,2026-01-29T16:48:04Z,2026-01-29T16:48:04Z,stefano-test,,\n",
+    )
+    .expect("write csv");
+    let o = kql(
+        &[
+            "--data",
+            dir.to_str().expect("utf-8 path"),
+            "--format",
+            "json",
+            "-e",
+            "DeviceNetworkEvents | where AdditionalFields contains \"Out\" | project RemoteUrl, AdditionalFields",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"columns\":[{\"name\":\"RemoteUrl\",\"type\":\"string\"},{\"name\":\"AdditionalFields\",\"type\":\"dynamic\"}],\"rows\":[[\"www.7-zip.org\",{\"direction\":\"Out\"}]]}\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
