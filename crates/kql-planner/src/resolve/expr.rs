@@ -1,0 +1,517 @@
+//! Resolution and typing of scalar expressions.
+
+use super::*;
+
+impl Planner<'_> {
+    pub(super) fn unknown_column(&self, id: &ast::Ident, schema: &Schema) -> Diagnostic {
+        let scalars: Vec<&str> = self
+            .lets
+            .iter()
+            .filter(|(_, b)| matches!(b, Binding::Scalar(_)))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let suggestion = did_you_mean(&id.name, schema.names().chain(scalars.iter().copied()));
+        let mut d = err(
+            "kql::plan::unknown_column",
+            format!("unknown column or variable `{}`", id.name),
+            id.span,
+        )
+        .with_label("not a column of the input here");
+        if let Some(s) = suggestion {
+            d = d.with_help(format!("did you mean {s}?"));
+        } else if self.catalog.table_schema(&id.name).is_some() {
+            d = d.with_help(format!(
+                "`{}` is a table; use it at the start of a query or in a subquery",
+                id.name
+            ));
+        }
+        d
+    }
+
+    pub(super) fn predicate(&mut self, e: &ast::Expr, schema: &Schema) -> R<PlanExpr> {
+        let pe = self.expr(e, schema)?;
+        match pe.ty {
+            KqlType::Bool => Ok(pe),
+            KqlType::Dynamic => Ok(pe.cast(KqlType::Bool)),
+            t => Err(err(
+                "kql::plan::type_mismatch",
+                format!("a filter needs a bool expression, this is {t}"),
+                e.span,
+            )
+            .with_help(if matches!(e.kind, ExprKind::Name(_)) {
+                "compare the value, e.g. `where Column == \"value\"`"
+            } else {
+                "use a comparison such as ==, contains or between"
+            })),
+        }
+    }
+
+    /// Resolves a scalar expression against the columns of `schema`.
+    pub(super) fn expr(&mut self, e: &ast::Expr, schema: &Schema) -> R<PlanExpr> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Literal(l) => Ok(PlanExpr::literal(literal(l, span)?, span)),
+            ExprKind::Name(id) => {
+                if let Some(index) = schema.index_of(&id.name) {
+                    return Ok(PlanExpr::new(
+                        PlanExprKind::Column {
+                            index,
+                            name: id.name.clone(),
+                        },
+                        schema.columns[index].ty,
+                        span,
+                    ));
+                }
+                match self.lets.get(&id.name) {
+                    Some(Binding::Scalar(v)) => {
+                        let mut v = v.clone();
+                        v.span = span;
+                        Ok(v)
+                    }
+                    Some(Binding::Tabular(_)) => Err(err(
+                        "kql::plan::not_scalar",
+                        format!("`{}` is a table, not a value", id.name),
+                        span,
+                    )),
+                    Some(Binding::Error) => Err(err(
+                        "kql::plan::bad_let",
+                        format!("`{}` could not be planned (see the earlier error)", id.name),
+                        span,
+                    )),
+                    None => Err(self.unknown_column(id, schema)),
+                }
+            }
+            ExprKind::Star => Err(err(
+                "kql::plan::unexpected_star",
+                "`*` is not allowed here",
+                span,
+            )),
+            ExprKind::Call { func, args } => self.call(func, args, schema, span),
+            ExprKind::Unary { op, expr } => {
+                let inner = self.expr(expr, schema)?;
+                if !(inner.ty.is_numeric() || inner.ty == KqlType::TimeSpan) {
+                    return Err(err(
+                        "kql::plan::type_mismatch",
+                        format!("cannot negate a {}", inner.ty),
+                        span,
+                    ));
+                }
+                Ok(match op {
+                    ast::UnaryOp::Plus => inner,
+                    ast::UnaryOp::Neg => {
+                        let ty = inner.ty;
+                        if let Some(v) = inner.as_literal().and_then(negate) {
+                            return Ok(PlanExpr::literal(v, span));
+                        }
+                        PlanExpr::new(PlanExprKind::Neg(Box::new(inner)), ty, span)
+                    }
+                })
+            }
+            ExprKind::Binary { op, left, right } => {
+                let l = self.expr(left, schema)?;
+                let r = self.expr(right, schema)?;
+                self.binary(*op, l, r, span)
+            }
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                let x = self.expr(expr, schema)?;
+                let lo = self.expr(low, schema)?;
+                let mut hi = self.expr(high, schema)?;
+                if x.ty == KqlType::DateTime
+                    && lo.ty == KqlType::DateTime
+                    && hi.ty == KqlType::TimeSpan
+                {
+                    // `between (start .. 1d)`: the upper bound is start + span.
+                    hi = self.binary(ast::BinaryOp::Add, lo.clone(), hi, high.span)?;
+                }
+                let t = [lo.ty, hi.ty].iter().try_fold(x.ty, |acc, t| {
+                    common_type(acc, *t).filter(|c| comparable(*c))
+                });
+                let Some(t) = t else {
+                    return Err(err(
+                        "kql::plan::type_mismatch",
+                        format!(
+                            "between needs bounds of the same kind as the value: {} between ({} .. {})",
+                            x.ty, lo.ty, hi.ty
+                        ),
+                        span,
+                    ));
+                };
+                Ok(PlanExpr::new(
+                    PlanExprKind::Between {
+                        expr: Box::new(x.cast(t)),
+                        low: Box::new(lo.cast(t)),
+                        high: Box::new(hi.cast(t)),
+                        negated: *negated,
+                    },
+                    KqlType::Bool,
+                    span,
+                ))
+            }
+            ExprKind::InList { expr, op, list } => {
+                let x = self.expr(expr, schema)?;
+                let (negated, ci) = match op {
+                    ListOp::In => (false, false),
+                    ListOp::NotIn => (true, false),
+                    ListOp::InCi => (false, true),
+                    ListOp::NotInCi => (true, true),
+                    ListOp::HasAny | ListOp::HasAll => {
+                        return Err(err(
+                            "kql::plan::unsupported",
+                            "has_any and has_all are not supported yet",
+                            span,
+                        ))
+                    }
+                };
+                let target = if ci { KqlType::String } else { x.ty };
+                let mut values = Vec::new();
+                for item in list {
+                    if is_tabular_shape(item) || self.names_table(item) {
+                        return Err(err(
+                            "kql::plan::unsupported",
+                            "`in` over a subquery is not supported yet",
+                            item.span,
+                        ));
+                    }
+                    let v = self.constant(item, schema)?;
+                    let elems = match v {
+                        ScalarValue::Dynamic(serde_json::Value::Array(a)) => {
+                            a.into_iter().map(ScalarValue::Dynamic).collect()
+                        }
+                        other => vec![other],
+                    };
+                    for el in elems {
+                        match implicit_cast(&el, target) {
+                            Some(c) if c.kql_type() == target => values.push(c),
+                            _ => {
+                                return Err(err(
+                                    "kql::plan::type_mismatch",
+                                    format!(
+                                        "list value of type {} cannot be compared with {}",
+                                        el.kql_type(),
+                                        x.ty
+                                    ),
+                                    item.span,
+                                ))
+                            }
+                        }
+                    }
+                }
+                Ok(PlanExpr::new(
+                    PlanExprKind::InList {
+                        expr: Box::new(x.cast(target)),
+                        list: values,
+                        negated,
+                        case_insensitive: ci,
+                    },
+                    KqlType::Bool,
+                    span,
+                ))
+            }
+            ExprKind::Member { .. } | ExprKind::Index { .. } => Err(err(
+                "kql::plan::unsupported",
+                "dynamic property access is not supported yet",
+                span,
+            )),
+            ExprKind::Pipe { .. }
+            | ExprKind::Print(_)
+            | ExprKind::DataTable { .. }
+            | ExprKind::Range { .. } => Err(err(
+                "kql::plan::not_scalar",
+                "a tabular expression cannot be used as a value here",
+                span,
+            )),
+        }
+    }
+
+    pub(super) fn call(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Expr],
+        schema: &Schema,
+        span: Span,
+    ) -> R<PlanExpr> {
+        let Some(f) = ScalarFunc::from_name(&func.name) else {
+            if AggFunc::from_name(&func.name).is_some() {
+                return Err(err(
+                    "kql::plan::aggregate_outside_summarize",
+                    format!(
+                        "`{}` is an aggregation function, usable only in summarize",
+                        func.name
+                    ),
+                    func.span,
+                ));
+            }
+            let names = ScalarFunc::ALL.iter().map(|f| f.name());
+            return Err(err(
+                "kql::plan::unknown_function",
+                format!("unknown function `{}`", func.name),
+                func.span,
+            )
+            .with_suggestion(did_you_mean(&func.name, names)));
+        };
+        let mut pargs = Vec::with_capacity(args.len());
+        for a in args {
+            pargs.push(self.expr(a, schema)?);
+        }
+        let types: Vec<KqlType> = pargs.iter().map(|a| a.ty).collect();
+        let ty = f
+            .return_type(&types)
+            .map_err(|m| err("kql::plan::bad_arguments", m, span))?;
+        use ScalarFunc::*;
+        let conversion = match f {
+            ToStringFn => Some(KqlType::String),
+            ToLong => Some(KqlType::Long),
+            ToInt => Some(KqlType::Int),
+            ToReal | ToDouble => Some(KqlType::Real),
+            ToBool => Some(KqlType::Bool),
+            ToDateTime => Some(KqlType::DateTime),
+            ToTimeSpan => Some(KqlType::TimeSpan),
+            _ => None,
+        };
+        if let Some(to) = conversion {
+            let mut arg = pargs.remove(0);
+            arg.span = span;
+            return Ok(arg.cast(to));
+        }
+        let pargs = match f {
+            Iff | Iif => {
+                let mut it = pargs.into_iter();
+                let c = it.next();
+                let rest: Vec<PlanExpr> = it.map(|a| a.cast(ty)).collect();
+                c.into_iter().chain(rest).collect()
+            }
+            Bin | Floor if ty == KqlType::Long || ty == KqlType::Real => {
+                pargs.into_iter().map(|a| a.cast(ty)).collect()
+            }
+            _ => pargs,
+        };
+        Ok(PlanExpr::new(
+            PlanExprKind::Call {
+                func: f,
+                args: pargs,
+            },
+            ty,
+            span,
+        ))
+    }
+
+    pub(super) fn binary(
+        &mut self,
+        op: ast::BinaryOp,
+        l: PlanExpr,
+        r: PlanExpr,
+        span: Span,
+    ) -> R<PlanExpr> {
+        use ast::BinaryOp as B;
+        use KqlType::*;
+        let mismatch = |what: &str, l: &PlanExpr, r: &PlanExpr| {
+            err(
+                "kql::plan::type_mismatch",
+                format!("cannot {what} {} and {}", l.ty, r.ty),
+                span,
+            )
+            .with_secondary(l.span, format!("this is {}", l.ty))
+            .with_secondary(r.span, format!("this is {}", r.ty))
+        };
+        let bool_operand = |e: PlanExpr| -> R<PlanExpr> {
+            match e.ty {
+                Bool => Ok(e),
+                Dynamic => Ok(e.cast(Bool)),
+                t => Err(err(
+                    "kql::plan::type_mismatch",
+                    format!("`and`/`or` need bool operands, this is {t}"),
+                    e.span,
+                )),
+            }
+        };
+        let mk = |op: BinOp, l: PlanExpr, r: PlanExpr, ty: KqlType| {
+            PlanExpr::new(
+                PlanExprKind::Binary {
+                    op,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                },
+                ty,
+                span,
+            )
+        };
+        match op {
+            B::And | B::Or => {
+                let l = bool_operand(l)?;
+                let r = bool_operand(r)?;
+                Ok(mk(
+                    if op == B::And { BinOp::And } else { BinOp::Or },
+                    l,
+                    r,
+                    Bool,
+                ))
+            }
+            B::Eq | B::NotEq | B::Lt | B::Le | B::Gt | B::Ge => {
+                let bop = match op {
+                    B::Eq => BinOp::Eq,
+                    B::NotEq => BinOp::NotEq,
+                    B::Lt => BinOp::Lt,
+                    B::Le => BinOp::Le,
+                    B::Gt => BinOp::Gt,
+                    _ => BinOp::Ge,
+                };
+                let t = common_type(l.ty, r.ty)
+                    .filter(|t| comparable(*t) || matches!(bop, BinOp::Eq | BinOp::NotEq))
+                    .ok_or_else(|| mismatch("compare", &l, &r))?;
+                Ok(mk(bop, l.cast(t), r.cast(t), Bool))
+            }
+            B::Add | B::Sub | B::Mul | B::Div | B::Mod => {
+                let bop = match op {
+                    B::Add => BinOp::Add,
+                    B::Sub => BinOp::Sub,
+                    B::Mul => BinOp::Mul,
+                    B::Div => BinOp::Div,
+                    _ => BinOp::Mod,
+                };
+                let (lt, rt) = (l.ty, r.ty);
+                let (l, r) = (undyn(l, rt), undyn(r, lt));
+                let ty = match (bop, l.ty, r.ty) {
+                    (_, a, b) if a.is_numeric() && b.is_numeric() => {
+                        let t = common_type(a, b).unwrap_or(Real);
+                        return Ok(mk(bop, l.cast(t), r.cast(t), t));
+                    }
+                    (BinOp::Sub, DateTime, DateTime) => TimeSpan,
+                    (BinOp::Add | BinOp::Sub, DateTime, TimeSpan) => DateTime,
+                    (BinOp::Add, TimeSpan, DateTime) => DateTime,
+                    (BinOp::Add | BinOp::Sub, TimeSpan, TimeSpan) => TimeSpan,
+                    (BinOp::Mod, TimeSpan, TimeSpan) => TimeSpan,
+                    (BinOp::Div, TimeSpan, TimeSpan) => Real,
+                    (BinOp::Mul, TimeSpan, n) | (BinOp::Mul, n, TimeSpan) if n.is_numeric() => {
+                        TimeSpan
+                    }
+                    (BinOp::Div, TimeSpan, n) if n.is_numeric() => TimeSpan,
+                    _ => {
+                        let what = match bop {
+                            BinOp::Add => "add",
+                            BinOp::Sub => "subtract",
+                            BinOp::Mul => "multiply",
+                            BinOp::Div => "divide",
+                            _ => "take the remainder of",
+                        };
+                        return Err(mismatch(what, &l, &r));
+                    }
+                };
+                Ok(mk(bop, l, r, ty))
+            }
+            B::Str(sop) => {
+                let l = l.cast(String);
+                let r = r.cast(String);
+                Ok(PlanExpr::new(
+                    PlanExprKind::StrOp {
+                        op: sop,
+                        left: Box::new(l),
+                        right: Box::new(r),
+                    },
+                    Bool,
+                    span,
+                ))
+            }
+            B::MatchesRegex => {
+                let pattern = match r.as_literal() {
+                    Some(ScalarValue::String(s)) => s.clone(),
+                    _ => {
+                        return Err(err(
+                            "kql::plan::not_constant",
+                            "the pattern of `matches regex` must be a constant string",
+                            r.span,
+                        ))
+                    }
+                };
+                if let Err(e) = regex::Regex::new(&pattern) {
+                    return Err(err(
+                        "kql::plan::invalid_regex",
+                        "invalid regular expression",
+                        r.span,
+                    )
+                    .with_note(e.to_string()));
+                }
+                Ok(PlanExpr::new(
+                    PlanExprKind::Regex {
+                        expr: Box::new(l.cast(String)),
+                        pattern,
+                    },
+                    Bool,
+                    span,
+                ))
+            }
+        }
+    }
+}
+
+/// A dynamic operand of arithmetic takes the other side's type.
+pub(super) fn undyn(e: PlanExpr, other: KqlType) -> PlanExpr {
+    if e.ty == KqlType::Dynamic && other != KqlType::Dynamic {
+        e.cast(other)
+    } else {
+        e
+    }
+}
+
+/// Whether values of the type have an order (`<`, `between`, sorting).
+pub(super) fn comparable(t: KqlType) -> bool {
+    !matches!(t, KqlType::Dynamic | KqlType::Bool)
+}
+
+pub(super) fn negate(v: &ScalarValue) -> Option<ScalarValue> {
+    Some(match v {
+        ScalarValue::Int(i) => ScalarValue::Int(i.checked_neg()?),
+        ScalarValue::Long(i) => ScalarValue::Long(i.checked_neg()?),
+        ScalarValue::Real(r) => ScalarValue::Real(-r),
+        ScalarValue::TimeSpan(t) => ScalarValue::TimeSpan(t.checked_neg()?),
+        ScalarValue::Null(t) => ScalarValue::Null(*t),
+        _ => return None,
+    })
+}
+
+pub(super) fn literal(l: &ast::Literal, span: Span) -> R<ScalarValue> {
+    use ast::Literal as L;
+    Ok(match l {
+        L::Bool(b) => ScalarValue::Bool(*b),
+        L::Long(i) => ScalarValue::Long(*i),
+        L::Int(i) => ScalarValue::Int(*i),
+        L::Real(r) => ScalarValue::Real(*r),
+        L::String(s) => ScalarValue::String(s.clone()),
+        L::DateTime(text) => match parse_datetime(text) {
+            Some(t) => ScalarValue::DateTime(t),
+            None => {
+                return Err(err(
+                    "kql::plan::invalid_datetime",
+                    format!("`{text}` is not a valid datetime"),
+                    span,
+                )
+                .with_help("write an ISO 8601 date, e.g. datetime(2026-01-29T16:49:20.4813094Z) or datetime(2026-01-29)"))
+            }
+        },
+        L::TimeSpan(t) => ScalarValue::TimeSpan(*t),
+        L::Guid(g) => {
+            let ok = g.len() == 36
+                && g.char_indices().all(|(i, c)| {
+                    if matches!(i, 8 | 13 | 18 | 23) {
+                        c == '-'
+                    } else {
+                        c.is_ascii_hexdigit()
+                    }
+                });
+            if !ok {
+                return Err(err(
+                    "kql::plan::invalid_guid",
+                    format!("`{g}` is not a valid guid"),
+                    span,
+                ));
+            }
+            ScalarValue::Guid(g.to_ascii_lowercase())
+        }
+        L::Dynamic(v) => ScalarValue::Dynamic(v.clone()),
+        L::Null(t) => ScalarValue::Null(*t),
+    })
+}

@@ -1,0 +1,353 @@
+//! Lowering of tabular operators (`where`, `project`, `summarize`, ...).
+
+use super::*;
+
+impl Planner<'_> {
+    pub(super) fn operator(&mut self, input: LogicalPlan, op: &ast::Operator) -> R<LogicalPlan> {
+        let schema = input.schema();
+        let input = Box::new(input);
+        match &op.kind {
+            OperatorKind::Where(pred) => {
+                let predicate = self.predicate(pred, &schema)?;
+                Ok(LogicalPlan::Filter(Filter { input, predicate }))
+            }
+            OperatorKind::Project(items) => {
+                let mut exprs = Vec::new();
+                let mut auto = 0;
+                for item in items {
+                    let pe = self.expr(&item.expr, &schema)?;
+                    let name = self.item_name(item, &pe, &mut auto)?;
+                    exprs.push((name, pe));
+                }
+                check_unique(&exprs, items.iter().map(|i| i.span))?;
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
+            OperatorKind::Extend(items) => {
+                let mut exprs: Vec<(String, PlanExpr)> = column_refs(&schema);
+                let mut auto = 0;
+                for item in items {
+                    let pe = self.expr(&item.expr, &schema)?;
+                    let name = self.item_name(item, &pe, &mut auto)?;
+                    match exprs.iter_mut().find(|(n, _)| *n == name) {
+                        Some(slot) => slot.1 = pe,
+                        None => exprs.push((name, pe)),
+                    }
+                }
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
+            OperatorKind::ProjectAway(names) => {
+                let drop = self.match_columns(names, &schema)?;
+                let exprs = column_refs(&schema)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !drop.contains(i))
+                    .map(|(_, c)| c)
+                    .collect();
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
+            OperatorKind::ProjectKeep(names) => {
+                let keep = self.match_columns(names, &schema)?;
+                let exprs = column_refs(&schema)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| keep.contains(i))
+                    .map(|(_, c)| c)
+                    .collect();
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
+            OperatorKind::ProjectRename(pairs) => {
+                let mut exprs = column_refs(&schema);
+                for (new, old) in pairs {
+                    let idx = self.column_index(old, &schema)?;
+                    exprs[idx].0 = new.name.clone();
+                }
+                check_unique(&exprs, pairs.iter().map(|(n, _)| n.span))?;
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
+            OperatorKind::ProjectReorder(items) => {
+                let mut first: Vec<usize> = Vec::new();
+                for (id, order) in items {
+                    let mut matched = self.match_columns(std::slice::from_ref(id), &schema)?;
+                    match order {
+                        Some(ast::SortOrder::Asc) => matched
+                            .sort_by(|a, b| schema.columns[*a].name.cmp(&schema.columns[*b].name)),
+                        Some(ast::SortOrder::Desc) => matched
+                            .sort_by(|a, b| schema.columns[*b].name.cmp(&schema.columns[*a].name)),
+                        None => {}
+                    }
+                    for i in matched {
+                        if !first.contains(&i) {
+                            first.push(i);
+                        }
+                    }
+                }
+                let refs = column_refs(&schema);
+                let mut exprs: Vec<(String, PlanExpr)> =
+                    first.iter().map(|&i| refs[i].clone()).collect();
+                exprs.extend(
+                    refs.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !first.contains(i))
+                        .map(|(_, c)| c.clone()),
+                );
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
+            OperatorKind::Sort(keys) => {
+                let keys = keys
+                    .iter()
+                    .map(|k| self.sort_key(k, &schema))
+                    .collect::<R<Vec<_>>>()?;
+                Ok(LogicalPlan::Sort(Sort { input, keys }))
+            }
+            OperatorKind::Take(n) => {
+                let count = self.row_count(n, &schema)?;
+                Ok(LogicalPlan::Limit(Limit { input, count }))
+            }
+            OperatorKind::Top { count, by } => {
+                let count = self.row_count(count, &schema)?;
+                let key = self.sort_key(by, &schema)?;
+                Ok(LogicalPlan::Limit(Limit {
+                    input: Box::new(LogicalPlan::Sort(Sort {
+                        input,
+                        keys: vec![key],
+                    })),
+                    count,
+                }))
+            }
+            OperatorKind::Count => Ok(LogicalPlan::Aggregate(Aggregate {
+                input,
+                keys: vec![],
+                aggs: vec![(
+                    "Count".to_string(),
+                    AggExpr {
+                        func: AggFunc::Count,
+                        args: vec![],
+                        ty: KqlType::Long,
+                        span: op.span,
+                    },
+                )],
+            })),
+            OperatorKind::Distinct(cols) => {
+                let keys = if cols.is_empty()
+                    || matches!(cols.as_slice(), [c] if c.kind == ExprKind::Star)
+                {
+                    column_refs(&schema)
+                } else {
+                    let mut keys = Vec::new();
+                    let mut auto = 0;
+                    for c in cols {
+                        let pe = self.expr(c, &schema)?;
+                        let name = match &pe.kind {
+                            PlanExprKind::Column { name, .. } => name.clone(),
+                            _ => {
+                                auto += 1;
+                                format!("Column{auto}")
+                            }
+                        };
+                        keys.push((name, pe));
+                    }
+                    keys
+                };
+                Ok(LogicalPlan::Aggregate(Aggregate {
+                    input,
+                    keys,
+                    aggs: vec![],
+                }))
+            }
+            OperatorKind::Summarize { aggs, by } => {
+                let mut keys = Vec::new();
+                let mut auto = 0;
+                for item in by {
+                    let pe = self.expr(&item.expr, &schema)?;
+                    let name = match item.names.as_slice() {
+                        [n] => n.name.clone(),
+                        [] => match key_column_name(&pe) {
+                            Some(n) => n,
+                            None => {
+                                auto += 1;
+                                format!("Column{auto}")
+                            }
+                        },
+                        _ => return Err(multi_name_error(item)),
+                    };
+                    keys.push((name, pe));
+                }
+                let mut out_aggs = Vec::new();
+                for item in aggs {
+                    let agg = self.aggregate(&item.expr, &schema)?;
+                    let name = match item.names.as_slice() {
+                        [n] => n.name.clone(),
+                        [] => agg_default_name(&agg),
+                        _ => return Err(multi_name_error(item)),
+                    };
+                    out_aggs.push((name, agg));
+                }
+                let mut all: Vec<(String, Span)> = keys
+                    .iter()
+                    .zip(by)
+                    .map(|((n, _), i)| (n.clone(), i.span))
+                    .collect();
+                all.extend(
+                    out_aggs
+                        .iter()
+                        .zip(aggs)
+                        .map(|((n, _), i)| (n.clone(), i.span)),
+                );
+                for (i, (n, span)) in all.iter().enumerate() {
+                    if all[..i].iter().any(|(m, _)| m == n) {
+                        return Err(err(
+                            "kql::plan::duplicate_column",
+                            format!("column `{n}` is produced twice"),
+                            *span,
+                        )
+                        .with_help("give one of them another name with `Name = ...`"));
+                    }
+                }
+                Ok(LogicalPlan::Aggregate(Aggregate {
+                    input,
+                    keys,
+                    aggs: out_aggs,
+                }))
+            }
+        }
+    }
+
+    pub(super) fn aggregate(&mut self, e: &ast::Expr, schema: &Schema) -> R<AggExpr> {
+        let ExprKind::Call { func, args } = &e.kind else {
+            return Err(err(
+                "kql::plan::not_aggregate",
+                "summarize needs an aggregation function call here",
+                e.span,
+            )
+            .with_help("e.g. `count()`, `dcount(DeviceName)`, `max(Timestamp)`"));
+        };
+        let Some(f) = AggFunc::from_name(&func.name) else {
+            let names = AggFunc::ALL.iter().map(|f| f.name());
+            return Err(err(
+                "kql::plan::unknown_function",
+                format!("unknown aggregation function `{}`", func.name),
+                func.span,
+            )
+            .with_suggestion(did_you_mean(&func.name, names)));
+        };
+        let mut pargs = Vec::new();
+        for a in args {
+            if a.kind == ExprKind::Star && f == AggFunc::Count {
+                continue;
+            }
+            pargs.push(self.expr(a, schema)?);
+        }
+        let types: Vec<KqlType> = pargs.iter().map(|a| a.ty).collect();
+        let ty = f
+            .return_type(&types)
+            .map_err(|m| err("kql::plan::bad_arguments", m, e.span))?;
+        Ok(AggExpr {
+            func: f,
+            args: pargs,
+            ty,
+            span: e.span,
+        })
+    }
+
+    pub(super) fn sort_key(&mut self, k: &ast::SortKey, schema: &Schema) -> R<SortKey> {
+        let expr = self.expr(&k.expr, schema)?;
+        let descending = !matches!(k.order, Some(ast::SortOrder::Asc));
+        let nulls_first = match k.nulls {
+            Some(ast::NullsOrder::First) => true,
+            Some(ast::NullsOrder::Last) => false,
+            None => !descending,
+        };
+        Ok(SortKey {
+            expr,
+            descending,
+            nulls_first,
+        })
+    }
+
+    pub(super) fn row_count(&mut self, e: &ast::Expr, schema: &Schema) -> R<usize> {
+        let v = self.expr(e, schema)?;
+        match v.as_literal().and_then(|l| cast_scalar(l, KqlType::Long)) {
+            Some(ScalarValue::Long(n)) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => Err(err(
+                "kql::plan::bad_row_count",
+                "expected a non-negative whole number of rows",
+                e.span,
+            )),
+        }
+    }
+
+    /// The output name of a `project`/`extend` item.
+    pub(super) fn item_name(
+        &self,
+        item: &ast::NamedExpr,
+        pe: &PlanExpr,
+        auto: &mut usize,
+    ) -> R<String> {
+        Ok(match item.names.as_slice() {
+            [n] => n.name.clone(),
+            [] => match &pe.kind {
+                PlanExprKind::Column { name, .. } => name.clone(),
+                _ => {
+                    *auto += 1;
+                    format!("Column{auto}")
+                }
+            },
+            _ => return Err(multi_name_error(item)),
+        })
+    }
+
+    pub(super) fn column_index(&self, id: &ast::Ident, schema: &Schema) -> R<usize> {
+        schema
+            .index_of(&id.name)
+            .ok_or_else(|| self.unknown_column(id, schema))
+    }
+
+    /// Columns named by a list that may hold `*` wildcards, in list order.
+    pub(super) fn match_columns(&self, names: &[ast::Ident], schema: &Schema) -> R<Vec<usize>> {
+        let mut out: Vec<usize> = Vec::new();
+        for id in names {
+            if id.name.contains('*') {
+                for (i, c) in schema.columns.iter().enumerate() {
+                    if wildcard_match(&id.name, &c.name) && !out.contains(&i) {
+                        out.push(i);
+                    }
+                }
+            } else {
+                let i = self.column_index(id, schema)?;
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The name of a `summarize ... by` key that is not named explicitly: the
+/// column itself, or the column inside `bin()`/`floor()`.
+pub(super) fn key_column_name(pe: &PlanExpr) -> Option<String> {
+    match &pe.kind {
+        PlanExprKind::Column { name, .. } => Some(name.clone()),
+        PlanExprKind::Call {
+            func: ScalarFunc::Bin | ScalarFunc::Floor,
+            args,
+        } => args.first().and_then(key_column_name),
+        PlanExprKind::Cast { expr, .. } => key_column_name(expr),
+        _ => None,
+    }
+}
+
+/// Kusto's default name of an aggregate column: `count_`, `dcount_FileName`,
+/// `max_Timestamp`, `countif_`.
+pub(super) fn agg_default_name(agg: &AggExpr) -> String {
+    let col = match agg.args.first().map(|a| &a.kind) {
+        Some(PlanExprKind::Column { name, .. }) => name.as_str(),
+        _ => "",
+    };
+    let fname = match agg.func {
+        AggFunc::TakeAny => "take_any",
+        AggFunc::Any => "any",
+        f => f.name(),
+    };
+    format!("{fname}_{col}")
+}
