@@ -66,15 +66,46 @@ functions!(ScalarFunc {
 });
 
 functions!(AggFunc {
-    Count => "count", "count([expr]): long", "Number of rows in the group (with an argument: rows where it is not null)";
+    Count => "count", "count(): long", "Number of rows in the group";
     CountIf => "countif", "countif(predicate: bool): long", "Number of rows for which the predicate is true";
-    Sum => "sum", "sum(expr): long|real|timespan", "Sum over the group; nulls are skipped";
+    DCount => "dcount", "dcount(expr [, accuracy]): long", "Number of distinct non-null values in the group (exact)";
+    DCountIf => "dcountif", "dcountif(expr, predicate [, accuracy]): long", "dcount over the rows where the predicate is true";
+    CountDistinct => "count_distinct", "count_distinct(expr): long", "Number of distinct non-null values in the group";
+    CountDistinctIf => "count_distinctif", "count_distinctif(expr, predicate): long", "count_distinct over the rows where the predicate is true";
+    Sum => "sum", "sum(expr): long|real|timespan", "Sum of the non-null values; 0 when there are none";
+    SumIf => "sumif", "sumif(expr, predicate): long|real|timespan", "sum over the rows where the predicate is true";
+    Avg => "avg", "avg(expr): real", "Mean of the non-null values (NaN when there are none)";
+    AvgIf => "avgif", "avgif(expr, predicate): real", "avg over the rows where the predicate is true";
     Min => "min", "min(expr)", "Smallest non-null value in the group";
+    MinIf => "minif", "minif(expr, predicate)", "min over the rows where the predicate is true";
     Max => "max", "max(expr)", "Largest non-null value in the group";
-    Avg => "avg", "avg(expr): real", "Mean of the non-null values in the group";
-    DCount => "dcount", "dcount(expr): long", "Number of distinct non-null values in the group";
-    TakeAny => "take_any", "take_any(expr)", "Any one value from the group (deterministic for a given input)";
-    Any => "any", "any(expr)", "Same as take_any";
+    MaxIf => "maxif", "maxif(expr, predicate)", "max over the rows where the predicate is true";
+    TakeAny => "take_any", "take_any(expr [, expr...] | *)", "The values of one row of the group; the first non-null value for a single expression (deterministic)";
+    Any => "any", "any(expr [, expr...] | *)", "Same as take_any (deprecated name)";
+    TakeAnyIf => "take_anyif", "take_anyif(expr, predicate)", "take_any over the rows where the predicate is true";
+    ArgMax => "arg_max", "arg_max(by, * | expr [, ...])", "The values of the row with the largest `by` value (the first such row)";
+    ArgMin => "arg_min", "arg_min(by, * | expr [, ...])", "The values of the row with the smallest `by` value (the first such row)";
+    ArgMaxLegacy => "argmax", "argmax(by, * | expr [, ...])", "Deprecated form of arg_max, with max_-prefixed column names";
+    ArgMinLegacy => "argmin", "argmin(by, * | expr [, ...])", "Deprecated form of arg_min, with min_-prefixed column names";
+    MakeSet => "make_set", "make_set(expr [, limit]): dynamic", "Array of the distinct non-null values, in order of first appearance; arrays are flattened";
+    MakeSetIf => "make_set_if", "make_set_if(expr, predicate [, limit]): dynamic", "make_set over the rows where the predicate is true";
+    MakeSetLegacy => "makeset", "makeset(expr [, limit]): dynamic", "Same as make_set (deprecated name)";
+    MakeList => "make_list", "make_list(expr [, limit]): dynamic", "Array of the non-null values, in input order";
+    MakeListIf => "make_list_if", "make_list_if(expr, predicate [, limit]): dynamic", "make_list over the rows where the predicate is true";
+    MakeListLegacy => "makelist", "makelist(expr [, limit]): dynamic", "Same as make_list (deprecated name)";
+    MakeListWithNulls => "make_list_with_nulls", "make_list_with_nulls(expr [, limit]): dynamic", "Array of all values including nulls, in input order";
+    MakeBag => "make_bag", "make_bag(bag [, limit]): dynamic", "Property bag merging every bag in the group (the first value of a key wins)";
+    MakeBagIf => "make_bag_if", "make_bag_if(bag, predicate [, limit]): dynamic", "make_bag over the rows where the predicate is true";
+    Percentile => "percentile", "percentile(expr, percent)", "Nearest-rank percentile of the non-null values (exact)";
+    Percentiles => "percentiles", "percentiles(expr, percent [, percent...])", "One nearest-rank percentile column per percent";
+    PercentilesArray => "percentiles_array", "percentiles_array(expr, percent [, percent...]): dynamic", "The nearest-rank percentiles as one array";
+    Stdev => "stdev", "stdev(expr): real", "Sample standard deviation of the non-null values";
+    StdevIf => "stdevif", "stdevif(expr, predicate): real", "stdev over the rows where the predicate is true";
+    StdevP => "stdevp", "stdevp(expr): real", "Population standard deviation of the non-null values";
+    Variance => "variance", "variance(expr): real", "Sample variance of the non-null values";
+    VarianceIf => "varianceif", "varianceif(expr, predicate): real", "variance over the rows where the predicate is true";
+    VarianceP => "variancep", "variancep(expr): real", "Population variance of the non-null values";
+    VariancePIf => "variancepif", "variancepif(expr, predicate): real", "variancep over the rows where the predicate is true";
 });
 
 /// Names of the tabular operators the parser knows, for suggestions.
@@ -239,62 +270,74 @@ impl ScalarFunc {
 }
 
 impl AggFunc {
-    /// Checks arity and argument types and returns the result type.
-    pub fn return_type(self, args: &[KqlType]) -> Result<KqlType, std::string::String> {
+    /// The function computed, with deprecated names mapped to their
+    /// current form and the `if` variants to the plain one.
+    pub fn base(self) -> AggFunc {
         use AggFunc::*;
-        use KqlType::*;
-        let n = args.len();
-        let arity = |want: usize| -> Result<(), std::string::String> {
-            if n == want {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{}() takes {want} argument{}, got {n}",
-                    self.name(),
-                    if want == 1 { "" } else { "s" }
-                ))
-            }
-        };
-        Ok(match self {
-            Count => {
-                if n > 1 {
-                    return Err(format!("count() takes 0 or 1 arguments, got {n}"));
-                }
-                Long
-            }
-            CountIf => {
-                arity(1)?;
-                if args[0] != Bool {
-                    return Err(format!("countif() needs a bool predicate, not {}", args[0]));
-                }
-                Long
-            }
-            Sum => {
-                arity(1)?;
-                match args[0] {
-                    Int | Long | Bool => Long,
-                    Real | Decimal => Real,
-                    TimeSpan => TimeSpan,
-                    t => return Err(format!("sum() needs a number or timespan, not {t}")),
-                }
-            }
-            Avg => {
-                arity(1)?;
-                match args[0] {
-                    t if t.is_numeric() => Real,
-                    t => return Err(format!("avg() needs a number, not {t}")),
-                }
-            }
-            Min | Max | TakeAny | Any => {
-                arity(1)?;
-                args[0]
-            }
-            DCount => {
-                if !(1..=2).contains(&n) {
-                    return Err(format!("dcount() takes 1 or 2 arguments, got {n}"));
-                }
-                Long
-            }
-        })
+        match self {
+            CountIf => Count,
+            DCountIf | CountDistinct | CountDistinctIf => DCount,
+            SumIf => Sum,
+            AvgIf => Avg,
+            MinIf => Min,
+            MaxIf => Max,
+            Any | TakeAnyIf => TakeAny,
+            ArgMaxLegacy => ArgMax,
+            ArgMinLegacy => ArgMin,
+            MakeSetIf | MakeSetLegacy => MakeSet,
+            MakeListIf | MakeListLegacy => MakeList,
+            MakeBagIf => MakeBag,
+            Percentiles => Percentile,
+            StdevIf => Stdev,
+            VarianceIf => Variance,
+            VariancePIf => VarianceP,
+            f => f,
+        }
     }
+
+    /// Whether the function takes a predicate after its value argument
+    /// (`countif`, `sumif`, `make_set_if`, ...).
+    pub fn has_predicate(self) -> bool {
+        use AggFunc::*;
+        matches!(
+            self,
+            CountIf
+                | DCountIf
+                | CountDistinctIf
+                | SumIf
+                | AvgIf
+                | MinIf
+                | MaxIf
+                | TakeAnyIf
+                | MakeSetIf
+                | MakeListIf
+                | MakeBagIf
+                | StdevIf
+                | VarianceIf
+                | VariancePIf
+        )
+    }
+
+    /// The value when the group has no (non-null) input: Kusto's default
+    /// values of aggregations.
+    pub fn empty_value(self) -> EmptyValue {
+        use AggFunc::*;
+        match self.base() {
+            Count | DCount | Sum | Stdev | StdevP | Variance | VarianceP => EmptyValue::Zero,
+            // Kusto documents an empty array for make_bag too.
+            MakeSet | MakeList | MakeListWithNulls | MakeBag => EmptyValue::EmptyArray,
+            Avg => EmptyValue::NaN,
+            _ => EmptyValue::Null,
+        }
+    }
+}
+
+/// What an aggregate returns for a group without input values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptyValue {
+    Zero,
+    NaN,
+    EmptyArray,
+    EmptyBag,
+    Null,
 }

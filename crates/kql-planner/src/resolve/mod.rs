@@ -2,6 +2,7 @@
 
 mod expr;
 mod operators;
+mod summarize;
 
 use crate::cast::{cast_scalar, common_type, implicit_cast};
 use crate::functions::{AggFunc, ScalarFunc, OPERATOR_NAMES};

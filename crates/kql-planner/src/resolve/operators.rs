@@ -154,99 +154,8 @@ impl Planner<'_> {
                     aggs: vec![],
                 }))
             }
-            OperatorKind::Summarize { aggs, by } => {
-                let mut keys = Vec::new();
-                let mut auto = 0;
-                for item in by {
-                    let pe = self.expr(&item.expr, &schema)?;
-                    let name = match item.names.as_slice() {
-                        [n] => n.name.clone(),
-                        [] => match key_column_name(&pe) {
-                            Some(n) => n,
-                            None => {
-                                auto += 1;
-                                format!("Column{auto}")
-                            }
-                        },
-                        _ => return Err(multi_name_error(item)),
-                    };
-                    keys.push((name, pe));
-                }
-                let mut out_aggs = Vec::new();
-                for item in aggs {
-                    let agg = self.aggregate(&item.expr, &schema)?;
-                    let name = match item.names.as_slice() {
-                        [n] => n.name.clone(),
-                        [] => agg_default_name(&agg),
-                        _ => return Err(multi_name_error(item)),
-                    };
-                    out_aggs.push((name, agg));
-                }
-                let mut all: Vec<(String, Span)> = keys
-                    .iter()
-                    .zip(by)
-                    .map(|((n, _), i)| (n.clone(), i.span))
-                    .collect();
-                all.extend(
-                    out_aggs
-                        .iter()
-                        .zip(aggs)
-                        .map(|((n, _), i)| (n.clone(), i.span)),
-                );
-                for (i, (n, span)) in all.iter().enumerate() {
-                    if all[..i].iter().any(|(m, _)| m == n) {
-                        return Err(err(
-                            "kql::plan::duplicate_column",
-                            format!("column `{n}` is produced twice"),
-                            *span,
-                        )
-                        .with_help("give one of them another name with `Name = ...`"));
-                    }
-                }
-                Ok(LogicalPlan::Aggregate(Aggregate {
-                    input,
-                    keys,
-                    aggs: out_aggs,
-                }))
-            }
+            OperatorKind::Summarize { aggs, by } => self.summarize(input, aggs, by),
         }
-    }
-
-    pub(super) fn aggregate(&mut self, e: &ast::Expr, schema: &Schema) -> R<AggExpr> {
-        let ExprKind::Call { func, args } = &e.kind else {
-            return Err(err(
-                "kql::plan::not_aggregate",
-                "summarize needs an aggregation function call here",
-                e.span,
-            )
-            .with_help("e.g. `count()`, `dcount(DeviceName)`, `max(Timestamp)`"));
-        };
-        let Some(f) = AggFunc::from_name(&func.name) else {
-            let names = AggFunc::ALL.iter().map(|f| f.name());
-            return Err(err(
-                "kql::plan::unknown_function",
-                format!("unknown aggregation function `{}`", func.name),
-                func.span,
-            )
-            .with_suggestion(did_you_mean(&func.name, names)));
-        };
-        let mut pargs = Vec::new();
-        for a in args {
-            if a.kind == ExprKind::Star && f == AggFunc::Count {
-                continue;
-            }
-            pargs.push(self.expr(a, schema)?);
-        }
-        let types: Vec<KqlType> = pargs.iter().map(|a| a.ty).collect();
-        let ty = f
-            .return_type(&types)
-            .map_err(|m| err("kql::plan::bad_arguments", m, e.span))?;
-        Ok(AggExpr {
-            func: f,
-            args: pargs,
-            ty,
-            span: e.span,
-        })
     }
 
     pub(super) fn sort_key(&mut self, k: &ast::SortKey, schema: &Schema) -> R<SortKey> {
@@ -321,33 +230,4 @@ impl Planner<'_> {
         }
         Ok(out)
     }
-}
-
-/// The name of a `summarize ... by` key that is not named explicitly: the
-/// column itself, or the column inside `bin()`/`floor()`.
-pub(super) fn key_column_name(pe: &PlanExpr) -> Option<String> {
-    match &pe.kind {
-        PlanExprKind::Column { name, .. } => Some(name.clone()),
-        PlanExprKind::Call {
-            func: ScalarFunc::Bin | ScalarFunc::Floor,
-            args,
-        } => args.first().and_then(key_column_name),
-        PlanExprKind::Cast { expr, .. } => key_column_name(expr),
-        _ => None,
-    }
-}
-
-/// Kusto's default name of an aggregate column: `count_`, `dcount_FileName`,
-/// `max_Timestamp`, `countif_`.
-pub(super) fn agg_default_name(agg: &AggExpr) -> String {
-    let col = match agg.args.first().map(|a| &a.kind) {
-        Some(PlanExprKind::Column { name, .. }) => name.as_str(),
-        _ => "",
-    };
-    let fname = match agg.func {
-        AggFunc::TakeAny => "take_any",
-        AggFunc::Any => "any",
-        f => f.name(),
-    };
-    format!("{fname}_{col}")
 }

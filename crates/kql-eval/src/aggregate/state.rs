@@ -1,0 +1,823 @@
+//! Per-group state of the aggregation functions, updated one argument array
+//! at a time.
+
+use super::SKIP;
+use crate::error::{internal, EvalResult};
+use crate::expr::arrow_err;
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
+    StringBuilder,
+};
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+use foldhash::fast::FixedState;
+use kql_common::time::{format_timespan, write_datetime};
+use kql_common::{KqlType, ScalarValue};
+use kql_planner::functions::{AggFunc, EmptyValue};
+use kql_planner::plan::{AggExpr, PlanExpr, PlanExprKind};
+use std::fmt::Write;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+type HashSet<T> = hashbrown::HashSet<T, FixedState>;
+
+/// Default maximum number of elements of `make_set`/`make_list`/`make_bag`.
+const MAX_ITEMS: usize = 1_048_576;
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Pick {
+    Min,
+    Max,
+    /// The first non-null value (non-empty for strings).
+    First,
+}
+
+impl Pick {
+    fn better<T: PartialOrd + ?Sized>(self, new: &T, old: &T) -> bool {
+        match self {
+            Pick::Min => new < old,
+            Pick::Max => new > old,
+            Pick::First => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Collect {
+    Set,
+    List,
+    ListWithNulls,
+    Bag,
+}
+
+/// The state of one aggregate over all groups.
+pub(super) enum Acc {
+    Count(Vec<i64>),
+    SumLong(Vec<i64>),
+    SumReal(Vec<f64>),
+    Avg(Vec<f64>, Vec<i64>),
+    /// Welford's running count, mean and sum of squared deviations.
+    Moments {
+        n: Vec<f64>,
+        mean: Vec<f64>,
+        m2: Vec<f64>,
+        sample: bool,
+        root: bool,
+    },
+    PickLong(Pick, Vec<Option<i64>>),
+    PickInt(Pick, Vec<Option<i32>>),
+    PickReal(Pick, Vec<Option<f64>>),
+    PickBool(Pick, Vec<Option<bool>>),
+    PickString(Pick, Vec<Option<String>>),
+    /// Exact distinct count of 64-bit value hashes.
+    DCount(KqlType, Vec<HashSet<u64>>),
+    Collect {
+        kind: Collect,
+        ty: KqlType,
+        limit: usize,
+        items: Vec<Vec<String>>,
+        seen: Vec<HashSet<String>>,
+        bags: Vec<serde_json::Map<String, serde_json::Value>>,
+    },
+    Percentile {
+        ty: KqlType,
+        percents: Vec<f64>,
+        /// One dynamic array instead of a value (`percentiles_array`).
+        array: bool,
+        longs: Vec<Vec<i64>>,
+        reals: Vec<Vec<f64>>,
+    },
+}
+
+fn grow<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    if v.len() < n {
+        v.resize(n, fill);
+    }
+}
+
+fn grow_with<T>(v: &mut Vec<T>, n: usize, f: impl Fn() -> T) {
+    while v.len() < n {
+        v.push(f());
+    }
+}
+
+fn literal_f64(e: &PlanExpr) -> Option<f64> {
+    match &e.kind {
+        PlanExprKind::Literal(ScalarValue::Real(x)) => Some(*x),
+        PlanExprKind::Literal(ScalarValue::Long(x)) => Some(*x as f64),
+        PlanExprKind::Literal(ScalarValue::Int(x)) => Some((*x).into()),
+        _ => None,
+    }
+}
+
+impl Acc {
+    /// The state for `a`; `params` are its constant arguments (limit,
+    /// percents).
+    pub(super) fn new(a: &AggExpr, params: &[PlanExpr]) -> EvalResult<Acc> {
+        use AggFunc::*;
+        let arg_ty = a.args.first().map_or(KqlType::Long, |e| e.ty);
+        let pick = |p: Pick| match arg_ty {
+            KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => Acc::PickLong(p, vec![]),
+            KqlType::Int => Acc::PickInt(p, vec![]),
+            KqlType::Real | KqlType::Decimal => Acc::PickReal(p, vec![]),
+            KqlType::Bool => Acc::PickBool(p, vec![]),
+            _ => Acc::PickString(p, vec![]),
+        };
+        let limit = params
+            .first()
+            .and_then(literal_f64)
+            .map_or(MAX_ITEMS, |x| x.clamp(0.0, MAX_ITEMS as f64) as usize);
+        let collect = |kind| Acc::Collect {
+            kind,
+            ty: arg_ty,
+            limit,
+            items: vec![],
+            seen: vec![],
+            bags: vec![],
+        };
+        Ok(match a.func.base() {
+            Count => Acc::Count(vec![]),
+            Sum if a.ty == KqlType::Real => Acc::SumReal(vec![]),
+            Sum => Acc::SumLong(vec![]),
+            Avg => Acc::Avg(vec![], vec![]),
+            f @ (Stdev | StdevP | Variance | VarianceP) => Acc::Moments {
+                n: vec![],
+                mean: vec![],
+                m2: vec![],
+                sample: matches!(f, Stdev | Variance),
+                root: matches!(f, Stdev | StdevP),
+            },
+            Min => pick(Pick::Min),
+            Max => pick(Pick::Max),
+            TakeAny => pick(Pick::First),
+            DCount => Acc::DCount(arg_ty, vec![]),
+            MakeSet => collect(Collect::Set),
+            MakeList => collect(Collect::List),
+            MakeListWithNulls => collect(Collect::ListWithNulls),
+            MakeBag => collect(Collect::Bag),
+            f @ (Percentile | PercentilesArray) => Acc::Percentile {
+                ty: arg_ty,
+                percents: params.iter().filter_map(literal_f64).collect(),
+                array: f == PercentilesArray,
+                longs: vec![],
+                reals: vec![],
+            },
+            f => return Err(internal(format!("no aggregate state for {}", f.name()))),
+        })
+    }
+
+    /// Adds the rows of one batch: `ids` holds each row's group (or
+    /// [`SKIP`]), `value` the argument array.
+    pub(super) fn update(
+        &mut self,
+        ids: &[u32],
+        value: Option<&ArrayRef>,
+        ngroups: usize,
+    ) -> EvalResult<()> {
+        let arg = || value.ok_or_else(|| internal("aggregate argument missing"));
+        match self {
+            Acc::Count(c) => {
+                grow(c, ngroups, 0);
+                for &g in ids {
+                    if let Some(x) = c.get_mut(g as usize) {
+                        *x += 1;
+                    }
+                }
+            }
+            Acc::SumLong(s) => {
+                grow(s, ngroups, 0);
+                let a = to_i64(arg()?)?;
+                let vals = a.values();
+                for (i, &g) in ids.iter().enumerate() {
+                    if g != SKIP && a.is_valid(i) {
+                        if let (Some(slot), Some(&v)) = (s.get_mut(g as usize), vals.get(i)) {
+                            *slot = slot.wrapping_add(v);
+                        }
+                    }
+                }
+            }
+            Acc::SumReal(s) => {
+                grow(s, ngroups, 0.0);
+                let a = to_f64(arg()?)?;
+                let vals = a.values();
+                for (i, &g) in ids.iter().enumerate() {
+                    if g != SKIP && a.is_valid(i) {
+                        if let (Some(slot), Some(&v)) = (s.get_mut(g as usize), vals.get(i)) {
+                            *slot += v;
+                        }
+                    }
+                }
+            }
+            Acc::Avg(sum, cnt) => {
+                grow(sum, ngroups, 0.0);
+                grow(cnt, ngroups, 0);
+                let a = to_f64(arg()?)?;
+                for (i, &g) in ids.iter().enumerate() {
+                    if g != SKIP && a.is_valid(i) {
+                        if let (Some(s), Some(c)) =
+                            (sum.get_mut(g as usize), cnt.get_mut(g as usize))
+                        {
+                            *s += a.value(i);
+                            *c += 1;
+                        }
+                    }
+                }
+            }
+            Acc::Moments { n, mean, m2, .. } => {
+                grow(n, ngroups, 0.0);
+                grow(mean, ngroups, 0.0);
+                grow(m2, ngroups, 0.0);
+                let a = to_f64(arg()?)?;
+                for (i, &g) in ids.iter().enumerate() {
+                    if g == SKIP || !a.is_valid(i) {
+                        continue;
+                    }
+                    let g = g as usize;
+                    if let (Some(n), Some(mean), Some(m2)) =
+                        (n.get_mut(g), mean.get_mut(g), m2.get_mut(g))
+                    {
+                        let x = a.value(i);
+                        *n += 1.0;
+                        let d = x - *mean;
+                        *mean += d / *n;
+                        *m2 += d * (x - *mean);
+                    }
+                }
+            }
+            Acc::PickLong(p, v) => {
+                grow(v, ngroups, None);
+                let a = to_i64(arg()?)?;
+                pick_update(*p, v, ids, |i| a.is_valid(i).then(|| a.value(i)));
+            }
+            Acc::PickInt(p, v) => {
+                grow(v, ngroups, None);
+                let a = arg()?.as_primitive::<Int32Type>();
+                pick_update(*p, v, ids, |i| a.is_valid(i).then(|| a.value(i)));
+            }
+            Acc::PickReal(p, v) => {
+                grow(v, ngroups, None);
+                let a = to_f64(arg()?)?;
+                pick_update(*p, v, ids, |i| {
+                    a.is_valid(i).then(|| a.value(i)).filter(|x| !x.is_nan())
+                });
+            }
+            Acc::PickBool(p, v) => {
+                grow(v, ngroups, None);
+                let a = arg()?.as_boolean();
+                pick_update(*p, v, ids, |i| a.is_valid(i).then(|| a.value(i)));
+            }
+            Acc::PickString(p, v) => {
+                grow(v, ngroups, None);
+                let a: &StringArray = arg()?.as_string::<i32>();
+                for (i, &g) in ids.iter().enumerate() {
+                    if g == SKIP || !a.is_valid(i) {
+                        continue;
+                    }
+                    let x = a.value(i);
+                    let Some(slot) = v.get_mut(g as usize) else {
+                        continue;
+                    };
+                    let replace = match slot {
+                        None => true,
+                        // take_any prefers a non-empty string.
+                        Some(old) if *p == Pick::First => old.is_empty() && !x.is_empty(),
+                        Some(old) => p.better(x, old.as_str()),
+                    };
+                    if replace {
+                        *slot = Some(x.to_string());
+                    }
+                }
+            }
+            Acc::DCount(ty, sets) => {
+                grow_with(sets, ngroups, HashSet::default);
+                let a = arg()?;
+                let hasher = FixedState::with_seed(0x6463_6f75_6e74);
+                let mut add = |g: u32, h: u64| {
+                    if let Some(s) = sets.get_mut(g as usize) {
+                        s.insert(h);
+                    }
+                };
+                match a.data_type() {
+                    DataType::Utf8 => {
+                        let s = a.as_string::<i32>();
+                        for (i, &g) in ids.iter().enumerate() {
+                            // Kusto ignores empty strings like nulls.
+                            if g != SKIP
+                                && s.is_valid(i)
+                                && !(s.value(i).is_empty() && *ty == KqlType::String)
+                            {
+                                add(g, hasher.hash_one(s.value(i).as_bytes()));
+                            }
+                        }
+                    }
+                    DataType::Float64 => {
+                        let f = a.as_primitive::<Float64Type>();
+                        for (i, &g) in ids.iter().enumerate() {
+                            if g != SKIP && f.is_valid(i) {
+                                let x = f.value(i);
+                                let bits = if x == 0.0 { 0 } else { x.to_bits() };
+                                add(g, hasher.hash_one(bits));
+                            }
+                        }
+                    }
+                    _ => {
+                        let l = to_i64(a)?;
+                        for (i, &g) in ids.iter().enumerate() {
+                            if g != SKIP && l.is_valid(i) {
+                                add(g, hasher.hash_one(l.value(i)));
+                            }
+                        }
+                    }
+                }
+            }
+            Acc::Collect {
+                kind,
+                ty,
+                limit,
+                items,
+                seen,
+                bags,
+            } => {
+                let a = arg()?;
+                let mut buf = String::new();
+                match kind {
+                    Collect::Bag => {
+                        grow_with(bags, ngroups, serde_json::Map::new);
+                        let s = a.as_string::<i32>();
+                        for (i, &g) in ids.iter().enumerate() {
+                            if g == SKIP || !s.is_valid(i) {
+                                continue;
+                            }
+                            let Some(bag) = bags.get_mut(g as usize) else {
+                                continue;
+                            };
+                            if let Ok(serde_json::Value::Object(m)) =
+                                serde_json::from_str(s.value(i))
+                            {
+                                for (k, v) in m {
+                                    if bag.len() >= *limit {
+                                        break;
+                                    }
+                                    bag.entry(k).or_insert(v);
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        grow_with(items, ngroups, Vec::new);
+                        if *kind == Collect::Set {
+                            grow_with(seen, ngroups, HashSet::default);
+                        }
+                        for (i, &g) in ids.iter().enumerate() {
+                            if g == SKIP {
+                                continue;
+                            }
+                            let Some(list) = items.get_mut(g as usize) else {
+                                continue;
+                            };
+                            if list.len() >= *limit {
+                                continue;
+                            }
+                            buf.clear();
+                            let valid = json_item(a, *ty, i, &mut buf);
+                            match kind {
+                                Collect::ListWithNulls if !valid => list.push("null".into()),
+                                _ if !valid => {}
+                                Collect::Set => {
+                                    let Some(set) = seen.get_mut(g as usize) else {
+                                        continue;
+                                    };
+                                    let mut add = |x: String| {
+                                        if list.len() < *limit && !set.contains(&x) {
+                                            set.insert(x.clone());
+                                            list.push(x);
+                                        }
+                                    };
+                                    // Arrays are flattened into the set.
+                                    match (*ty, serde_json::from_str(&buf)) {
+                                        (KqlType::Dynamic, Ok(serde_json::Value::Array(xs))) => {
+                                            xs.iter().for_each(|x| add(x.to_string()))
+                                        }
+                                        _ => add(buf.clone()),
+                                    }
+                                }
+                                _ => list.push(buf.clone()),
+                            }
+                        }
+                    }
+                }
+            }
+            Acc::Percentile {
+                ty, longs, reals, ..
+            } => {
+                let a = arg()?;
+                if matches!(ty, KqlType::Real | KqlType::Decimal) {
+                    grow_with(reals, ngroups, Vec::new);
+                    let f = to_f64(a)?;
+                    for (i, &g) in ids.iter().enumerate() {
+                        if g != SKIP && f.is_valid(i) && !f.value(i).is_nan() {
+                            if let Some(v) = reals.get_mut(g as usize) {
+                                v.push(f.value(i));
+                            }
+                        }
+                    }
+                } else {
+                    grow_with(longs, ngroups, Vec::new);
+                    let l = to_i64(a)?;
+                    for (i, &g) in ids.iter().enumerate() {
+                        if g != SKIP && l.is_valid(i) {
+                            if let Some(v) = longs.get_mut(g as usize) {
+                                v.push(l.value(i));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The result column for `n` groups.
+    pub(super) fn finish(self, n: usize) -> EvalResult<ArrayRef> {
+        fn pad<T: Clone>(mut v: Vec<T>, n: usize, fill: T) -> Vec<T> {
+            v.resize(n, fill);
+            v
+        }
+        Ok(match self {
+            Acc::Count(c) | Acc::SumLong(c) => Arc::new(Int64Array::from(pad(c, n, 0))),
+            Acc::SumReal(s) => Arc::new(Float64Array::from(pad(s, n, 0.0))),
+            Acc::Avg(sum, cnt) => {
+                let sum = pad(sum, n, 0.0);
+                let cnt = pad(cnt, n, 0);
+                let v: Float64Array = sum
+                    .iter()
+                    .zip(&cnt)
+                    .map(|(s, &c)| Some(if c > 0 { s / c as f64 } else { f64::NAN }))
+                    .collect();
+                Arc::new(v)
+            }
+            Acc::Moments {
+                n: cnt,
+                m2,
+                sample,
+                root,
+                ..
+            } => {
+                let cnt = pad(cnt, n, 0.0);
+                let m2 = pad(m2, n, 0.0);
+                let v: Float64Array = cnt
+                    .iter()
+                    .zip(&m2)
+                    .map(|(&c, &m)| {
+                        let d = if sample { c - 1.0 } else { c };
+                        let var = if d > 0.0 { (m / d).max(0.0) } else { 0.0 };
+                        Some(if root { var.sqrt() } else { var })
+                    })
+                    .collect();
+                Arc::new(v)
+            }
+            Acc::PickLong(_, v) => Arc::new(Int64Array::from(pad(v, n, None))),
+            Acc::PickInt(_, v) => Arc::new(Int32Array::from(pad(v, n, None))),
+            Acc::PickReal(_, v) => Arc::new(Float64Array::from(pad(v, n, None))),
+            Acc::PickBool(_, v) => Arc::new(BooleanArray::from(pad(v, n, None))),
+            Acc::PickString(_, v) => {
+                let mut b = StringBuilder::with_capacity(n, n * 8);
+                for s in pad(v, n, None) {
+                    b.append_option(s);
+                }
+                Arc::new(b.finish())
+            }
+            Acc::DCount(_, sets) => {
+                let mut v: Vec<i64> = sets.iter().map(|s| s.len() as i64).collect();
+                v.resize(n, 0);
+                Arc::new(Int64Array::from(v))
+            }
+            Acc::Collect {
+                kind, items, bags, ..
+            } => {
+                let mut b = StringBuilder::with_capacity(n, n * 16);
+                if kind == Collect::Bag {
+                    for g in 0..n {
+                        match bags.get(g) {
+                            Some(m) if !m.is_empty() => {
+                                b.append_value(serde_json::Value::Object(m.clone()).to_string())
+                            }
+                            // Kusto documents `[]` for make_bag of nothing.
+                            _ => b.append_value(empty_text(AggFunc::MakeBag)),
+                        }
+                    }
+                } else {
+                    let mut s = String::new();
+                    for g in 0..n {
+                        s.clear();
+                        s.push('[');
+                        for (i, x) in items.get(g).into_iter().flatten().enumerate() {
+                            if i > 0 {
+                                s.push(',');
+                            }
+                            s.push_str(x);
+                        }
+                        s.push(']');
+                        b.append_value(&s);
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Acc::Percentile {
+                ty,
+                percents,
+                array,
+                mut longs,
+                mut reals,
+            } => {
+                longs.resize_with(n, Vec::new);
+                reals.resize_with(n, Vec::new);
+                let real = matches!(ty, KqlType::Real | KqlType::Decimal);
+                if array {
+                    let mut b = StringBuilder::with_capacity(n, n * 16);
+                    for g in 0..n {
+                        let mut out = Vec::new();
+                        for &p in &percents {
+                            let mut s = String::new();
+                            if real {
+                                let v = reals.get_mut(g).map(|v| nearest_rank_f64(v, p));
+                                match v.flatten() {
+                                    Some(x) => json_real(x, &mut s),
+                                    None => s.push_str("null"),
+                                }
+                            } else {
+                                match longs.get_mut(g).and_then(|v| nearest_rank(v, p)) {
+                                    Some(x) => json_long(ty, x, &mut s),
+                                    None => s.push_str("null"),
+                                }
+                            }
+                            out.push(s);
+                        }
+                        b.append_value(format!("[{}]", out.join(",")));
+                    }
+                    Arc::new(b.finish())
+                } else {
+                    let p = percents.first().copied().unwrap_or(50.0);
+                    if real {
+                        let v: Float64Array =
+                            reals.iter_mut().map(|v| nearest_rank_f64(v, p)).collect();
+                        Arc::new(v)
+                    } else {
+                        let v: Int64Array = longs.iter_mut().map(|v| nearest_rank(v, p)).collect();
+                        Arc::new(v)
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// The text of an empty result of a collecting aggregate.
+fn empty_text(f: AggFunc) -> &'static str {
+    match f.empty_value() {
+        EmptyValue::EmptyBag => "{}",
+        _ => "[]",
+    }
+}
+
+/// 1-based nearest rank of percent `p` among `n` sorted values.
+fn rank(n: usize, p: f64) -> Option<usize> {
+    if n == 0 {
+        return None;
+    }
+    let r = (p / 100.0 * n as f64).ceil() as usize;
+    Some(r.clamp(1, n) - 1)
+}
+
+fn nearest_rank(v: &mut [i64], p: f64) -> Option<i64> {
+    v.sort_unstable();
+    rank(v.len(), p).and_then(|i| v.get(i).copied())
+}
+
+fn nearest_rank_f64(v: &mut [f64], p: f64) -> Option<f64> {
+    v.sort_unstable_by(f64::total_cmp);
+    rank(v.len(), p).and_then(|i| v.get(i).copied())
+}
+
+fn pick_update<T: PartialOrd + Copy>(
+    p: Pick,
+    v: &mut [Option<T>],
+    ids: &[u32],
+    get: impl Fn(usize) -> Option<T>,
+) {
+    for (i, &g) in ids.iter().enumerate() {
+        if g == SKIP {
+            continue;
+        }
+        if let Some(x) = get(i) {
+            if let Some(slot) = v.get_mut(g as usize) {
+                match slot {
+                    None => *slot = Some(x),
+                    Some(old) if p.better(&x, old) => *slot = Some(x),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn json_real(x: f64, out: &mut String) {
+    match serde_json::Number::from_f64(x) {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("null"),
+    }
+}
+
+fn json_long(ty: KqlType, x: i64, out: &mut String) {
+    match ty {
+        KqlType::DateTime => {
+            out.push('"');
+            write_datetime(out, x);
+            out.push('"');
+        }
+        KqlType::TimeSpan => {
+            out.push('"');
+            out.push_str(&format_timespan(x));
+            out.push('"');
+        }
+        _ => {
+            let _ = write!(out, "{x}");
+        }
+    }
+}
+
+/// Appends the JSON form of value `i` of `a` (of KQL type `ty`) to `out`;
+/// false when the value is null.
+fn json_item(a: &ArrayRef, ty: KqlType, i: usize, out: &mut String) -> bool {
+    if !a.is_valid(i) {
+        return false;
+    }
+    match a.data_type() {
+        DataType::Int64 => json_long(ty, a.as_primitive::<Int64Type>().value(i), out),
+        DataType::Int32 => {
+            let _ = write!(out, "{}", a.as_primitive::<Int32Type>().value(i));
+        }
+        DataType::Float64 => json_real(a.as_primitive::<Float64Type>().value(i), out),
+        DataType::Boolean => out.push_str(if a.as_boolean().value(i) {
+            "true"
+        } else {
+            "false"
+        }),
+        DataType::Utf8 => {
+            let s = a.as_string::<i32>().value(i);
+            if ty == KqlType::Dynamic {
+                if s.is_empty() {
+                    return false;
+                }
+                out.push_str(s);
+            } else {
+                out.push_str(&serde_json::Value::String(s.to_string()).to_string());
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn to_i64(a: &ArrayRef) -> EvalResult<Int64Array> {
+    if a.data_type() == &DataType::Int64 {
+        return Ok(a.as_primitive::<Int64Type>().clone());
+    }
+    let c = arrow::compute::kernels::cast::cast(a, &DataType::Int64).map_err(arrow_err)?;
+    Ok(c.as_primitive::<Int64Type>().clone())
+}
+
+fn to_f64(a: &ArrayRef) -> EvalResult<Float64Array> {
+    if a.data_type() == &DataType::Float64 {
+        return Ok(a.as_primitive::<Float64Type>().clone());
+    }
+    let c = arrow::compute::kernels::cast::cast(a, &DataType::Float64).map_err(arrow_err)?;
+    Ok(c.as_primitive::<Float64Type>().clone())
+}
+
+/// Keys of the row picked per group by `arg_max`/`arg_min`.
+enum Best {
+    Long(Vec<Option<i64>>),
+    Real(Vec<Option<f64>>),
+    Str(Vec<Option<String>>),
+    Bool(Vec<Option<bool>>),
+}
+
+/// Picks, per group, the row where `by` is largest (or smallest): the first
+/// such row, or the group's first row when `by` is null everywhere.
+pub(super) struct Selector {
+    pub(super) max: bool,
+    pub(super) by: PlanExpr,
+    best: Best,
+    /// (batch among the non-empty ones, row) of each group's pick.
+    winners: Vec<Option<(usize, usize)>>,
+}
+
+impl Selector {
+    pub(super) fn new(max: bool, by: PlanExpr) -> Selector {
+        let best = match by.ty.arrow_type() {
+            DataType::Int64 | DataType::Int32 => Best::Long(vec![]),
+            DataType::Float64 => Best::Real(vec![]),
+            DataType::Boolean => Best::Bool(vec![]),
+            _ => Best::Str(vec![]),
+        };
+        Selector {
+            max,
+            by,
+            best,
+            winners: vec![],
+        }
+    }
+
+    pub(super) fn winner(&self, g: usize) -> Option<(usize, usize)> {
+        self.winners.get(g).copied().flatten()
+    }
+
+    pub(super) fn update(
+        &mut self,
+        batch: usize,
+        ids: &[u32],
+        by: &ArrayRef,
+        ngroups: usize,
+    ) -> EvalResult<()> {
+        grow(&mut self.winners, ngroups, None);
+        let pick = if self.max { Pick::Max } else { Pick::Min };
+        let winners = &mut self.winners;
+        match &mut self.best {
+            Best::Long(v) => {
+                grow(v, ngroups, None);
+                let a = to_i64(by)?;
+                select(pick, winners, v, batch, ids, |i| {
+                    a.is_valid(i).then(|| a.value(i))
+                });
+            }
+            Best::Real(v) => {
+                grow(v, ngroups, None);
+                let a = to_f64(by)?;
+                select(pick, winners, v, batch, ids, |i| {
+                    a.is_valid(i).then(|| a.value(i)).filter(|x| !x.is_nan())
+                });
+            }
+            Best::Bool(v) => {
+                grow(v, ngroups, None);
+                let a = by.as_boolean();
+                select(pick, winners, v, batch, ids, |i| {
+                    a.is_valid(i).then(|| a.value(i))
+                });
+            }
+            Best::Str(v) => {
+                grow(v, ngroups, None);
+                let a = by.as_string::<i32>();
+                for (i, &g) in ids.iter().enumerate() {
+                    let g = g as usize;
+                    let x = a.is_valid(i).then(|| a.value(i));
+                    let (Some(w), Some(best)) = (winners.get_mut(g), v.get_mut(g)) else {
+                        continue;
+                    };
+                    let replace = match (&w, x, &best) {
+                        (None, _, _) => true,
+                        (Some(_), Some(x), None) => {
+                            let _ = x;
+                            true
+                        }
+                        (Some(_), Some(x), Some(old)) => pick.better(x, old.as_str()),
+                        (Some(_), None, _) => false,
+                    };
+                    if replace {
+                        *w = Some((batch, i));
+                        *best = x.map(str::to_string);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn select<T: PartialOrd + Copy>(
+    pick: Pick,
+    winners: &mut [Option<(usize, usize)>],
+    best: &mut [Option<T>],
+    batch: usize,
+    ids: &[u32],
+    get: impl Fn(usize) -> Option<T>,
+) {
+    for (i, &g) in ids.iter().enumerate() {
+        let g = g as usize;
+        let (Some(w), Some(b)) = (winners.get_mut(g), best.get_mut(g)) else {
+            continue;
+        };
+        let x = get(i);
+        let replace = match (&w, x, &b) {
+            (None, _, _) => true,
+            (Some(_), Some(_), None) => true,
+            (Some(_), Some(x), Some(old)) => pick.better(&x, old),
+            (Some(_), None, _) => false,
+        };
+        if replace {
+            *w = Some((batch, i));
+            *b = x;
+        }
+    }
+}
