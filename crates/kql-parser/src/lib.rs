@@ -73,7 +73,21 @@ pub fn is_incomplete(source: &str) -> bool {
     loop {
         let t = match lex(source, pos) {
             Ok(t) => t,
-            Err(d) => return d.code == codes::UNTERMINATED_STRING,
+            Err(d) if d.code == codes::UNTERMINATED_STRING => return true,
+            Err(_) => {
+                // Text the lexer cannot split on its own (such as the inside
+                // of `datetime(2026-01-29T16:49:20Z)`) is skipped a character
+                // at a time; only brackets and statement ends matter here.
+                let step = source
+                    .get(pos..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(1, char::len_utf8);
+                pos += step;
+                if pos >= source.len() {
+                    break;
+                }
+                continue;
+            }
         };
         pos = t.span.end;
         match &t.kind {

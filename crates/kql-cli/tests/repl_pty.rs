@@ -1,0 +1,141 @@
+//! The prompt in a real terminal: runs `kql` inside a tmux pane, types a
+//! multi-line hunt, uses completion and meta-commands, and reads the screen.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Pane {
+    socket: String,
+}
+
+impl Pane {
+    fn start() -> Pane {
+        let socket = format!("kql-test-{}", std::process::id());
+        let data = std::env::temp_dir().join(format!("kql-pty-xdg-{}", std::process::id()));
+        let cmd = format!(
+            "XDG_DATA_HOME={} {}",
+            data.display(),
+            env!("CARGO_BIN_EXE_kql")
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "50",
+                &cmd,
+            ])
+            .status()
+            .expect("tmux must be installed to run the terminal tests (.ci/run installs it)");
+        assert!(ok.success(), "tmux could not start a session");
+        let pane = Pane { socket };
+        pane.wait_for("Ctrl-D to quit");
+        pane
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["-L", &self.socket, "send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        let ok = Command::new("tmux")
+            .args(&args)
+            .status()
+            .expect("tmux send-keys");
+        assert!(ok.success());
+    }
+
+    /// Types text literally (no key names).
+    fn type_text(&self, text: &str) {
+        // tmux reads a trailing `;` as a command separator unless escaped.
+        let text = match text.strip_suffix(';') {
+            Some(t) => format!("{t}\\;"),
+            None => text.to_string(),
+        };
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "0", "-l", &text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(ok.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "capture-pane",
+                "-p",
+                "-t",
+                "0",
+                "-S",
+                "-200",
+            ])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "screen never showed {text:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn a_multi_line_hunt_with_completion_and_meta_commands() {
+    let pane = Pane::start();
+    // A let statement continues on the next line instead of running.
+    pane.type_text("let IncidentTime = datetime(2026-01-29T16:49:20.4813094Z);");
+    pane.keys(&["Enter"]);
+    pane.type_text("DeviceProcessEvents");
+    pane.keys(&["M-Enter"]);
+    // Tab completes the column name from the table's schema.
+    pane.type_text("| where DeviceN");
+    pane.keys(&["Tab"]);
+    pane.wait_for("| where DeviceName");
+    pane.type_text(" == \"stefano-test\"");
+    pane.keys(&["M-Enter"]);
+    pane.type_text("| where Timestamp between ((IncidentTime - 2m) .. (IncidentTime + 2m))");
+    pane.keys(&["M-Enter"]);
+    pane.type_text("| where FileName =~ \"7Z.EXE\"");
+    pane.keys(&["M-Enter"]);
+    pane.type_text("| project Timestamp, FileName");
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("(1 row)");
+    assert!(
+        screen.contains("2026-01-29T16:49:20.1187735Z │ 7z.exe"),
+        "{screen}"
+    );
+    // A meta-command, and an error that keeps the prompt alive.
+    pane.type_text(".tables");
+    pane.keys(&["Enter"]);
+    pane.wait_for("DeviceNetworkEvents");
+    pane.type_text("DeviceInfo | where DevceName == 'x'");
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("did you mean DeviceName?");
+    assert!(screen.contains("kql::plan::unknown_column"), "{screen}");
+    pane.type_text("print done = 40 + 2");
+    pane.keys(&["Enter"]);
+    pane.wait_for("42");
+}
