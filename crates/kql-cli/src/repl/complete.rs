@@ -108,7 +108,7 @@ fn last_pipe(text: &str) -> Option<usize> {
             *k == kql_parser::TokenKind::Operator && text.get(s.start..s.end) == Some("|")
         })
         .map(|(_, s)| s.start)
-        .last()
+        .next_back()
 }
 
 /// The columns of the pipeline `prefix` (which may start with `let`
