@@ -17,6 +17,8 @@ pub struct Session {
     pub db: Database,
     /// `now()` for every query, or `None` for the wall clock.
     pub now: Option<i64>,
+    /// Warnings from planning the last query (see [`Session::take_warnings`]).
+    warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
 /// Where a failure happened, for the exit code and the report.
@@ -38,7 +40,11 @@ impl Session {
                 },
             );
         }
-        Session { db, now: None }
+        Session {
+            db,
+            now: None,
+            warnings: Default::default(),
+        }
     }
 
     /// A session over the sample tables built into the binary.
@@ -50,11 +56,18 @@ impl Session {
     pub fn plan(&self, text: &str) -> Result<Vec<LogicalPlan>, Vec<Diagnostic>> {
         let ast = kql_parser::parse(text)?;
         let planned = kql_planner::plan_query(&ast, &self.db)?;
+        *self.warnings.borrow_mut() = planned.warnings;
         Ok(planned
             .results
             .into_iter()
             .map(kql_planner::optimize::optimize)
             .collect())
+    }
+
+    /// The warnings of the last planned query (a `render` that draws no
+    /// chart, a cloud-only function's stand-in), emptying the list.
+    pub fn take_warnings(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.warnings.borrow_mut())
     }
 
     /// Runs a query and returns one table per tabular statement.

@@ -157,7 +157,9 @@ fn main() -> ExitCode {
         };
     }
 
-    match session.run(&query) {
+    let result = session.run(&query);
+    report(&session.take_warnings(), &name, &query);
+    match result {
         Ok(results) => {
             let (format, opts) = output_options(
                 &args.format,

@@ -232,3 +232,37 @@ fn contains_works_on_a_dynamic_sentinel_column() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn render_keeps_the_rows_and_warns_on_stderr() {
+    let o = kql(
+        &[
+            "--format",
+            "csv",
+            "-e",
+            "range x from 1 to 2 step 1 | render timechart",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "x\n1\n2\n");
+    let err = stderr(&o);
+    assert!(err.contains("kql::plan::render"), "{err}");
+    assert!(err.contains("render timechart"), "{err}");
+}
+
+#[test]
+fn file_profile_stand_in_warns_on_stderr() {
+    let o = kql(
+        &[
+            "--format",
+            "csv",
+            "-e",
+            "print SHA1 = 'x' | invoke FileProfile() | project SHA1, GlobalPrevalence",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "SHA1,GlobalPrevalence\nx,\n");
+    assert!(stderr(&o).contains("kql::plan::cloud_function"));
+}

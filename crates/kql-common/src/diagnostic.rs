@@ -52,6 +52,15 @@ impl Diagnostic {
         }
     }
 
+    /// A warning: something the user should know that does not stop the
+    /// query.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
     pub fn with_span(mut self, span: Span) -> Self {
         self.span = Some(span);
         self

@@ -50,6 +50,28 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             let input = execute(&a.input, data, ctx)?;
             aggregate(a, &input, ctx)
         }
+        LogicalPlan::Join(j) => {
+            let left = execute(&j.left, data, ctx)?;
+            let right = execute(&j.right, data, ctx)?;
+            crate::join::join(j, &left, &right, ctx)
+        }
+        LogicalPlan::Union(u) => {
+            let inputs = u
+                .inputs
+                .iter()
+                .map(|p| execute(p, data, ctx))
+                .collect::<EvalResult<Vec<Table>>>()?;
+            crate::union::union(u, &inputs)
+        }
+        LogicalPlan::MvExpand(m) => {
+            let input = execute(&m.input, data, ctx)?;
+            crate::mv_expand::mv_expand(m, &input)
+        }
+        LogicalPlan::Serialize(input) => execute(input, data, ctx),
+        LogicalPlan::Window(w) => {
+            let input = execute(&w.input, data, ctx)?;
+            crate::window::window(w, &input, ctx)
+        }
     }
 }
 

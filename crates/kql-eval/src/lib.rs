@@ -11,8 +11,12 @@ pub mod error;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod join;
+pub mod mv_expand;
 pub mod strings;
+pub mod union;
 pub mod value;
+pub mod window;
 
 use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
 use arrow::record_batch::RecordBatch;

@@ -27,6 +27,39 @@ pub enum StatementKind {
     Let { name: Ident, value: Expr },
     /// A query expression, usually tabular (`T | where ...`).
     Query(Expr),
+    /// `let f = (a: long, b: string = "x") { body }` or
+    /// `let V = view () { body }`.
+    Function { name: Ident, def: FunctionDef },
+    /// `declare query_parameters (Name: type = default, ...)`
+    DeclareParams(Vec<Param>),
+}
+
+/// A user-defined function: its parameters and body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionDef {
+    pub params: Vec<Param>,
+    /// The `let` statements of the body, then its result expression.
+    pub body: Vec<Statement>,
+    pub result: Box<Expr>,
+    /// `view () { ... }`: usable as a bare table name.
+    pub view: bool,
+    pub span: Span,
+}
+
+/// One parameter of a function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: ParamType,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamType {
+    Scalar(KqlType),
+    /// `T: (*)` or `T: (A: long, ...)`: a table with at least these columns.
+    Tabular(Vec<ColumnDecl>),
 }
 
 /// A name: a plain identifier or a bracketed one (`['my name']`).
@@ -98,6 +131,15 @@ pub enum ExprKind {
     DataTable {
         columns: Vec<ColumnDecl>,
         values: Vec<Expr>,
+    },
+    /// `union T1, (T2 | ...), Device*` as a source.
+    Union(Union),
+    /// `externaldata (A: string) [ "url" ] with (format = "csv")`
+    ExternalData {
+        columns: Vec<ColumnDecl>,
+        urls: Vec<String>,
+        /// The `with (...)` properties, names lower-cased.
+        props: Vec<(String, String)>,
     },
     /// `range x from 1 to 10 step 1`
     Range {
@@ -203,6 +245,88 @@ pub struct NamedExpr {
     pub span: Span,
 }
 
+/// The parameters and tables of `union`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Union {
+    /// `kind=inner` (only common columns) rather than the default `outer`.
+    pub inner: bool,
+    /// `withsource=Name`: a column holding each row's source table.
+    pub with_source: Option<Ident>,
+    /// `isfuzzy=true`: missing tables are skipped.
+    pub fuzzy: bool,
+    /// Tables: names (which may hold `*`) or parenthesized expressions.
+    pub tables: Vec<Expr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    InnerUnique,
+    Inner,
+    LeftOuter,
+    RightOuter,
+    FullOuter,
+    LeftSemi,
+    LeftAnti,
+    RightSemi,
+    RightAnti,
+}
+
+impl JoinKind {
+    pub fn from_name(name: &str) -> Option<JoinKind> {
+        Some(match name {
+            "innerunique" => JoinKind::InnerUnique,
+            "inner" => JoinKind::Inner,
+            "leftouter" => JoinKind::LeftOuter,
+            "rightouter" => JoinKind::RightOuter,
+            "fullouter" | "outer" => JoinKind::FullOuter,
+            "leftsemi" | "semi" => JoinKind::LeftSemi,
+            "leftanti" | "anti" | "leftantisemi" => JoinKind::LeftAnti,
+            "rightsemi" => JoinKind::RightSemi,
+            "rightanti" | "rightantisemi" => JoinKind::RightAnti,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JoinKind::InnerUnique => "innerunique",
+            JoinKind::Inner => "inner",
+            JoinKind::LeftOuter => "leftouter",
+            JoinKind::RightOuter => "rightouter",
+            JoinKind::FullOuter => "fullouter",
+            JoinKind::LeftSemi => "leftsemi",
+            JoinKind::LeftAnti => "leftanti",
+            JoinKind::RightSemi => "rightsemi",
+            JoinKind::RightAnti => "rightanti",
+        }
+    }
+}
+
+/// One piece of a `parse` pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParsePart {
+    /// A string literal to match.
+    Text(String),
+    /// `*`: skip any text.
+    Star,
+    /// A column to extract, with an optional type (`Name: long`).
+    Column(Ident, Option<KqlType>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseKind {
+    Simple,
+    Regex,
+    Relaxed,
+}
+
+/// `Name = expr [to typeof(type)]` in `mv-expand`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MvExpandItem {
+    pub item: NamedExpr,
+    pub to: Option<KqlType>,
+}
+
 /// `Name: type` in `datatable`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnDecl {
@@ -273,4 +397,48 @@ pub enum OperatorKind {
         aggs: Vec<NamedExpr>,
         by: Vec<NamedExpr>,
     },
+    /// `join kind=K (Right) on A, $left.B == $right.C`. Each condition is a
+    /// column name or an equality of `$left.X` and `$right.Y`.
+    Join {
+        kind: Option<JoinKind>,
+        right: Box<Expr>,
+        on: Vec<Expr>,
+    },
+    /// `lookup kind=K (Right) on ...` (`kind` is `leftouter` or `inner`).
+    Lookup {
+        inner: bool,
+        right: Box<Expr>,
+        on: Vec<Expr>,
+    },
+    /// `union T2, T3` after a pipe: the input is the first table.
+    Union(Union),
+    /// `mv-expand [with_itemindex=I] A, B to typeof(long) [limit n]`
+    MvExpand {
+        items: Vec<MvExpandItem>,
+        item_index: Option<Ident>,
+        /// `kind=array`: bags expand to `[key, value]` pairs.
+        bag_as_array: bool,
+        limit: Option<Expr>,
+    },
+    /// `parse [kind=...] expr with * "text" Col: type ...`
+    Parse {
+        kind: ParseKind,
+        expr: Expr,
+        parts: Vec<ParsePart>,
+    },
+    /// `render chart [with (...)]`: the chart name and the text of its
+    /// properties.
+    Render { chart: Ident, props: String },
+    /// `evaluate plugin(args)`
+    Evaluate(Expr),
+    /// `invoke f(args)`: the input becomes the first argument.
+    Invoke(Expr),
+    /// `serialize [Name = expr, ...]`
+    Serialize(Vec<NamedExpr>),
+    /// `getschema`
+    GetSchema,
+    /// `as Name`
+    As(Ident),
+    /// `sample n`
+    Sample(Expr),
 }

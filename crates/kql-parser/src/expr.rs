@@ -446,6 +446,20 @@ impl Parser<'_> {
         match word {
             "print" => return self.print_source(t),
             "datatable" if next.kind == Tok::LParen => return self.datatable(t),
+            "externaldata" if next.kind == Tok::LParen => return self.external_data(t),
+            "union"
+                if matches!(
+                    next.kind,
+                    Tok::Ident | Tok::BracketIdent(_) | Tok::LParen | Tok::Star
+                ) =>
+            {
+                self.bump()?;
+                let u = self.union_body()?;
+                return Ok(Expr {
+                    span: self.span_from(t.span.start),
+                    kind: ExprKind::Union(u),
+                });
+            }
             "range" if next.kind == Tok::Ident => {
                 let third = crate::lexical::lex(self.src, next.span.end)?;
                 if self.is_word(&third, "from") {

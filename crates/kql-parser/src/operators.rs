@@ -1,11 +1,14 @@
 //! Tabular operators after a `|`: `where`, `project`, `summarize`, ...
 
-use crate::ast::{Ident, NamedExpr, NullsOrder, Operator, OperatorKind, SortKey, SortOrder};
+use crate::ast::{
+    ColumnDecl, Expr, ExprKind, Ident, JoinKind, MvExpandItem, NamedExpr, NullsOrder, Operator,
+    OperatorKind, ParseKind, ParsePart, SortKey, SortOrder, Union,
+};
 use crate::error::{self, codes};
 use crate::expr::lone_assign;
 use crate::lexical::{lex, Tok, Token};
 use crate::parser::{PResult, Parser};
-use kql_common::{Diagnostic, Span};
+use kql_common::{Diagnostic, KqlType, Span};
 
 /// The operators the parser accepts.
 pub(crate) const OPERATORS: &[&str] = &[
@@ -25,40 +28,40 @@ pub(crate) const OPERATORS: &[&str] = &[
     "count",
     "distinct",
     "summarize",
+    "join",
+    "lookup",
+    "union",
+    "mv-expand",
+    "parse",
+    "render",
+    "evaluate",
+    "invoke",
+    "serialize",
+    "getschema",
+    "as",
+    "sample",
 ];
 
 /// Kusto operators that exist but are not supported here.
 const UNSUPPORTED: &[&str] = &[
-    "as",
     "consume",
-    "evaluate",
     "extend-schema",
     "externaldata",
     "facet",
     "find",
     "fork",
-    "getschema",
-    "invoke",
-    "join",
-    "lookup",
     "make-series",
     "mv-apply",
-    "mv-expand",
-    "parse",
     "parse-kv",
     "parse-where",
     "partition",
     "project-smart",
     "reduce",
-    "render",
-    "sample",
     "sample-distinct",
     "scan",
     "search",
-    "serialize",
     "top-hitters",
     "top-nested",
-    "union",
 ];
 
 impl Parser<'_> {
@@ -168,6 +171,174 @@ impl Parser<'_> {
                 };
                 OperatorKind::Summarize { aggs, by }
             }
+            "join" => {
+                let mut kind = None;
+                let params = self.operator_params(&["kind"])?;
+                for (k, v) in &params {
+                    if k.name == "kind" {
+                        kind = Some(JoinKind::from_name(&v.name).ok_or_else(|| {
+                            Diagnostic::error(
+                                codes::UNEXPECTED_TOKEN,
+                                format!("unknown join kind `{}`", v.name),
+                            )
+                            .with_span(v.span)
+                            .with_label("not a join kind")
+                            .with_help(
+                                "join kinds: innerunique, inner, leftouter, rightouter, \
+                                 fullouter, leftsemi, leftanti, rightsemi, rightanti",
+                            )
+                        })?);
+                    }
+                }
+                let right = self.right_table("join")?;
+                let on = self.join_conditions()?;
+                OperatorKind::Join {
+                    kind,
+                    right: Box::new(right),
+                    on,
+                }
+            }
+            "lookup" => {
+                let mut inner = false;
+                for (k, v) in self.operator_params(&["kind"])? {
+                    if k.name == "kind" {
+                        inner = match v.name.as_str() {
+                            "inner" => true,
+                            "leftouter" => false,
+                            _ => {
+                                return Err(Diagnostic::error(
+                                    codes::UNEXPECTED_TOKEN,
+                                    format!("unknown lookup kind `{}`", v.name),
+                                )
+                                .with_span(v.span)
+                                .with_label("not a lookup kind")
+                                .with_help("lookup kinds: leftouter (the default), inner"))
+                            }
+                        };
+                    }
+                }
+                let right = self.right_table("lookup")?;
+                let on = self.join_conditions()?;
+                OperatorKind::Lookup {
+                    inner,
+                    right: Box::new(right),
+                    on,
+                }
+            }
+            "union" => OperatorKind::Union(self.union_body()?),
+            "mv-expand" => {
+                let mut item_index = None;
+                let mut bag_as_array = false;
+                for (k, v) in self.operator_params(&["with_itemindex", "kind", "bagexpansion"])? {
+                    match k.name.as_str() {
+                        "with_itemindex" => item_index = Some(v),
+                        "kind" | "bagexpansion" => bag_as_array = v.name == "array",
+                        _ => {}
+                    }
+                }
+                let mut items = Vec::new();
+                loop {
+                    let item = self.named_expr("after `mv-expand`")?;
+                    let to = if self.eat_word("to")? {
+                        self.expect_word("typeof")?;
+                        let open = self.expect(&Tok::LParen, "`(`")?;
+                        let ty = self.type_name()?;
+                        self.close(&Tok::RParen, &open)?;
+                        Some(ty)
+                    } else {
+                        None
+                    };
+                    items.push(MvExpandItem { item, to });
+                    if self.eat(&Tok::Comma)?.is_none() {
+                        break;
+                    }
+                }
+                let limit = if self.eat_word("limit")? {
+                    Some(self.expr("after `limit`")?)
+                } else {
+                    None
+                };
+                OperatorKind::MvExpand {
+                    items,
+                    item_index,
+                    bag_as_array,
+                    limit,
+                }
+            }
+            "parse" => {
+                let mut kind = ParseKind::Simple;
+                for (k, v) in self.operator_params(&["kind", "flags"])? {
+                    if k.name == "kind" {
+                        kind = match v.name.as_str() {
+                            "simple" => ParseKind::Simple,
+                            "regex" => ParseKind::Regex,
+                            "relaxed" => ParseKind::Relaxed,
+                            _ => {
+                                return Err(Diagnostic::error(
+                                    codes::UNEXPECTED_TOKEN,
+                                    format!("unknown parse kind `{}`", v.name),
+                                )
+                                .with_span(v.span)
+                                .with_help("parse kinds: simple, regex, relaxed"))
+                            }
+                        };
+                    }
+                }
+                let expr = self.expr("after `parse`")?;
+                self.expect_word("with")?;
+                OperatorKind::Parse {
+                    kind,
+                    expr,
+                    parts: self.parse_pattern()?,
+                }
+            }
+            "render" => {
+                let chart = self.ident("a chart type")?;
+                let props_start = self.pos;
+                // The properties do not change the data: keep their text.
+                let mut depth = 0usize;
+                loop {
+                    let t = self.peek()?;
+                    match t.kind {
+                        Tok::Eof => break,
+                        Tok::Pipe | Tok::Semi if depth == 0 => break,
+                        Tok::LParen => depth += 1,
+                        Tok::RParen if depth == 0 => break,
+                        Tok::RParen => depth -= 1,
+                        _ => {}
+                    }
+                    self.bump()?;
+                }
+                let props = self.src.get(props_start..self.pos).unwrap_or("").trim();
+                OperatorKind::Render {
+                    chart,
+                    props: props.to_string(),
+                }
+            }
+            "evaluate" => {
+                self.skip_params()?;
+                OperatorKind::Evaluate(self.expr("after `evaluate`")?)
+            }
+            "invoke" => OperatorKind::Invoke(self.expr("after `invoke`")?),
+            "serialize" => {
+                let t = self.peek()?;
+                if matches!(t.kind, Tok::Ident | Tok::BracketIdent(_))
+                    && self.peek2()?.kind == Tok::Assign
+                {
+                    OperatorKind::Serialize(self.named_exprs("after `serialize`")?)
+                } else {
+                    OperatorKind::Serialize(Vec::new())
+                }
+            }
+            "getschema" => OperatorKind::GetSchema,
+            "as" => {
+                self.skip_params()?;
+                OperatorKind::As(self.ident("a name after `as`")?)
+            }
+            "sample" => {
+                self.skip_params()?;
+                OperatorKind::Sample(self.expr("after `sample`")?)
+            }
             _ => return Err(self.unknown_operator(name, name_span)),
         };
         Ok(Operator {
@@ -198,6 +369,240 @@ impl Parser<'_> {
         } else {
             d.with_help(format!("operators include {}", OPERATORS.join(", ")))
         }
+    }
+
+    /// `name=value` parameters before an operator's arguments (`kind=inner`,
+    /// `withsource=T`, `hint.strategy=shuffle`). Hints are dropped.
+    pub(crate) fn operator_params(&mut self, known: &[&str]) -> PResult<Vec<(Ident, Ident)>> {
+        let mut out = Vec::new();
+        loop {
+            self.skip_params()?;
+            let t = self.peek()?;
+            if t.kind != Tok::Ident
+                || self.peek2()?.kind != Tok::Assign
+                || !known.contains(&self.text(t.span))
+            {
+                return Ok(out);
+            }
+            let name = self.ident("a parameter name")?;
+            self.bump()?;
+            let v = self.peek()?;
+            let value = match v.kind {
+                Tok::Ident | Tok::Number(_) => {
+                    self.bump()?;
+                    Ident {
+                        name: self.text(v.span).to_string(),
+                        span: v.span,
+                    }
+                }
+                Tok::Str(s) | Tok::BracketIdent(s) => {
+                    self.bump()?;
+                    Ident {
+                        name: s,
+                        span: v.span,
+                    }
+                }
+                _ => return Err(error::unexpected(self.src, &v, "a parameter value")),
+            };
+            out.push((name, value));
+        }
+    }
+
+    /// The right side of `join`/`lookup`: `(expr)` or a table name.
+    fn right_table(&mut self, op: &str) -> PResult<Expr> {
+        let t = self.peek()?;
+        if t.kind == Tok::LParen {
+            self.bump()?;
+            let e = self.expr_pipe(&format!("inside `{op} (`"))?;
+            self.close(&Tok::RParen, &t)?;
+            return Ok(e);
+        }
+        let id = self.ident(&format!("a table or `(` after `{op}`"))?;
+        Ok(Expr {
+            span: id.span,
+            kind: ExprKind::Name(id),
+        })
+    }
+
+    /// `on A, $left.B == $right.C and ...`: conditions, split at commas and
+    /// top-level `and`s.
+    fn join_conditions(&mut self) -> PResult<Vec<Expr>> {
+        self.expect_word("on")?;
+        let mut out = Vec::new();
+        loop {
+            let e = self.expr("after `on`")?;
+            split_and(e, &mut out);
+            if self.eat(&Tok::Comma)?.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `[kind=...] [withsource=N] [isfuzzy=true] T, (expr), Pat*`
+    pub(crate) fn union_body(&mut self) -> PResult<Union> {
+        let mut u = Union {
+            inner: false,
+            with_source: None,
+            fuzzy: false,
+            tables: Vec::new(),
+        };
+        for (k, v) in self.operator_params(&["kind", "withsource", "isfuzzy"])? {
+            match k.name.as_str() {
+                "kind" => u.inner = v.name == "inner",
+                "withsource" => u.with_source = Some(v),
+                "isfuzzy" => u.fuzzy = v.name == "true",
+                _ => {}
+            }
+        }
+        loop {
+            let t = self.peek()?;
+            if t.kind == Tok::LParen {
+                self.bump()?;
+                let e = self.expr_pipe("inside `union (`")?;
+                self.close(&Tok::RParen, &t)?;
+                u.tables.push(e);
+            } else {
+                let id = self.name_pattern()?;
+                u.tables.push(Expr {
+                    span: id.span,
+                    kind: ExprKind::Name(id),
+                });
+            }
+            if self.eat(&Tok::Comma)?.is_none() {
+                return Ok(u);
+            }
+        }
+    }
+
+    /// `externaldata (A: string, ...) [ "url", ... ] [with (name = value, ...)]`
+    pub(crate) fn external_data(&mut self, kw: Token) -> PResult<Expr> {
+        self.bump()?;
+        let open = self.expect(&Tok::LParen, "`(` and the columns")?;
+        let columns = self.column_decls(&open)?;
+        let mut urls = Vec::new();
+        let t = self.peek()?;
+        if let Tok::BracketIdent(s) = t.kind {
+            // `["url"]` lexes as one bracketed name.
+            self.bump()?;
+            urls.push(s);
+        } else {
+            let open = self.expect(&Tok::LBracket, "`[` and the data URLs")?;
+            while let Tok::Str(s) = self.peek()?.kind {
+                self.bump()?;
+                urls.push(s);
+                if self.eat(&Tok::Comma)?.is_none() {
+                    break;
+                }
+            }
+            self.close(&Tok::RBracket, &open)?;
+        }
+        let mut props = Vec::new();
+        if self.eat_word("with")? {
+            let open = self.expect(&Tok::LParen, "`(` and the properties")?;
+            while self.peek()?.kind != Tok::RParen {
+                let name = self.ident("a property name")?;
+                self.expect(&Tok::Assign, "`=`")?;
+                let v = self.bump()?;
+                let value = match v.kind {
+                    Tok::Str(s) => s,
+                    Tok::Ident | Tok::Number(_) => self.text(v.span).to_string(),
+                    _ => return Err(error::unexpected(self.src, &v, "a property value")),
+                };
+                props.push((name.name.to_ascii_lowercase(), value));
+                if self.eat(&Tok::Comma)?.is_none() {
+                    break;
+                }
+            }
+            self.close(&Tok::RParen, &open)?;
+        }
+        Ok(Expr {
+            span: self.span_from(kw.span.start),
+            kind: ExprKind::ExternalData {
+                columns,
+                urls,
+                props,
+            },
+        })
+    }
+
+    /// A type name (`long`, `string`, ...).
+    pub(crate) fn type_name(&mut self) -> PResult<KqlType> {
+        let t = self.peek()?;
+        let name = self.text(t.span);
+        match (t.kind == Tok::Ident)
+            .then(|| KqlType::from_name(name))
+            .flatten()
+        {
+            Some(ty) => {
+                self.bump()?;
+                Ok(ty)
+            }
+            None => {
+                let names = KqlType::ALL.iter().map(|t| t.name());
+                let suggestion = kql_common::suggest::did_you_mean(name, names);
+                Err(error::unexpected(self.src, &t, "a type name").with_suggestion(suggestion))
+            }
+        }
+    }
+
+    /// `(A: long, B: string)` after the `(` was consumed, through the `)`.
+    pub(crate) fn column_decls(&mut self, open: &Token) -> PResult<Vec<ColumnDecl>> {
+        let mut columns = Vec::new();
+        if self.peek()?.kind != Tok::RParen {
+            loop {
+                let name = self.ident("a column name")?;
+                self.expect(&Tok::Colon, "`:` and a type")?;
+                let ty = self.type_name()?;
+                columns.push(ColumnDecl {
+                    span: self.span_from(name.span.start),
+                    name,
+                    ty,
+                });
+                if self.eat(&Tok::Comma)?.is_none() {
+                    break;
+                }
+            }
+        }
+        self.close(&Tok::RParen, open)?;
+        Ok(columns)
+    }
+
+    /// The pattern after `parse ... with`: string literals, `*` and column
+    /// names with optional types.
+    fn parse_pattern(&mut self) -> PResult<Vec<ParsePart>> {
+        let mut parts = Vec::new();
+        loop {
+            let t = self.peek()?;
+            match &t.kind {
+                Tok::Str(s) => {
+                    self.bump()?;
+                    parts.push(ParsePart::Text(s.clone()));
+                }
+                Tok::Star => {
+                    self.bump()?;
+                    parts.push(ParsePart::Star);
+                }
+                Tok::Ident | Tok::BracketIdent(_) => {
+                    let id = self.ident("a column name")?;
+                    let ty = if self.eat(&Tok::Colon)?.is_some() {
+                        Some(self.type_name()?)
+                    } else {
+                        None
+                    };
+                    parts.push(ParsePart::Column(id, ty));
+                }
+                _ => break,
+            }
+        }
+        if parts.is_empty() {
+            let t = self.peek()?;
+            return Err(error::unexpected(
+                self.src,
+                &t,
+                "a pattern of strings and column names",
+            ));
+        }
+        Ok(parts)
     }
 
     /// Skips query parameters such as `hint.strategy=shuffle`.
@@ -273,7 +678,7 @@ impl Parser<'_> {
         }
     }
 
-    fn named_expr(&mut self, ctx: &str) -> PResult<NamedExpr> {
+    pub(crate) fn named_expr(&mut self, ctx: &str) -> PResult<NamedExpr> {
         let t = self.peek()?;
         let start = t.span.start;
         let mut names = Vec::new();
@@ -339,31 +744,7 @@ impl Parser<'_> {
     fn column_patterns(&mut self, allow_order: bool) -> PResult<Vec<(Ident, Option<SortOrder>)>> {
         let mut out = Vec::new();
         loop {
-            let t = self.peek()?;
-            let ident = match t.kind {
-                Tok::BracketIdent(_) => self.ident("a column name")?,
-                Tok::Ident | Tok::Star => {
-                    let start = t.span.start;
-                    let mut end = t.span.end;
-                    self.bump()?;
-                    loop {
-                        let n = self.peek()?;
-                        let joins = n.span.start == end
-                            && matches!(n.kind, Tok::Ident | Tok::Star | Tok::Number(_));
-                        if !joins {
-                            break;
-                        }
-                        self.bump()?;
-                        end = n.span.end;
-                    }
-                    let span = Span::new(start, end);
-                    Ident {
-                        name: self.text(span).to_string(),
-                        span,
-                    }
-                }
-                _ => return Err(error::unexpected(self.src, &t, "a column name")),
-            };
+            let ident = self.name_pattern()?;
             let mut order = None;
             if allow_order {
                 if self.eat_word("asc")? {
@@ -377,5 +758,49 @@ impl Parser<'_> {
                 return Ok(out);
             }
         }
+    }
+
+    /// A name that may hold `*` wildcards (`Device*`, `*Id`).
+    fn name_pattern(&mut self) -> PResult<Ident> {
+        let t = self.peek()?;
+        Ok(match t.kind {
+            Tok::BracketIdent(_) => self.ident("a column name")?,
+            Tok::Ident | Tok::Star => {
+                let start = t.span.start;
+                let mut end = t.span.end;
+                self.bump()?;
+                loop {
+                    let n = self.peek()?;
+                    let joins = n.span.start == end
+                        && matches!(n.kind, Tok::Ident | Tok::Star | Tok::Number(_));
+                    if !joins {
+                        break;
+                    }
+                    self.bump()?;
+                    end = n.span.end;
+                }
+                let span = Span::new(start, end);
+                Ident {
+                    name: self.text(span).to_string(),
+                    span,
+                }
+            }
+            _ => return Err(error::unexpected(self.src, &t, "a name")),
+        })
+    }
+}
+
+/// Splits `a and b and c` into its operands.
+fn split_and(e: Expr, out: &mut Vec<Expr>) {
+    match e.kind {
+        ExprKind::Binary {
+            op: crate::ast::BinaryOp::And,
+            left,
+            right,
+        } => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        kind => out.push(Expr { kind, span: e.span }),
     }
 }

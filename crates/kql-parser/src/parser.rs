@@ -1,6 +1,6 @@
 //! The recursive-descent parser's state, token helpers and statements.
 
-use crate::ast::{Ident, Query, Statement, StatementKind};
+use crate::ast::{FunctionDef, Ident, Param, ParamType, Query, Statement, StatementKind};
 use crate::error::{self, codes};
 use crate::lexical::{lex, Tok, Token};
 use kql_common::{Diagnostic, Span};
@@ -229,29 +229,112 @@ impl<'a> Parser<'a> {
         Ok(Query { statements, span })
     }
 
-    /// `let f = (x: long) { ... }` and `let f = () { ... }` are function
-    /// definitions, which are not supported.
-    fn reject_function_definition(&mut self) -> PResult<()> {
+    /// Whether a function definition starts here: `(x: long) {`,
+    /// `() {`, or `view (`.
+    fn at_function_definition(&mut self) -> PResult<bool> {
         let open = self.peek()?;
+        if self.is_word(&open, "view") {
+            return Ok(lex(self.src, open.span.end)?.kind == Tok::LParen);
+        }
         if open.kind != Tok::LParen {
-            return Ok(());
+            return Ok(false);
         }
         let a = lex(self.src, open.span.end)?;
         let b = lex(self.src, a.span.end)?;
-        let is_def = matches!(
+        Ok(matches!(
             (&a.kind, &b.kind),
-            (Tok::Ident, Tok::Colon) | (Tok::RParen, Tok::LBrace)
-        );
-        if !is_def {
-            return Ok(());
+            (Tok::Ident | Tok::BracketIdent(_), Tok::Colon) | (Tok::RParen, Tok::LBrace)
+        ))
+    }
+
+    /// `[view] (params) { statements; result }`
+    fn function_definition(&mut self) -> PResult<FunctionDef> {
+        let start = self.peek()?.span.start;
+        let view = self.eat_word("view")?;
+        let open = self.expect(&Tok::LParen, "`(` and the parameters")?;
+        let params = self.params(&open)?;
+        let brace = self.expect(&Tok::LBrace, "`{` and the function body")?;
+        let mut body = Vec::new();
+        let mut result = None;
+        loop {
+            let t = self.peek()?;
+            match t.kind {
+                Tok::RBrace => break,
+                Tok::Semi => {
+                    self.bump()?;
+                    continue;
+                }
+                Tok::Eof => return Err(error::unclosed(brace.span, "{", t.span)),
+                _ => {}
+            }
+            if result.is_some() {
+                return Err(error::unexpected(
+                    self.src,
+                    &t,
+                    "`}` after the function result",
+                ));
+            }
+            let st = self.statement()?;
+            match st.kind {
+                StatementKind::Query(e) => result = Some(e),
+                _ => body.push(st),
+            }
         }
-        Err(Diagnostic::error(
-            codes::UNEXPECTED_TOKEN,
-            "user-defined functions are not supported",
-        )
-        .with_span(open.span.to(b.span))
-        .with_label("a function parameter list")
-        .with_help("inline the function body, or bind a value with `let Name = expr;`"))
+        let close = self.close(&Tok::RBrace, &brace)?;
+        let Some(result) = result else {
+            return Err(Diagnostic::error(
+                codes::UNEXPECTED_TOKEN,
+                "the function body has no result expression",
+            )
+            .with_span(brace.span.to(close.span))
+            .with_label("empty body")
+            .with_help("end the body with an expression, e.g. `{ T | take 10 }`"));
+        };
+        Ok(FunctionDef {
+            params,
+            body,
+            result: Box::new(result),
+            view,
+            span: self.span_from(start),
+        })
+    }
+
+    /// `name: type [= default], T: (*), U: (A: long)` through the `)`.
+    fn params(&mut self, open: &Token) -> PResult<Vec<Param>> {
+        let mut params = Vec::new();
+        while self.peek()?.kind != Tok::RParen {
+            let name = self.ident("a parameter name")?;
+            self.expect(&Tok::Colon, "`:` and the parameter type")?;
+            let t = self.peek()?;
+            let ty = if t.kind == Tok::LParen {
+                self.bump()?;
+                if self.peek()?.kind == Tok::Star {
+                    self.bump()?;
+                    self.close(&Tok::RParen, &t)?;
+                    ParamType::Tabular(Vec::new())
+                } else {
+                    ParamType::Tabular(self.column_decls(&t)?)
+                }
+            } else {
+                ParamType::Scalar(self.type_name()?)
+            };
+            let default = if self.eat(&Tok::Assign)?.is_some() {
+                Some(self.expr("as a default value")?)
+            } else {
+                None
+            };
+            params.push(Param {
+                span: self.span_from(name.span.start),
+                name,
+                ty,
+                default,
+            });
+            if self.eat(&Tok::Comma)?.is_none() {
+                break;
+            }
+        }
+        self.close(&Tok::RParen, open)?;
+        Ok(params)
     }
 
     fn statement(&mut self) -> PResult<Statement> {
@@ -270,7 +353,13 @@ impl<'a> Parser<'a> {
                     return Err(d);
                 }
                 self.bump()?;
-                self.reject_function_definition()?;
+                if self.at_function_definition()? {
+                    let def = self.function_definition()?;
+                    return Ok(Statement {
+                        span: self.span_from(t.span.start),
+                        kind: StatementKind::Function { name, def },
+                    });
+                }
                 let value = self.expr_pipe("after `=`")?;
                 return Ok(Statement {
                     span: self.span_from(t.span.start),
@@ -280,6 +369,17 @@ impl<'a> Parser<'a> {
             if matches!(next.kind, Tok::Eof | Tok::Semi | Tok::Assign) {
                 return Err(error::unexpected(self.src, &next, "a name after `let`"));
             }
+        }
+        let second = self.peek2()?;
+        if self.is_word(&t, "declare") && self.is_word(&second, "query_parameters") {
+            self.bump()?;
+            self.bump()?;
+            let open = self.expect(&Tok::LParen, "`(` and the parameters")?;
+            let params = self.params(&open)?;
+            return Ok(Statement {
+                span: self.span_from(t.span.start),
+                kind: StatementKind::DeclareParams(params),
+            });
         }
         let e = self.expr_pipe("")?;
         Ok(Statement {

@@ -7,8 +7,9 @@
 
 use crate::ast::Query;
 use crate::ast::{
-    BinaryOp, Expr, ExprKind, Ident, ListOp, Literal, NamedExpr, NullsOrder, Operator,
-    OperatorKind, SortKey, SortOrder, Statement, StatementKind, StrOpKind, UnaryOp,
+    BinaryOp, ColumnDecl, Expr, ExprKind, Ident, ListOp, Literal, NamedExpr, NullsOrder, Operator,
+    OperatorKind, Param, ParamType, ParseKind, ParsePart, SortKey, SortOrder, Statement,
+    StatementKind, StrOpKind, UnaryOp, Union,
 };
 use crate::expr::STR_OPS;
 use crate::lexical::is_plain_ident;
@@ -81,7 +82,108 @@ fn statement(out: &mut String, s: &Statement) {
             pipeline(out, value);
         }
         StatementKind::Query(e) => pipeline(out, e),
+        StatementKind::Function { name, def } => {
+            out.push_str("let ");
+            ident(out, name);
+            out.push_str(" = ");
+            if def.view {
+                out.push_str("view ");
+            }
+            params(out, &def.params);
+            out.push_str(" {\n");
+            for st in &def.body {
+                statement(out, st);
+                out.push_str(";\n");
+            }
+            pipeline(out, &def.result);
+            out.push_str("\n}");
+        }
+        StatementKind::DeclareParams(ps) => {
+            out.push_str("declare query_parameters ");
+            params(out, ps);
+        }
     }
+}
+
+fn params(out: &mut String, ps: &[Param]) {
+    out.push('(');
+    for (i, p) in ps.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        ident(out, &p.name);
+        out.push(':');
+        match &p.ty {
+            ParamType::Scalar(t) => out.push_str(t.name()),
+            ParamType::Tabular(cols) if cols.is_empty() => out.push_str("(*)"),
+            ParamType::Tabular(cols) => column_decls(out, cols),
+        }
+        if let Some(d) = &p.default {
+            out.push_str(" = ");
+            expr(out, d, P_OR);
+        }
+    }
+    out.push(')');
+}
+
+fn column_decls(out: &mut String, cols: &[ColumnDecl]) {
+    out.push('(');
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        ident(out, &c.name);
+        out.push(':');
+        out.push_str(c.ty.name());
+    }
+    out.push(')');
+}
+
+fn union_body(out: &mut String, u: &Union) {
+    out.push_str("union ");
+    if u.inner {
+        out.push_str("kind=inner ");
+    }
+    if let Some(w) = &u.with_source {
+        out.push_str("withsource=");
+        ident(out, w);
+        out.push(' ');
+    }
+    if u.fuzzy {
+        out.push_str("isfuzzy=true ");
+    }
+    for (i, t) in u.tables.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match &t.kind {
+            ExprKind::Name(id) if id.name.contains('*') => {
+                patterns(out, "", std::slice::from_ref(id))
+            }
+            ExprKind::Name(id) => ident(out, id),
+            _ => {
+                out.push('(');
+                expr(out, t, P_PIPE);
+                out.push(')');
+            }
+        }
+    }
+}
+
+fn join_conditions(out: &mut String, on: &[Expr]) {
+    out.push_str(" on ");
+    for (i, c) in on.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        expr(out, c, P_OR);
+    }
+}
+
+fn right_table(out: &mut String, e: &Expr) {
+    out.push('(');
+    expr(out, e, P_PIPE);
+    out.push(')');
 }
 
 /// A top-level pipeline: one operator per line.
@@ -102,7 +204,7 @@ fn pipeline(out: &mut String, e: &Expr) {
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
         ExprKind::Pipe { .. } => P_PIPE,
-        ExprKind::Print(_) | ExprKind::Range { .. } => P_SOURCE,
+        ExprKind::Print(_) | ExprKind::Range { .. } | ExprKind::Union(_) => P_SOURCE,
         ExprKind::Binary { op, .. } => binary_prec(*op),
         ExprKind::Between { .. } | ExprKind::InList { .. } => P_CMP,
         ExprKind::Unary { .. } => P_UNARY,
@@ -110,9 +212,11 @@ fn prec(e: &Expr) -> u8 {
         ExprKind::Literal(Literal::Real(v)) if v.is_sign_negative() && !v.is_nan() => P_UNARY,
         ExprKind::Literal(Literal::TimeSpan(v)) if *v < 0 => P_UNARY,
         ExprKind::Member { .. } | ExprKind::Index { .. } | ExprKind::Call { .. } => P_POSTFIX,
-        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Star | ExprKind::DataTable { .. } => {
-            P_ATOM
-        }
+        ExprKind::Literal(_)
+        | ExprKind::Name(_)
+        | ExprKind::Star
+        | ExprKind::DataTable { .. }
+        | ExprKind::ExternalData { .. } => P_ATOM,
     }
 }
 
@@ -280,6 +384,35 @@ fn expr(out: &mut String, e: &Expr, min: u8) {
             }
             out.push(']');
         }
+        ExprKind::Union(u) => union_body(out, u),
+        ExprKind::ExternalData {
+            columns,
+            urls,
+            props,
+        } => {
+            out.push_str("externaldata");
+            column_decls(out, columns);
+            out.push_str(" [");
+            for (i, u) in urls.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                string(out, u);
+            }
+            out.push(']');
+            if !props.is_empty() {
+                out.push_str(" with (");
+                for (i, (k, v)) in props.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(k);
+                    out.push('=');
+                    string(out, v);
+                }
+                out.push(')');
+            }
+        }
         ExprKind::Range {
             name,
             from,
@@ -373,6 +506,123 @@ fn operator(out: &mut String, op: &Operator) {
                 named_list(out, by);
             }
         }
+        other => operator_more(out, other),
+    }
+}
+
+fn operator_more(out: &mut String, op: &OperatorKind) {
+    match op {
+        OperatorKind::Join { kind, right, on } => {
+            out.push_str("join ");
+            if let Some(k) = kind {
+                out.push_str("kind=");
+                out.push_str(k.name());
+                out.push(' ');
+            }
+            right_table(out, right);
+            join_conditions(out, on);
+        }
+        OperatorKind::Lookup { inner, right, on } => {
+            out.push_str("lookup ");
+            if *inner {
+                out.push_str("kind=inner ");
+            }
+            right_table(out, right);
+            join_conditions(out, on);
+        }
+        OperatorKind::Union(u) => union_body(out, u),
+        OperatorKind::MvExpand {
+            items,
+            item_index,
+            bag_as_array,
+            limit,
+        } => {
+            out.push_str("mv-expand ");
+            if *bag_as_array {
+                out.push_str("kind=array ");
+            }
+            if let Some(i) = item_index {
+                out.push_str("with_itemindex=");
+                ident(out, i);
+                out.push(' ');
+            }
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                named_list(out, std::slice::from_ref(&it.item));
+                if let Some(t) = it.to {
+                    out.push_str(" to typeof(");
+                    out.push_str(t.name());
+                    out.push(')');
+                }
+            }
+            if let Some(l) = limit {
+                out.push_str(" limit ");
+                expr(out, l, P_OR);
+            }
+        }
+        OperatorKind::Parse {
+            kind,
+            expr: e,
+            parts,
+        } => {
+            out.push_str("parse ");
+            match kind {
+                ParseKind::Simple => {}
+                ParseKind::Regex => out.push_str("kind=regex "),
+                ParseKind::Relaxed => out.push_str("kind=relaxed "),
+            }
+            expr(out, e, P_OR);
+            out.push_str(" with");
+            for p in parts {
+                out.push(' ');
+                match p {
+                    ParsePart::Text(t) => string(out, t),
+                    ParsePart::Star => out.push('*'),
+                    ParsePart::Column(id, ty) => {
+                        ident(out, id);
+                        if let Some(t) = ty {
+                            out.push(':');
+                            out.push_str(t.name());
+                        }
+                    }
+                }
+            }
+        }
+        OperatorKind::Render { chart, props } => {
+            out.push_str("render ");
+            ident(out, chart);
+            if !props.is_empty() {
+                out.push(' ');
+                out.push_str(props);
+            }
+        }
+        OperatorKind::Evaluate(e) => {
+            out.push_str("evaluate ");
+            expr(out, e, P_OR);
+        }
+        OperatorKind::Invoke(e) => {
+            out.push_str("invoke ");
+            expr(out, e, P_OR);
+        }
+        OperatorKind::Serialize(items) => {
+            out.push_str("serialize");
+            if !items.is_empty() {
+                out.push(' ');
+                named_list(out, items);
+            }
+        }
+        OperatorKind::GetSchema => out.push_str("getschema"),
+        OperatorKind::As(id) => {
+            out.push_str("as ");
+            ident(out, id);
+        }
+        OperatorKind::Sample(e) => {
+            out.push_str("sample ");
+            expr(out, e, P_OR);
+        }
+        _ => {}
     }
 }
 

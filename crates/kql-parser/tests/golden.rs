@@ -5,7 +5,7 @@
 use kql_common::Diagnostic;
 use kql_parser::ast::{
     BinaryOp, Expr, ExprKind, Ident, ListOp, Literal, NamedExpr, NullsOrder, Operator,
-    OperatorKind, Query, SortKey, SortOrder, StatementKind, StrOpKind, UnaryOp,
+    OperatorKind, Query, SortKey, SortOrder, Statement, StatementKind, StrOpKind, UnaryOp,
 };
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -25,6 +25,13 @@ fn dump(q: &Query) -> String {
                 out.push_str("(query ");
                 expr(&mut out, e, 1);
                 out.push_str(")\n");
+            }
+            StatementKind::Function { .. } | StatementKind::DeclareParams(_) => {
+                let one = Query {
+                    statements: vec![s.clone()],
+                    span: s.span,
+                };
+                let _ = writeln!(out, "(statement {:?})", kql_parser::print(&one));
             }
         }
     }
@@ -144,9 +151,50 @@ fn key(out: &mut String, k: &SortKey, level: usize) {
     out.push(')');
 }
 
+/// Canonical text of a syntax node that has no S-expression form here.
+fn printed(e: Expr) -> String {
+    let span = e.span;
+    let q = Query {
+        statements: vec![Statement {
+            kind: StatementKind::Query(e),
+            span,
+        }],
+        span,
+    };
+    format!("(printed {:?})", kql_parser::print(&q))
+}
+
 fn operator(out: &mut String, op: &Operator, level: usize) {
     let idents = |ids: &[Ident]| ids.iter().map(ident).collect::<Vec<_>>().join(" ");
     match &op.kind {
+        OperatorKind::Join { .. }
+        | OperatorKind::Lookup { .. }
+        | OperatorKind::Union(_)
+        | OperatorKind::MvExpand { .. }
+        | OperatorKind::Parse { .. }
+        | OperatorKind::Render { .. }
+        | OperatorKind::Evaluate(_)
+        | OperatorKind::Invoke(_)
+        | OperatorKind::Serialize(_)
+        | OperatorKind::GetSchema
+        | OperatorKind::As(_)
+        | OperatorKind::Sample(_) => {
+            let input = Expr {
+                kind: ExprKind::Name(Ident {
+                    name: "_".into(),
+                    span: op.span,
+                }),
+                span: op.span,
+            };
+            out.push_str(&printed(Expr {
+                kind: ExprKind::Pipe {
+                    input: Box::new(input),
+                    op: Box::new(op.clone()),
+                },
+                span: op.span,
+            }));
+            return;
+        }
         OperatorKind::Where(e) => {
             out.push_str("(where ");
             expr(out, e, level);
@@ -216,6 +264,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
 
 fn expr(out: &mut String, e: &Expr, level: usize) {
     match &e.kind {
+        ExprKind::Union(_) | ExprKind::ExternalData { .. } => out.push_str(&printed(e.clone())),
         ExprKind::Literal(l) => literal(out, l),
         ExprKind::Name(id) => out.push_str(&ident(id)),
         ExprKind::Star => out.push('*'),

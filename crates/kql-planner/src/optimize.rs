@@ -72,7 +72,28 @@ fn map_inputs(
             keys: x.keys,
             aggs: x.aggs,
         }),
-        leaf => leaf,
+        LogicalPlan::Join(x) => LogicalPlan::Join(Join {
+            left: b(x.left),
+            right: b(x.right),
+            ..x
+        }),
+        LogicalPlan::Union(x) => LogicalPlan::Union(Union {
+            inputs: x.inputs.into_iter().map(f).collect(),
+            ..x
+        }),
+        LogicalPlan::MvExpand(x) => LogicalPlan::MvExpand(MvExpand {
+            input: b(x.input),
+            ..x
+        }),
+        LogicalPlan::Serialize(x) => LogicalPlan::Serialize(b(x)),
+        LogicalPlan::Window(x) => LogicalPlan::Window(Window {
+            input: b(x.input),
+            ..x
+        }),
+        leaf @ (LogicalPlan::Scan(_)
+        | LogicalPlan::Values(_)
+        | LogicalPlan::SingleRow
+        | LogicalPlan::Range(_)) => leaf,
     };
     post(plan)
 }
@@ -121,7 +142,73 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
                 })
                 .collect(),
         }),
-        leaf => leaf,
+        LogicalPlan::Join(x) => LogicalPlan::Join(Join {
+            left: b(x.left),
+            right: b(x.right),
+            left_keys: x.left_keys.into_iter().map(f).collect(),
+            right_keys: x.right_keys.into_iter().map(f).collect(),
+            ..x
+        }),
+        LogicalPlan::Union(x) => LogicalPlan::Union(Union {
+            inputs: x.inputs.into_iter().map(|p| map_exprs(p, f)).collect(),
+            ..x
+        }),
+        LogicalPlan::MvExpand(x) => LogicalPlan::MvExpand(MvExpand {
+            input: b(x.input),
+            ..x
+        }),
+        LogicalPlan::Serialize(x) => LogicalPlan::Serialize(b(x)),
+        LogicalPlan::Window(x) => LogicalPlan::Window(Window {
+            input: b(x.input),
+            funcs: x
+                .funcs
+                .into_iter()
+                .map(|(n, w, t)| (n, map_window(w, f), t))
+                .collect(),
+        }),
+        leaf @ (LogicalPlan::Scan(_)
+        | LogicalPlan::Values(_)
+        | LogicalPlan::SingleRow
+        | LogicalPlan::Range(_)) => leaf,
+    }
+}
+
+fn map_window(w: WindowFunc, f: &dyn Fn(PlanExpr) -> PlanExpr) -> WindowFunc {
+    match w {
+        WindowFunc::RowNumber { start, restart } => WindowFunc::RowNumber {
+            start,
+            restart: restart.map(f),
+        },
+        WindowFunc::Shift {
+            expr,
+            offset,
+            default,
+        } => WindowFunc::Shift {
+            expr: f(expr),
+            offset,
+            default: default.map(f),
+        },
+        WindowFunc::CumSum { expr, restart } => WindowFunc::CumSum {
+            expr: f(expr),
+            restart: restart.map(f),
+        },
+    }
+}
+
+/// The expressions of a window function.
+fn window_exprs(w: &mut WindowFunc) -> Vec<&mut PlanExpr> {
+    match w {
+        WindowFunc::RowNumber { restart, .. } => restart.iter_mut().collect(),
+        WindowFunc::Shift { expr, default, .. } => {
+            let mut v = vec![expr];
+            v.extend(default.iter_mut());
+            v
+        }
+        WindowFunc::CumSum { expr, restart } => {
+            let mut v = vec![expr];
+            v.extend(restart.iter_mut());
+            v
+        }
     }
 }
 
@@ -393,6 +480,135 @@ fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<u
         leaf @ (LogicalPlan::Values(_) | LogicalPlan::SingleRow | LogicalPlan::Range(_)) => {
             let n = leaf.schema().len();
             (leaf, identity(n))
+        }
+        LogicalPlan::Join(mut j) => {
+            let output: Vec<(usize, JoinOutput)> = std::mem::take(&mut j.output)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| needed.contains(i))
+                .collect();
+            let mut want_l = BTreeSet::new();
+            let mut want_r = BTreeSet::new();
+            for k in &j.left_keys {
+                columns_of(k, &mut want_l);
+            }
+            for k in &j.right_keys {
+                columns_of(k, &mut want_r);
+            }
+            for (_, o) in &output {
+                if o.right {
+                    want_r.insert(o.index);
+                } else {
+                    want_l.insert(o.index);
+                }
+            }
+            let (left, lmap) = prune(*j.left, &want_l);
+            let (right, rmap) = prune(*j.right, &want_r);
+            for k in &mut j.left_keys {
+                remap(k, &lmap);
+            }
+            for k in &mut j.right_keys {
+                remap(k, &rmap);
+            }
+            let mut map = HashMap::new();
+            let mut out = Vec::with_capacity(output.len());
+            for (new, (old, mut o)) in output.into_iter().enumerate() {
+                let m = if o.right { &rmap } else { &lmap };
+                if let Some(&n) = m.get(&o.index) {
+                    o.index = n;
+                }
+                map.insert(old, new);
+                out.push(o);
+            }
+            j.output = out;
+            j.left = Box::new(left);
+            j.right = Box::new(right);
+            (LogicalPlan::Join(j), map)
+        }
+        LogicalPlan::Union(mut u) => {
+            let offset = usize::from(u.source.is_some());
+            let keep: Vec<usize> = (0..u.schema.len())
+                .filter(|i| needed.contains(&(i + offset)))
+                .collect();
+            let mut inputs = Vec::with_capacity(u.inputs.len());
+            let mut maps = Vec::with_capacity(u.inputs.len());
+            for (input, m) in std::mem::take(&mut u.inputs).into_iter().zip(&u.maps) {
+                let want: BTreeSet<usize> = keep
+                    .iter()
+                    .filter_map(|&i| m.get(i).copied().flatten())
+                    .collect();
+                let (p, cmap) = prune(input, &want);
+                maps.push(
+                    keep.iter()
+                        .map(|&i| {
+                            m.get(i)
+                                .copied()
+                                .flatten()
+                                .and_then(|c| cmap.get(&c).copied())
+                        })
+                        .collect(),
+                );
+                inputs.push(p);
+            }
+            let mut map = HashMap::new();
+            if offset == 1 {
+                map.insert(0, 0);
+            }
+            for (new, &old) in keep.iter().enumerate() {
+                map.insert(old + offset, new + offset);
+            }
+            u.schema = Schema::new(
+                keep.iter()
+                    .filter_map(|&i| u.schema.columns.get(i).cloned())
+                    .collect(),
+            );
+            u.inputs = inputs;
+            u.maps = maps;
+            (LogicalPlan::Union(u), map)
+        }
+        LogicalPlan::MvExpand(mut m) => {
+            let n_in = m.input.schema().len();
+            let mut want: BTreeSet<usize> = needed.iter().copied().filter(|&i| i < n_in).collect();
+            want.extend(m.columns.iter().map(|(i, _)| *i));
+            let (input, cmap) = prune(*m.input, &want);
+            let child_len = input.schema().len();
+            for (i, _) in &mut m.columns {
+                if let Some(&n) = cmap.get(i) {
+                    *i = n;
+                }
+            }
+            let mut map = cmap;
+            if m.item_index.is_some() {
+                map.insert(n_in, child_len);
+            }
+            m.input = Box::new(input);
+            (LogicalPlan::MvExpand(m), map)
+        }
+        LogicalPlan::Serialize(input) => {
+            let (input, map) = prune(*input, needed);
+            (LogicalPlan::Serialize(Box::new(input)), map)
+        }
+        LogicalPlan::Window(mut w) => {
+            let n_in = w.input.schema().len();
+            let mut want: BTreeSet<usize> = needed.iter().copied().filter(|&i| i < n_in).collect();
+            for (_, f, _) in &mut w.funcs {
+                for e in window_exprs(f) {
+                    columns_of(e, &mut want);
+                }
+            }
+            let (input, cmap) = prune(*w.input, &want);
+            let child_len = input.schema().len();
+            for (_, f, _) in &mut w.funcs {
+                for e in window_exprs(f) {
+                    remap(e, &cmap);
+                }
+            }
+            let mut map = cmap;
+            for k in 0..w.funcs.len() {
+                map.insert(n_in + k, child_len + k);
+            }
+            w.input = Box::new(input);
+            (LogicalPlan::Window(w), map)
         }
     }
 }

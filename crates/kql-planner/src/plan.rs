@@ -72,6 +72,95 @@ pub enum LogicalPlan {
     Limit(Limit),
     /// Groups rows and computes aggregates (`summarize`, `count`, `distinct`).
     Aggregate(Aggregate),
+    /// Matches rows of two inputs on equal keys (`join`, `lookup`).
+    Join(Join),
+    /// Concatenates inputs, aligning columns by name (`union`).
+    Union(Union),
+    /// Turns each element of dynamic arrays or bags into its own row
+    /// (`mv-expand`).
+    MvExpand(MvExpand),
+    /// Marks its input's row order as meaningful (`serialize`), so that
+    /// window functions may run over it.
+    Serialize(Box<LogicalPlan>),
+    /// Appends columns computed over the ordered rows (`row_number()`,
+    /// `prev()`, `next()`, `row_cumsum()`).
+    Window(Window),
+}
+
+pub use kql_parser::ast::JoinKind;
+
+/// One output column of a join: a column of the left or right input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinOutput {
+    pub right: bool,
+    pub index: usize,
+    pub name: String,
+    pub ty: KqlType,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    pub left: Box<LogicalPlan>,
+    pub right: Box<LogicalPlan>,
+    pub kind: JoinKind,
+    /// Key expressions over the left input, of the same types as
+    /// `right_keys`.
+    pub left_keys: Vec<PlanExpr>,
+    pub right_keys: Vec<PlanExpr>,
+    pub output: Vec<JoinOutput>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Union {
+    pub inputs: Vec<LogicalPlan>,
+    /// For each input, for each output column, the input column it reads
+    /// (`None`: the input has no such column and the value is null).
+    pub maps: Vec<Vec<Option<usize>>>,
+    /// The output columns (without the source column).
+    pub schema: Schema,
+    /// `withsource=Name`: the column name and each input's label.
+    pub source: Option<(String, Vec<String>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MvExpand {
+    pub input: Box<LogicalPlan>,
+    /// The expanded columns (indices into the input) and their output types.
+    pub columns: Vec<(usize, KqlType)>,
+    /// `with_itemindex=Name`: a `long` column appended with each element's
+    /// position.
+    pub item_index: Option<String>,
+    /// At most this many rows per input row.
+    pub limit: Option<usize>,
+    /// Bags expand to `[key, value]` arrays instead of one-key bags.
+    pub bag_as_array: bool,
+}
+
+/// A function evaluated over serialized rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WindowFunc {
+    /// `row_number(start, restart)`
+    RowNumber {
+        start: i64,
+        restart: Option<PlanExpr>,
+    },
+    /// `prev(expr, offset, default)` (negative offset: `next`)
+    Shift {
+        expr: PlanExpr,
+        offset: i64,
+        default: Option<PlanExpr>,
+    },
+    /// `row_cumsum(expr, restart)`
+    CumSum {
+        expr: PlanExpr,
+        restart: Option<PlanExpr>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    pub input: Box<LogicalPlan>,
+    pub funcs: Vec<(String, WindowFunc, KqlType)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -166,6 +255,40 @@ impl LogicalPlan {
                     .chain(a.aggs.iter().map(|(n, e)| Column::new(n.clone(), e.ty)))
                     .collect(),
             ),
+            LogicalPlan::Join(j) => Schema::new(
+                j.output
+                    .iter()
+                    .map(|o| Column::new(o.name.clone(), o.ty))
+                    .collect(),
+            ),
+            LogicalPlan::Union(u) => {
+                let mut s = u.schema.clone();
+                if let Some((name, _)) = &u.source {
+                    s.columns
+                        .insert(0, Column::new(name.clone(), KqlType::String));
+                }
+                s
+            }
+            LogicalPlan::MvExpand(m) => {
+                let mut s = m.input.schema();
+                for (i, ty) in &m.columns {
+                    if let Some(c) = s.columns.get_mut(*i) {
+                        c.ty = *ty;
+                    }
+                }
+                if let Some(n) = &m.item_index {
+                    s.columns.push(Column::new(n.clone(), KqlType::Long));
+                }
+                s
+            }
+            LogicalPlan::Serialize(input) => input.schema(),
+            LogicalPlan::Window(w) => {
+                let mut s = w.input.schema();
+                for (n, _, ty) in &w.funcs {
+                    s.columns.push(Column::new(n.clone(), *ty));
+                }
+                s
+            }
         }
     }
 
@@ -181,6 +304,11 @@ impl LogicalPlan {
             LogicalPlan::Sort(s) => vec![&s.input],
             LogicalPlan::Limit(l) => vec![&l.input],
             LogicalPlan::Aggregate(a) => vec![&a.input],
+            LogicalPlan::Join(j) => vec![&j.left, &j.right],
+            LogicalPlan::Union(u) => u.inputs.iter().collect(),
+            LogicalPlan::MvExpand(m) => vec![&m.input],
+            LogicalPlan::Serialize(input) => vec![input],
+            LogicalPlan::Window(w) => vec![&w.input],
         }
     }
 
@@ -189,7 +317,14 @@ impl LogicalPlan {
     pub fn is_ordered(&self) -> bool {
         match self {
             LogicalPlan::Sort(_) | LogicalPlan::Range(_) | LogicalPlan::SingleRow => true,
-            LogicalPlan::Scan(_) | LogicalPlan::Values(_) | LogicalPlan::Aggregate(_) => false,
+            LogicalPlan::Serialize(_) => true,
+            LogicalPlan::Scan(_)
+            | LogicalPlan::Values(_)
+            | LogicalPlan::Aggregate(_)
+            | LogicalPlan::Join(_)
+            | LogicalPlan::Union(_) => false,
+            LogicalPlan::MvExpand(m) => m.input.is_ordered(),
+            LogicalPlan::Window(w) => w.input.is_ordered(),
             LogicalPlan::Filter(f) => f.input.is_ordered(),
             LogicalPlan::Project(p) => p.input.is_ordered(),
             LogicalPlan::Limit(l) => l.input.is_ordered(),
@@ -257,6 +392,29 @@ impl LogicalPlan {
                     })
                     .collect();
                 format!("Aggregate: [{}] by [{}]", aggs.join(", "), keys.join(", "))
+            }
+            LogicalPlan::Join(j) => {
+                let keys: Vec<String> = j
+                    .left_keys
+                    .iter()
+                    .zip(&j.right_keys)
+                    .map(|(l, r)| format!("{l} == {r}"))
+                    .collect();
+                format!("Join: {} on {}", j.kind.name(), keys.join(", "))
+            }
+            LogicalPlan::Union(u) => format!("Union: {} inputs", u.inputs.len()),
+            LogicalPlan::MvExpand(m) => {
+                let cols: Vec<String> = m
+                    .columns
+                    .iter()
+                    .map(|(i, t)| format!("#{i} to {t}"))
+                    .collect();
+                format!("MvExpand: {}", cols.join(", "))
+            }
+            LogicalPlan::Serialize(_) => "Serialize".to_string(),
+            LogicalPlan::Window(w) => {
+                let names: Vec<&str> = w.funcs.iter().map(|(n, _, _)| n.as_str()).collect();
+                format!("Window: {}", names.join(", "))
             }
         };
         let cols: Vec<String> = schema

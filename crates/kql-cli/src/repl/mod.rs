@@ -88,12 +88,19 @@ impl Repl {
         let start = Instant::now();
         let result = self.session.borrow().run(&query);
         let elapsed = start.elapsed();
+        let warnings: String = self
+            .session
+            .borrow()
+            .take_warnings()
+            .iter()
+            .map(|d| render(d, entry_name, &query, self.color))
+            .collect();
         match result {
             Ok(tables) => {
                 self.last_query = Some(query.clone());
                 let mut out = String::new();
                 let mut rows = 0;
-                let mut err = String::new();
+                let mut err = warnings;
                 let prefix = if continued {
                     "(continuing the previous query)\n"
                 } else {
@@ -258,7 +265,7 @@ pub fn steps(repl: &Repl, query: &str) -> String {
     let mut ends = Vec::new();
     let mut e = match &last.kind {
         kql_parser::ast::StatementKind::Query(e) => e,
-        kql_parser::ast::StatementKind::Let { .. } => return ".steps needs a query\n".into(),
+        _ => return ".steps needs a query\n".into(),
     };
     ends.push(e.span.end);
     while let kql_parser::ast::ExprKind::Pipe { input, .. } = &e.kind {

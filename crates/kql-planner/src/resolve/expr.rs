@@ -73,6 +73,11 @@ impl Planner<'_> {
                         format!("`{}` is a table, not a value", id.name),
                         span,
                     )),
+                    Some(Binding::Function(_)) => Err(err(
+                        "kql::plan::not_scalar",
+                        format!("`{}` is a function; call it with its arguments", id.name),
+                        span,
+                    )),
                     Some(Binding::Error) => Err(err(
                         "kql::plan::bad_let",
                         format!("`{}` could not be planned (see the earlier error)", id.name),
@@ -86,7 +91,10 @@ impl Planner<'_> {
                 "`*` is not allowed here",
                 span,
             )),
-            ExprKind::Call { func, args } => self.call(func, args, schema, span),
+            ExprKind::Call { func, args } => match self.scalar_call(func, args, schema, span) {
+                Some(r) => r,
+                None => self.call(func, args, schema, span),
+            },
             ExprKind::Unary { op, expr } => {
                 let inner = self.expr(expr, schema)?;
                 if !(inner.ty.is_numeric() || inner.ty == KqlType::TimeSpan) {
@@ -218,6 +226,8 @@ impl Planner<'_> {
                 span,
             )),
             ExprKind::Pipe { .. }
+            | ExprKind::Union(_)
+            | ExprKind::ExternalData { .. }
             | ExprKind::Print(_)
             | ExprKind::DataTable { .. }
             | ExprKind::Range { .. } => Err(err(

@@ -3,6 +3,8 @@
 mod expr;
 mod operators;
 mod summarize;
+mod tabular;
+mod user;
 
 use crate::cast::{cast_scalar, common_type, implicit_cast};
 use crate::functions::{AggFunc, ScalarFunc, OPERATOR_NAMES};
@@ -10,6 +12,7 @@ use crate::plan::*;
 use kql_common::suggest::did_you_mean;
 use kql_common::time::parse_datetime;
 use kql_common::{Diagnostic, KqlType, ScalarValue, Span};
+pub use kql_parser::ast::JoinKind;
 use kql_parser::ast::{self, ExprKind, ListOp, OperatorKind, StatementKind, StrOp, StrOpKind};
 use std::collections::HashMap;
 
@@ -25,6 +28,9 @@ pub trait Catalog {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedQuery {
     pub results: Vec<LogicalPlan>,
+    /// Things the user should know that do not stop the query (a `render`
+    /// that draws nothing, a cloud-only function's stand-in).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Resolves every statement of `query` against `catalog`.
@@ -35,6 +41,9 @@ pub fn plan_query(
     let mut planner = Planner {
         catalog,
         lets: HashMap::new(),
+        warnings: Vec::new(),
+        depth: 0,
+        calling: Vec::new(),
     };
     let mut results = Vec::new();
     let mut errors = Vec::new();
@@ -54,6 +63,39 @@ pub fn plan_query(
                 Ok(p) => results.push(p),
                 Err(err) => errors.push(err),
             },
+            StatementKind::Function { name, def } => {
+                planner.lets.insert(
+                    name.name.clone(),
+                    Binding::Function(std::rc::Rc::new(def.clone())),
+                );
+            }
+            StatementKind::DeclareParams(params) => {
+                for p in params {
+                    let binding = match (&p.default, &p.ty) {
+                        (Some(d), ast::ParamType::Scalar(t)) => {
+                            match planner.expr(d, &Schema::default()) {
+                                Ok(v) => Binding::Scalar(v.cast(*t)),
+                                Err(e) => {
+                                    errors.push(e);
+                                    Binding::Error
+                                }
+                            }
+                        }
+                        _ => {
+                            errors.push(
+                                err(
+                                    "kql::plan::missing_parameter",
+                                    format!("query parameter `{}` has no value", p.name.name),
+                                    p.span,
+                                )
+                                .with_help("give it a default: `declare query_parameters (Name: string = \"value\");`"),
+                            );
+                            Binding::Error
+                        }
+                    };
+                    planner.lets.insert(p.name.name.clone(), binding);
+                }
+            }
         }
     }
     if !errors.is_empty() {
@@ -70,7 +112,10 @@ pub fn plan_query(
             "end the query with a tabular expression, e.g. `DeviceInfo | take 10`",
         )]);
     }
-    Ok(PlannedQuery { results })
+    Ok(PlannedQuery {
+        results,
+        warnings: planner.warnings,
+    })
 }
 
 /// The name used in messages for a string operator.
@@ -95,6 +140,8 @@ pub fn str_op_name(op: StrOp) -> String {
 pub(super) enum Binding {
     Scalar(PlanExpr),
     Tabular(LogicalPlan),
+    /// A user-defined function or view.
+    Function(std::rc::Rc<ast::FunctionDef>),
     /// The `let` itself failed; its error was already reported.
     Error,
 }
@@ -102,6 +149,11 @@ pub(super) enum Binding {
 pub(super) struct Planner<'a> {
     pub(super) catalog: &'a dyn Catalog,
     pub(super) lets: HashMap<String, Binding>,
+    pub(super) warnings: Vec<Diagnostic>,
+    /// How many user-defined function calls are being planned.
+    pub(super) depth: usize,
+    /// The user-defined functions being planned, innermost last.
+    pub(super) calling: Vec<String>,
 }
 
 pub(super) type R<T> = Result<T, Diagnostic>;
@@ -118,11 +170,24 @@ pub(super) fn is_tabular_shape(e: &ast::Expr) -> bool {
             | ExprKind::Print(_)
             | ExprKind::DataTable { .. }
             | ExprKind::Range { .. }
+            | ExprKind::Union(_)
+            | ExprKind::ExternalData { .. }
     )
 }
 
 impl Planner<'_> {
     pub(super) fn let_binding(&mut self, value: &ast::Expr) -> R<Binding> {
+        if let ExprKind::Call { func, args } = &value.kind {
+            if let Some(def) = self.user_function(&func.name) {
+                return self.call_function(func, &def, args, None, &Schema::default(), value.span);
+            }
+        }
+        if let ExprKind::Name(id) = &value.kind {
+            if let Some(def) = self.user_function(&id.name) {
+                // `let g = f;` names the same function.
+                return Ok(Binding::Function(def));
+            }
+        }
         if is_tabular_shape(value) || self.names_table(value) {
             return Ok(Binding::Tabular(self.tabular(value)?));
         }
@@ -134,6 +199,7 @@ impl Planner<'_> {
         match &e.kind {
             ExprKind::Name(id) => match self.lets.get(&id.name) {
                 Some(Binding::Tabular(_)) => true,
+                Some(Binding::Function(f)) => f.params.iter().all(|p| p.default.is_some()),
                 Some(_) => false,
                 None => self.catalog.table_schema(&id.name).is_some(),
             },
@@ -170,6 +236,9 @@ impl Planner<'_> {
 
     /// Plans a tabular expression.
     pub(super) fn tabular(&mut self, e: &ast::Expr) -> R<LogicalPlan> {
+        if let Some(r) = self.tabular_call(e) {
+            return r;
+        }
         match &e.kind {
             ExprKind::Name(id) => match self.lets.get(&id.name) {
                 Some(Binding::Tabular(p)) => Ok(p.clone()),
@@ -184,6 +253,11 @@ impl Planner<'_> {
                     id.span,
                 )
                 .with_help("a query must start with a table, e.g. `DeviceProcessEvents | ...`")),
+                Some(Binding::Function(_)) => Err(err(
+                    "kql::plan::not_tabular",
+                    format!("`{}` is a function; call it with its arguments", id.name),
+                    id.span,
+                )),
                 None => match self.catalog.table_schema(&id.name) {
                     Some(schema) => Ok(LogicalPlan::Scan(Scan {
                         table: id.name.clone(),
@@ -313,6 +387,12 @@ impl Planner<'_> {
             ExprKind::Call { func, args } if func.name == "materialize" && args.len() == 1 => {
                 self.tabular(&args[0])
             }
+            ExprKind::Union(u) => self.union(None, u),
+            ExprKind::ExternalData { .. } => Err(err(
+                "kql::plan::unsupported",
+                "externaldata is not supported yet",
+                e.span,
+            )),
             _ => Err(
                 err("kql::plan::not_tabular", "expected a table here", e.span)
                     .with_help("a query starts with a table name, `print`, `datatable` or `range`"),

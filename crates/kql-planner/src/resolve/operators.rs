@@ -155,6 +155,72 @@ impl Planner<'_> {
                 }))
             }
             OperatorKind::Summarize { aggs, by } => self.summarize(input, aggs, by),
+            OperatorKind::Join { kind, right, on } => self.join(
+                *input,
+                kind.unwrap_or(JoinKind::InnerUnique),
+                right,
+                on,
+                false,
+            ),
+            OperatorKind::Lookup { inner, right, on } => {
+                let kind = if *inner {
+                    JoinKind::Inner
+                } else {
+                    JoinKind::LeftOuter
+                };
+                self.join(*input, kind, right, on, true)
+            }
+            OperatorKind::Union(u) => self.union(Some(*input), u),
+            OperatorKind::MvExpand {
+                items,
+                item_index,
+                bag_as_array,
+                limit,
+            } => self.mv_expand(
+                *input,
+                items,
+                item_index.as_ref(),
+                *bag_as_array,
+                limit.as_ref(),
+            ),
+            OperatorKind::Serialize(items) => {
+                let input = if items.is_empty() {
+                    *input
+                } else {
+                    let extend = ast::Operator {
+                        kind: OperatorKind::Extend(items.clone()),
+                        span: op.span,
+                    };
+                    self.operator(*input, &extend)?
+                };
+                Ok(LogicalPlan::Serialize(Box::new(input)))
+            }
+            OperatorKind::Render { chart, .. } => {
+                self.warnings.push(
+                    Diagnostic::warning(
+                        "kql::plan::render",
+                        format!(
+                            "`render {}` draws no chart here; the rows are shown as a table",
+                            chart.name
+                        ),
+                    )
+                    .with_span(op.span),
+                );
+                Ok(*input)
+            }
+            OperatorKind::GetSchema => Ok(self.getschema(&schema)),
+            OperatorKind::Sample(n) => {
+                let count = self.row_count(n, &schema)?;
+                Ok(LogicalPlan::Limit(Limit { input, count }))
+            }
+            OperatorKind::As(name) => {
+                self.lets
+                    .insert(name.name.clone(), Binding::Tabular((*input).clone()));
+                Ok(*input)
+            }
+            OperatorKind::Invoke(call) => self.invoke(*input, call),
+            OperatorKind::Evaluate(call) => self.evaluate(*input, call),
+            OperatorKind::Parse { kind, expr, parts } => self.parse_op(*input, *kind, expr, parts),
         }
     }
 

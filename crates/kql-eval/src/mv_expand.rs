@@ -1,0 +1,130 @@
+//! `mv-expand`: one output row per element of dynamic arrays or bags,
+//! expanding several columns in parallel.
+
+use crate::error::EvalResult;
+use crate::expr::arrow_err;
+use crate::join::gather;
+use crate::value::scalars_to_array;
+use crate::{arrow_schema_of, Table};
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, UInt32Array};
+use arrow::compute::concat_batches;
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use kql_common::{KqlType, ScalarValue};
+use kql_planner::cast::implicit_cast;
+use kql_planner::plan::MvExpand;
+use kql_planner::LogicalPlan;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The elements one dynamic value expands to: a null value gives one null
+/// element, an empty array or bag none.
+fn elements(text: Option<&str>, bag_as_array: bool) -> Vec<Value> {
+    let Some(text) = text else {
+        return vec![Value::Null];
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(a)) => a,
+        Ok(Value::Object(o)) => o
+            .into_iter()
+            .map(|(k, v)| {
+                if bag_as_array {
+                    Value::Array(vec![Value::String(k), v])
+                } else {
+                    let mut m = serde_json::Map::new();
+                    m.insert(k, v);
+                    Value::Object(m)
+                }
+            })
+            .collect(),
+        Ok(other) => vec![other],
+        Err(_) => vec![Value::String(text.to_string())],
+    }
+}
+
+pub fn mv_expand(m: &MvExpand, input: &Table) -> EvalResult<Table> {
+    let schema = arrow_schema_of(&LogicalPlan::MvExpand(m.clone()).schema());
+    let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
+    let n = batch.num_rows();
+    let expanded: Vec<Option<&arrow::array::StringArray>> = m
+        .columns
+        .iter()
+        .map(|(i, _)| {
+            batch
+                .columns()
+                .get(*i)
+                .and_then(|c| c.as_string_opt::<i32>())
+        })
+        .collect();
+    let mut rows: Vec<u32> = Vec::new();
+    let mut item_index: Vec<i64> = Vec::new();
+    let mut values: Vec<Vec<ScalarValue>> = vec![Vec::new(); m.columns.len()];
+    for r in 0..n {
+        let elems: Vec<Vec<Value>> = expanded
+            .iter()
+            .map(|a| match a {
+                Some(a) if a.is_valid(r) => elements(Some(a.value(r)), m.bag_as_array),
+                _ => elements(None, m.bag_as_array),
+            })
+            .collect();
+        let mut count = elems.iter().map(Vec::len).max().unwrap_or(0);
+        if let Some(l) = m.limit {
+            count = count.min(l);
+        }
+        for k in 0..count {
+            rows.push(r as u32);
+            item_index.push(k as i64);
+            for ((out, el), (_, ty)) in values.iter_mut().zip(&elems).zip(&m.columns) {
+                let v = el.get(k).cloned().unwrap_or(Value::Null);
+                out.push(to_scalar(v, *ty));
+            }
+        }
+    }
+    let idx = UInt32Array::from(rows);
+    let in_schema = m.input.schema();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (i, col) in batch.columns().iter().enumerate() {
+        let ty = in_schema
+            .columns
+            .get(i)
+            .map(|c| c.ty)
+            .unwrap_or(KqlType::Dynamic);
+        match m.columns.iter().position(|(c, _)| *c == i) {
+            Some(k) => {
+                let out_ty = m.columns[k].1;
+                columns.push(scalars_to_array(&values[k], out_ty)?);
+            }
+            None => columns.push(gather(col, &idx, ty)?),
+        }
+    }
+    if m.item_index.is_some() {
+        columns.push(Arc::new(Int64Array::from(item_index)) as ArrayRef);
+    }
+    let len = idx.len();
+    let out = RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(len)),
+    )
+    .map_err(arrow_err)?;
+    Ok(Table {
+        schema,
+        batches: vec![out],
+    })
+}
+
+/// An element as a value of the target type (null if it does not conform).
+fn to_scalar(v: Value, ty: KqlType) -> ScalarValue {
+    if v.is_null() {
+        return match ty {
+            KqlType::String => ScalarValue::String(String::new()),
+            t => ScalarValue::Null(t),
+        };
+    }
+    if ty == KqlType::Dynamic {
+        return ScalarValue::Dynamic(v);
+    }
+    implicit_cast(&ScalarValue::Dynamic(v), ty).unwrap_or(match ty {
+        KqlType::String => ScalarValue::String(String::new()),
+        t => ScalarValue::Null(t),
+    })
+}
