@@ -4,6 +4,7 @@
 //! [`Session`] ties the stages together (parse → plan → execute) over a
 //! [`kql_eval::Database`]; `main.rs` only handles arguments and I/O.
 
+pub mod external;
 pub mod render;
 pub mod repl;
 
@@ -17,6 +18,8 @@ pub struct Session {
     pub db: Database,
     /// `now()` for every query, or `None` for the wall clock.
     pub now: Option<i64>,
+    /// Where `externaldata` finds the files of http(s) URLs.
+    pub external_data: Option<std::path::PathBuf>,
     /// Warnings from planning the last query (see [`Session::take_warnings`]).
     warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
@@ -43,6 +46,7 @@ impl Session {
         Session {
             db,
             now: None,
+            external_data: None,
             warnings: Default::default(),
         }
     }
@@ -55,13 +59,25 @@ impl Session {
     /// Parses and plans a query without running it.
     pub fn plan(&self, text: &str) -> Result<Vec<LogicalPlan>, Vec<Diagnostic>> {
         let ast = kql_parser::parse(text)?;
-        let planned = kql_planner::plan_query(&ast, &self.db)?;
+        let catalog = PlanCatalog {
+            db: &self.db,
+            ctx: self.context(),
+            external: self.external_data.as_deref(),
+        };
+        let planned = kql_planner::plan_query(&ast, &catalog)?;
         *self.warnings.borrow_mut() = planned.warnings;
         Ok(planned
             .results
             .into_iter()
             .map(kql_planner::optimize::optimize)
             .collect())
+    }
+
+    fn context(&self) -> EvalContext {
+        match self.now {
+            Some(now) => EvalContext { now },
+            None => EvalContext::at_current_time(),
+        }
     }
 
     /// The warnings of the last planned query (a `render` that draws no
@@ -96,13 +112,60 @@ impl Session {
 
     fn run_inner(&self, text: &str) -> Result<Vec<Table>, Vec<Diagnostic>> {
         let plans = self.plan(text)?;
-        let ctx = match self.now {
-            Some(now) => EvalContext { now },
-            None => EvalContext::at_current_time(),
-        };
+        let ctx = self.context();
         plans
             .iter()
             .map(|p| kql_eval::execute(p, &self.db, &ctx).map_err(|d| vec![d]))
             .collect()
+    }
+}
+
+/// The tables as the planner sees them, plus what it needs to run while
+/// planning: subqueries (`toscalar`, `in (T | ...)`) and `externaldata`.
+struct PlanCatalog<'a> {
+    db: &'a Database,
+    ctx: EvalContext,
+    external: Option<&'a std::path::Path>,
+}
+
+impl kql_planner::Catalog for PlanCatalog<'_> {
+    fn table_schema(&self, name: &str) -> Option<kql_planner::Schema> {
+        self.db.table_schema(name)
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        self.db.table_names()
+    }
+
+    fn column_values(
+        &self,
+        plan: &LogicalPlan,
+    ) -> Option<Result<Vec<kql_common::ScalarValue>, Diagnostic>> {
+        let plan = kql_planner::optimize::optimize(plan.clone());
+        let ty = plan
+            .schema()
+            .columns
+            .first()
+            .map_or(kql_common::KqlType::Dynamic, |c| c.ty);
+        Some(kql_eval::execute(&plan, self.db, &self.ctx).map(|t| {
+            let mut out = Vec::with_capacity(t.num_rows());
+            for b in &t.batches {
+                if let Some(col) = b.columns().first() {
+                    for i in 0..b.num_rows() {
+                        out.push(kql_eval::value::array_value(col.as_ref(), ty, i));
+                    }
+                }
+            }
+            out
+        }))
+    }
+
+    fn external_data(
+        &self,
+        url: &str,
+        props: &[(String, String)],
+        schema: &kql_planner::Schema,
+    ) -> Option<Result<Vec<Vec<kql_common::ScalarValue>>, Diagnostic>> {
+        Some(external::read(url, props, schema, self.external))
     }
 }

@@ -42,6 +42,10 @@ struct Args {
     /// Pin now() (and ago()) to this datetime, e.g. 2026-01-30T00:00:00Z.
     #[arg(long, value_name = "DATETIME")]
     now: Option<String>,
+    /// Folder of downloaded files for externaldata's http(s) URLs (each
+    /// file named by its URL's last path segment); kql never fetches URLs.
+    #[arg(long = "external-data", value_name = "DIR")]
+    external_data: Option<std::path::PathBuf>,
 
     /// Print the logical plan instead of running the query.
     #[arg(long)]
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         }
     };
     let mut session = Session::new(tables);
+    session.external_data = args.external_data.clone();
     if let Some(now) = &args.now {
         match kql_common::time::parse_datetime(now) {
             Some(t) => session.now = Some(t),

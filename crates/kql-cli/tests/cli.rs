@@ -266,3 +266,22 @@ fn file_profile_stand_in_warns_on_stderr() {
     assert_eq!(stdout(&o), "SHA1,GlobalPrevalence\nx,\n");
     assert!(stderr(&o).contains("kql::plan::cloud_function"));
 }
+
+#[test]
+fn externaldata_reads_http_urls_from_the_cache_folder() {
+    let dir = std::env::temp_dir().join(format!("kql-external-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the cache folder");
+    std::fs::write(dir.join("list.txt"), "1.2.3.4\n5.6.7.8\n").expect("write the cached file");
+    let query = r#"externaldata (Ip: string) ["https://example.com/feeds/list.txt?token=x"] with (format="txt") | count"#;
+    let dir_arg = dir.display().to_string();
+    let o = kql(
+        &["--format", "csv", "--external-data", &dir_arg, "-e", query],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Count\n2\n");
+    let o = kql(&["--format", "csv", "-e", query], None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--external-data"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -178,19 +178,16 @@ impl Planner<'_> {
                 let target = if ci { KqlType::String } else { x.ty };
                 let mut values = Vec::new();
                 for item in list {
-                    if is_tabular_shape(item) || self.names_table(item) {
-                        return Err(err(
-                            "kql::plan::unsupported",
-                            "`in` over a subquery is not supported yet",
-                            item.span,
-                        ));
-                    }
-                    let v = self.constant(item, schema)?;
-                    let elems = match v {
-                        ScalarValue::Dynamic(serde_json::Value::Array(a)) => {
-                            a.into_iter().map(ScalarValue::Dynamic).collect()
+                    let elems = if is_tabular_shape(item) || self.names_table(item) {
+                        self.subquery(item)?.1
+                    } else {
+                        let v = self.constant(item, schema)?;
+                        match v {
+                            ScalarValue::Dynamic(serde_json::Value::Array(a)) => {
+                                a.into_iter().map(ScalarValue::Dynamic).collect()
+                            }
+                            other => vec![other],
                         }
-                        other => vec![other],
                     };
                     for el in elems {
                         match implicit_cast(&el, target) {

@@ -5,6 +5,7 @@ mod operators;
 mod summarize;
 mod tabular;
 mod user;
+mod window;
 
 use crate::cast::{cast_scalar, common_type, implicit_cast};
 use crate::functions::{AggFunc, ScalarFunc, OPERATOR_NAMES};
@@ -22,6 +23,23 @@ pub trait Catalog {
     fn table_schema(&self, name: &str) -> Option<Schema>;
     /// Every table name, for suggestions.
     fn table_names(&self) -> Vec<String>;
+    /// Runs a subquery (`toscalar(...)`, `x in (T | project y)`) and returns
+    /// the values of its first column; `None` when this catalog cannot run
+    /// queries.
+    fn column_values(&self, _plan: &LogicalPlan) -> Option<Result<Vec<ScalarValue>, Diagnostic>> {
+        None
+    }
+    /// Reads the rows of `externaldata` from `url` (a local path, a
+    /// `file://` URL, or an http(s) URL looked up in a local cache);
+    /// `None` when this catalog cannot read files.
+    fn external_data(
+        &self,
+        _url: &str,
+        _props: &[(String, String)],
+        _schema: &Schema,
+    ) -> Option<Result<Vec<Vec<ScalarValue>>, Diagnostic>> {
+        None
+    }
 }
 
 /// The planned query: one plan per tabular statement, in order.
@@ -388,11 +406,11 @@ impl Planner<'_> {
                 self.tabular(&args[0])
             }
             ExprKind::Union(u) => self.union(None, u),
-            ExprKind::ExternalData { .. } => Err(err(
-                "kql::plan::unsupported",
-                "externaldata is not supported yet",
-                e.span,
-            )),
+            ExprKind::ExternalData {
+                columns,
+                urls,
+                props,
+            } => self.external_data(columns, urls, props, e.span),
             _ => Err(
                 err("kql::plan::not_tabular", "expected a table here", e.span)
                     .with_help("a query starts with a table name, `print`, `datatable` or `range`"),

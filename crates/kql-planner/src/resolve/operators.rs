@@ -4,6 +4,39 @@ use super::*;
 
 impl Planner<'_> {
     pub(super) fn operator(&mut self, input: LogicalPlan, op: &ast::Operator) -> R<LogicalPlan> {
+        // Window functions run in a node of their own before the operator.
+        if let OperatorKind::Extend(items) | OperatorKind::Project(items) = &op.kind {
+            let (input, rewritten) = self.window_prepass(input, items)?;
+            let Some(items) = rewritten else {
+                return self.operator_inner(input, op);
+            };
+            let extend = matches!(op.kind, OperatorKind::Extend(_));
+            let op = ast::Operator {
+                kind: if extend {
+                    OperatorKind::Extend(items)
+                } else {
+                    OperatorKind::Project(items)
+                },
+                span: op.span,
+            };
+            let out = self.operator_inner(input, &op)?;
+            if !extend {
+                return Ok(out);
+            }
+            // Drop the hidden window columns.
+            let exprs = column_refs(&out.schema())
+                .into_iter()
+                .filter(|(n, _)| !n.starts_with(window::WINDOW_PREFIX))
+                .collect();
+            return Ok(LogicalPlan::Project(Project {
+                input: Box::new(out),
+                exprs,
+            }));
+        }
+        self.operator_inner(input, op)
+    }
+
+    fn operator_inner(&mut self, input: LogicalPlan, op: &ast::Operator) -> R<LogicalPlan> {
         let schema = input.schema();
         let input = Box::new(input);
         match &op.kind {
@@ -184,16 +217,15 @@ impl Planner<'_> {
                 limit.as_ref(),
             ),
             OperatorKind::Serialize(items) => {
-                let input = if items.is_empty() {
-                    *input
-                } else {
-                    let extend = ast::Operator {
-                        kind: OperatorKind::Extend(items.clone()),
-                        span: op.span,
-                    };
-                    self.operator(*input, &extend)?
+                let serialized = LogicalPlan::Serialize(input);
+                if items.is_empty() {
+                    return Ok(serialized);
+                }
+                let extend = ast::Operator {
+                    kind: OperatorKind::Extend(items.clone()),
+                    span: op.span,
                 };
-                Ok(LogicalPlan::Serialize(Box::new(input)))
+                self.operator(serialized, &extend)
             }
             OperatorKind::Render { chart, .. } => {
                 self.warnings.push(

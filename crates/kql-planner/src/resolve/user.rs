@@ -200,6 +200,9 @@ impl Planner<'_> {
         schema: &Schema,
         span: Span,
     ) -> Option<R<PlanExpr>> {
+        if func.name == "toscalar" && self.user_function("toscalar").is_none() {
+            return Some(self.toscalar(args, span));
+        }
         let def = self.user_function(&func.name)?;
         Some(
             match self.call_function(func, &def, args, None, schema, span) {
@@ -216,6 +219,79 @@ impl Planner<'_> {
                 Err(d) => Err(d),
             },
         )
+    }
+
+    /// `toscalar(T | ...)`: the first column of the first row, run while
+    /// planning.
+    fn toscalar(&mut self, args: &[ast::Expr], span: Span) -> R<PlanExpr> {
+        let [arg] = args else {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                format!("toscalar takes 1 argument, got {}", args.len()),
+                span,
+            ));
+        };
+        let (ty, values) = self.subquery(arg)?;
+        let v = values.into_iter().next().unwrap_or_else(|| null_of(ty));
+        Ok(PlanExpr::literal(v, span).cast(ty))
+    }
+
+    /// Plans and runs a tabular expression used as a value; returns the type
+    /// and values of its first column.
+    pub(crate) fn subquery(&mut self, e: &ast::Expr) -> R<(KqlType, Vec<ScalarValue>)> {
+        let plan = self.tabular(e)?;
+        let schema = plan.schema();
+        let Some(first) = schema.columns.first() else {
+            return Err(err(
+                "kql::plan::no_columns",
+                "the subquery has no columns",
+                e.span,
+            ));
+        };
+        let ty = first.ty;
+        match self.catalog.column_values(&plan) {
+            Some(Ok(values)) => Ok((ty, values)),
+            Some(Err(d)) if d.span.is_some() => Err(d),
+            Some(Err(d)) => Err(d.with_span(e.span)),
+            None => Err(err(
+                "kql::plan::unsupported",
+                "subqueries cannot run here",
+                e.span,
+            )),
+        }
+    }
+
+    /// `externaldata (...) [url]`: rows read while planning, as literal
+    /// values.
+    pub(super) fn external_data(
+        &mut self,
+        columns: &[ast::ColumnDecl],
+        urls: &[String],
+        props: &[(String, String)],
+        span: Span,
+    ) -> R<LogicalPlan> {
+        let schema = Schema::new(
+            columns
+                .iter()
+                .map(|c| Column::new(c.name.name.clone(), c.ty))
+                .collect(),
+        );
+        let mut rows = Vec::new();
+        for url in urls {
+            match self.catalog.external_data(url, props, &schema) {
+                Some(Ok(mut r)) => rows.append(&mut r),
+                Some(Err(d)) if d.span.is_some() => return Err(d),
+                Some(Err(d)) => return Err(d.with_span(span)),
+                None => {
+                    return Err(err(
+                        "kql::plan::unsupported",
+                        "externaldata cannot read files here",
+                        span,
+                    ))
+                }
+            }
+        }
+        Ok(LogicalPlan::Values(Values { schema, rows }))
     }
 
     /// `T | invoke f(args)`
