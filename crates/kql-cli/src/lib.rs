@@ -58,6 +58,14 @@ impl Session {
 
     /// Parses and plans a query without running it.
     pub fn plan(&self, text: &str) -> Result<Vec<LogicalPlan>, Vec<Diagnostic>> {
+        Ok(self.plan_with_now(text)?.0)
+    }
+
+    /// Plans a query; also returns `now()` as pinned by `set query_now`.
+    fn plan_with_now(
+        &self,
+        text: &str,
+    ) -> Result<(Vec<LogicalPlan>, Option<i64>), Vec<Diagnostic>> {
         let ast = kql_parser::parse(text)?;
         let catalog = PlanCatalog {
             db: &self.db,
@@ -66,11 +74,12 @@ impl Session {
         };
         let planned = kql_planner::plan_query(&ast, &catalog)?;
         *self.warnings.borrow_mut() = planned.warnings;
-        Ok(planned
+        let plans = planned
             .results
             .into_iter()
             .map(kql_planner::optimize::optimize)
-            .collect())
+            .collect();
+        Ok((plans, planned.query_now))
     }
 
     fn context(&self) -> EvalContext {
@@ -111,8 +120,11 @@ impl Session {
     }
 
     fn run_inner(&self, text: &str) -> Result<Vec<Table>, Vec<Diagnostic>> {
-        let plans = self.plan(text)?;
-        let ctx = self.context();
+        let (plans, query_now) = self.plan_with_now(text)?;
+        let ctx = match query_now {
+            Some(now) => EvalContext { now },
+            None => self.context(),
+        };
         plans
             .iter()
             .map(|p| kql_eval::execute(p, &self.db, &ctx).map_err(|d| vec![d]))

@@ -32,6 +32,8 @@ pub enum StatementKind {
     Function { name: Ident, def: FunctionDef },
     /// `declare query_parameters (Name: type = default, ...)`
     DeclareParams(Vec<Param>),
+    /// `set option [= value]`: a request property such as `query_now`.
+    Set { name: Ident, value: Option<Expr> },
 }
 
 /// A user-defined function: its parameters and body.

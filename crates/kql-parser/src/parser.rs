@@ -381,6 +381,26 @@ impl<'a> Parser<'a> {
                 kind: StatementKind::DeclareParams(params),
             });
         }
+        if self.is_word(&t, "set") {
+            let next = self.peek2()?;
+            if matches!(next.kind, Tok::Ident) {
+                let after = lex(self.src, next.span.end)?;
+                if matches!(after.kind, Tok::Assign | Tok::Semi | Tok::Eof) {
+                    self.bump()?;
+                    let name = self.ident("an option name")?;
+                    let value = if after.kind == Tok::Assign {
+                        self.bump()?;
+                        Some(self.expr_pipe("after `=`")?)
+                    } else {
+                        None
+                    };
+                    return Ok(Statement {
+                        span: self.span_from(t.span.start),
+                        kind: StatementKind::Set { name, value },
+                    });
+                }
+            }
+        }
         let e = self.expr_pipe("")?;
         Ok(Statement {
             span: e.span,

@@ -102,6 +102,14 @@ fn statement(out: &mut String, s: &Statement) {
             out.push_str("declare query_parameters ");
             params(out, ps);
         }
+        StatementKind::Set { name, value } => {
+            out.push_str("set ");
+            ident(out, name);
+            if let Some(v) = value {
+                out.push_str(" = ");
+                pipeline(out, v);
+            }
+        }
     }
 }
 

@@ -33,6 +33,14 @@ fn dump(q: &Query) -> String {
                 };
                 let _ = writeln!(out, "(statement {:?})", kql_parser::print(&one));
             }
+            StatementKind::Set { name, value } => {
+                let _ = write!(out, "(set {}", ident(name));
+                if let Some(v) = value {
+                    out.push(' ');
+                    expr(&mut out, v, 1);
+                }
+                out.push_str(")\n");
+            }
         }
     }
     out

@@ -1,5 +1,8 @@
-//! The scalar and aggregate functions the planner knows: names, arity and
-//! result types. The evaluator holds one kernel per variant.
+//! The aggregate functions the planner knows (names, arity and result
+//! types) and the tabular operator names. Scalar functions live in the
+//! `kql-functions` registry; [`ScalarFunc`] is re-exported from there.
+
+pub use kql_functions::ScalarFunc;
 
 use kql_common::KqlType;
 
@@ -36,34 +39,6 @@ macro_rules! functions {
         }
     };
 }
-
-functions!(ScalarFunc {
-    Not => "not", "not(expr: bool): bool", "Reverses the value of a bool";
-    IsNull => "isnull", "isnull(expr): bool", "Whether the value is null";
-    IsNotNull => "isnotnull", "isnotnull(expr): bool", "Whether the value is not null";
-    IsEmpty => "isempty", "isempty(expr): bool", "Whether the value is null or an empty string";
-    IsNotEmpty => "isnotempty", "isnotempty(expr): bool", "Whether the value is neither null nor an empty string";
-    ToLower => "tolower", "tolower(s: string): string", "Converts a string to lower case";
-    ToUpper => "toupper", "toupper(s: string): string", "Converts a string to upper case";
-    StrLen => "strlen", "strlen(s: string): long", "Number of characters in a string";
-    StrCat => "strcat", "strcat(arg1, arg2, ...): string", "Concatenates the string forms of 1 to 64 arguments";
-    Iff => "iff", "iff(condition: bool, then, else)", "The second argument when the condition is true, else the third";
-    Iif => "iif", "iif(condition: bool, then, else)", "Same as iff";
-    Ago => "ago", "ago(span: timespan): datetime", "now() minus the given timespan";
-    Now => "now", "now([offset: timespan]): datetime", "The current UTC time, the same for the whole query";
-    Bin => "bin", "bin(value, roundTo)", "Rounds down to a multiple of roundTo (datetimes from the Unix epoch)";
-    Floor => "floor", "floor(value, roundTo)", "Same as bin";
-    Abs => "abs", "abs(x)", "Absolute value";
-    StartOfDay => "startofday", "startofday(date: datetime): datetime", "Midnight at the start of the date's day";
-    ToStringFn => "tostring", "tostring(value): string", "Converts a value to its string form";
-    ToLong => "tolong", "tolong(value): long", "Converts a value to long, null when it cannot";
-    ToInt => "toint", "toint(value): int", "Converts a value to int, null when it cannot";
-    ToReal => "toreal", "toreal(value): real", "Converts a value to real, null when it cannot";
-    ToDouble => "todouble", "todouble(value): real", "Same as toreal";
-    ToBool => "tobool", "tobool(value): bool", "Converts a value to bool, null when it cannot";
-    ToDateTime => "todatetime", "todatetime(value): datetime", "Converts a value to datetime, null when it cannot";
-    ToTimeSpan => "totimespan", "totimespan(value): timespan", "Converts a value to timespan, null when it cannot";
-});
 
 functions!(AggFunc {
     Count => "count", "count(): long", "Number of rows in the group";
@@ -127,147 +102,6 @@ pub const OPERATOR_NAMES: &[&str] = &[
     "distinct",
     "summarize",
 ];
-
-impl ScalarFunc {
-    /// Checks arity and argument types and returns the result type; the error
-    /// is a message for a diagnostic.
-    pub fn return_type(self, args: &[KqlType]) -> Result<KqlType, std::string::String> {
-        use KqlType::*;
-        use ScalarFunc::*;
-        let arity = |min: usize, max: usize| -> Result<(), std::string::String> {
-            if args.len() < min || args.len() > max {
-                Err(if min == max {
-                    format!(
-                        "{}() takes {min} argument{}, got {}",
-                        self.name(),
-                        if min == 1 { "" } else { "s" },
-                        args.len()
-                    )
-                } else {
-                    format!(
-                        "{}() takes {min} to {max} arguments, got {}",
-                        self.name(),
-                        args.len()
-                    )
-                })
-            } else {
-                Ok(())
-            }
-        };
-        let want = |i: usize, ok: &[KqlType]| -> Result<(), std::string::String> {
-            match args.get(i) {
-                Some(t) if ok.contains(t) || *t == Dynamic => Ok(()),
-                Some(t) => Err(format!(
-                    "argument {} of {}() must be {}, not {t}",
-                    i + 1,
-                    self.name(),
-                    ok.iter().map(|t| t.name()).collect::<Vec<_>>().join(" or ")
-                )),
-                None => Ok(()),
-            }
-        };
-        Ok(match self {
-            Not => {
-                arity(1, 1)?;
-                want(0, &[Bool])?;
-                Bool
-            }
-            IsNull | IsNotNull | IsEmpty | IsNotEmpty => {
-                arity(1, 1)?;
-                Bool
-            }
-            ToLower | ToUpper => {
-                arity(1, 1)?;
-                String
-            }
-            StrLen => {
-                arity(1, 1)?;
-                Long
-            }
-            StrCat => {
-                arity(1, 64)?;
-                String
-            }
-            Iff | Iif => {
-                arity(3, 3)?;
-                want(0, &[Bool])?;
-                crate::cast::common_type(args[1], args[2]).ok_or_else(|| {
-                    format!(
-                        "{}() branches have different types: {} and {}",
-                        self.name(),
-                        args[1],
-                        args[2]
-                    )
-                })?
-            }
-            Ago => {
-                arity(1, 1)?;
-                want(0, &[TimeSpan])?;
-                DateTime
-            }
-            Now => {
-                arity(0, 1)?;
-                want(0, &[TimeSpan])?;
-                DateTime
-            }
-            Bin | Floor => {
-                arity(2, 2)?;
-                match (args[0], args[1]) {
-                    (DateTime, TimeSpan) => DateTime,
-                    (TimeSpan, TimeSpan) => TimeSpan,
-                    (Int | Long, Int | Long) => Long,
-                    (a, b) if a.is_numeric() && b.is_numeric() => Real,
-                    (a, b) => {
-                        return Err(format!(
-                            "{}() cannot round a {a} to a multiple of a {b}",
-                            self.name()
-                        ))
-                    }
-                }
-            }
-            Abs => {
-                arity(1, 1)?;
-                match args[0] {
-                    t @ (Int | Long | Real | Decimal | TimeSpan) => t,
-                    t => return Err(format!("abs() needs a number or timespan, not {t}")),
-                }
-            }
-            StartOfDay => {
-                arity(1, 1)?;
-                want(0, &[DateTime])?;
-                DateTime
-            }
-            ToStringFn => {
-                arity(1, 1)?;
-                String
-            }
-            ToLong => {
-                arity(1, 1)?;
-                Long
-            }
-            ToInt => {
-                arity(1, 1)?;
-                Int
-            }
-            ToReal | ToDouble => {
-                arity(1, 1)?;
-                Real
-            }
-            ToBool => {
-                arity(1, 1)?;
-                Bool
-            }
-            ToDateTime => {
-                arity(1, 1)?;
-                DateTime
-            }
-            ToTimeSpan => {
-                arity(1, 1)?;
-                TimeSpan
-            }
-        })
-    }
-}
 
 impl AggFunc {
     /// The function computed, with deprecated names mapped to their

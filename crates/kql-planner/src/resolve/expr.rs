@@ -217,11 +217,7 @@ impl Planner<'_> {
                     span,
                 ))
             }
-            ExprKind::Member { .. } | ExprKind::Index { .. } => Err(err(
-                "kql::plan::unsupported",
-                "dynamic property access is not supported yet",
-                span,
-            )),
+            ExprKind::Member { .. } | ExprKind::Index { .. } => self.access(e, schema),
             ExprKind::Pipe { .. }
             | ExprKind::Union(_)
             | ExprKind::ExternalData { .. }
@@ -253,58 +249,152 @@ impl Planner<'_> {
                     func.span,
                 ));
             }
-            let names = ScalarFunc::ALL.iter().map(|f| f.name());
-            return Err(err(
+            if func.name == "column_ifexists" {
+                return self.column_ifexists(args, schema, span);
+            }
+            let lower = func.name.to_ascii_lowercase();
+            let mut d = err(
                 "kql::plan::unknown_function",
                 format!("unknown function `{}`", func.name),
                 func.span,
-            )
-            .with_suggestion(did_you_mean(&func.name, names)));
+            );
+            if lower != func.name && ScalarFunc::from_name(&lower).is_some() {
+                d = d.with_help(format!("function names are case-sensitive: `{lower}`"));
+            } else {
+                d = d.with_suggestion(did_you_mean(
+                    &func.name,
+                    kql_functions::names().chain(["column_ifexists"]),
+                ));
+            }
+            return Err(d);
         };
+        if f.is("ingestion_time") {
+            for name in ["$IngestionTime", "IngestionTime"] {
+                if let Some(index) = schema.index_of(name) {
+                    if schema.columns[index].ty == KqlType::DateTime {
+                        return Ok(PlanExpr::new(
+                            PlanExprKind::Column {
+                                index,
+                                name: name.to_string(),
+                            },
+                            KqlType::DateTime,
+                            span,
+                        ));
+                    }
+                }
+            }
+        }
         let mut pargs = Vec::with_capacity(args.len());
         for a in args {
             pargs.push(self.expr(a, schema)?);
         }
-        let types: Vec<KqlType> = pargs.iter().map(|a| a.ty).collect();
-        let ty = f
-            .return_type(&types)
-            .map_err(|m| err("kql::plan::bad_arguments", m, span))?;
-        use ScalarFunc::*;
-        let conversion = match f {
-            ToStringFn => Some(KqlType::String),
-            ToLong => Some(KqlType::Long),
-            ToInt => Some(KqlType::Int),
-            ToReal | ToDouble => Some(KqlType::Real),
-            ToBool => Some(KqlType::Bool),
-            ToDateTime => Some(KqlType::DateTime),
-            ToTimeSpan => Some(KqlType::TimeSpan),
-            _ => None,
-        };
-        if let Some(to) = conversion {
-            let mut arg = pargs.remove(0);
-            arg.span = span;
-            return Ok(arg.cast(to));
-        }
-        let pargs = match f {
-            Iff | Iif => {
-                let mut it = pargs.into_iter();
-                let c = it.next();
-                let rest: Vec<PlanExpr> = it.map(|a| a.cast(ty)).collect();
-                c.into_iter().chain(rest).collect()
-            }
-            Bin | Floor if ty == KqlType::Long || ty == KqlType::Real => {
-                pargs.into_iter().map(|a| a.cast(ty)).collect()
-            }
-            _ => pargs,
-        };
+        self.typed_call(f, pargs, span)
+    }
+
+    /// Types a call through the function registry and converts its
+    /// arguments to the types the kernel expects.
+    pub(super) fn typed_call(
+        &mut self,
+        f: ScalarFunc,
+        pargs: Vec<PlanExpr>,
+        span: Span,
+    ) -> R<PlanExpr> {
+        let infos: Vec<kql_functions::ArgInfo> = pargs
+            .iter()
+            .map(|a| kql_functions::ArgInfo {
+                ty: a.ty,
+                value: a.as_literal(),
+            })
+            .collect();
+        let typed = f.typing(&infos).map_err(|m| {
+            err("kql::plan::bad_arguments", m, span)
+                .with_note(format!("signature: {}", f.def().signature))
+        })?;
+        let args = pargs
+            .into_iter()
+            .zip(typed.args.iter().copied())
+            .map(|(a, t)| a.cast(t))
+            .collect();
         Ok(PlanExpr::new(
-            PlanExprKind::Call {
-                func: f,
-                args: pargs,
-            },
-            ty,
+            PlanExprKind::Call { func: f, args },
+            typed.ret,
             span,
         ))
+    }
+
+    /// `column_ifexists(name, default)`: the column when the input has it,
+    /// else the default.
+    fn column_ifexists(&mut self, args: &[ast::Expr], schema: &Schema, span: Span) -> R<PlanExpr> {
+        let [name, default] = args else {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                format!("column_ifexists() takes 2 arguments, got {}", args.len()),
+                span,
+            ));
+        };
+        let name_v = self.constant(name, schema)?;
+        let ScalarValue::String(col) = name_v else {
+            return Err(err(
+                "kql::plan::not_constant",
+                "the first argument of column_ifexists() must be a constant string",
+                name.span,
+            ));
+        };
+        let d = self.expr(default, schema)?;
+        match schema.index_of(&col) {
+            Some(index) => Ok(PlanExpr::new(
+                PlanExprKind::Column { index, name: col },
+                schema.columns[index].ty,
+                span,
+            )),
+            None => Ok(d),
+        }
+    }
+
+    /// `d.Name`, `d["Name"]`, `d[0]`: property access and indexing on a
+    /// dynamic value; the result is dynamic.
+    fn access(&mut self, e: &ast::Expr, schema: &Schema) -> R<PlanExpr> {
+        let span = e.span;
+        let (base, key) = match &e.kind {
+            ExprKind::Member { expr, name } => (
+                expr,
+                PlanExpr::literal(ScalarValue::String(name.name.clone()), name.span),
+            ),
+            ExprKind::Index { expr, index } => (expr, self.expr(index, schema)?),
+            _ => return Err(err("kql::plan::internal", "not an access", span)),
+        };
+        let b = self.expr(base, schema)?;
+        if b.ty != KqlType::Dynamic {
+            return Err(err(
+                "kql::plan::type_mismatch",
+                format!(
+                    "property access and indexing need a dynamic value, this is {}",
+                    b.ty
+                ),
+                base.span,
+            )
+            .with_help("convert JSON text first, e.g. parse_json(Column).Name"));
+        }
+        let member = matches!(key.as_literal(), Some(ScalarValue::String(_)));
+        let name = if member { "$member" } else { "$index" };
+        let f = ScalarFunc::internal(name)
+            .ok_or_else(|| err("kql::plan::internal", "missing access function", span))?;
+        if !member
+            && !matches!(
+                key.ty,
+                KqlType::Int | KqlType::Long | KqlType::String | KqlType::Dynamic
+            )
+        {
+            return Err(err(
+                "kql::plan::type_mismatch",
+                format!(
+                    "an index must be a whole number or a string, this is {}",
+                    key.ty
+                ),
+                key.span,
+            ));
+        }
+        self.typed_call(f, vec![b, key], span)
     }
 
     pub(super) fn binary(
@@ -521,4 +611,49 @@ pub(super) fn literal(l: &ast::Literal, span: Span) -> R<ScalarValue> {
         L::Dynamic(v) => ScalarValue::Dynamic(v.clone()),
         L::Null(t) => ScalarValue::Null(*t),
     })
+}
+
+impl Planner<'_> {
+    /// `set option [= value]`. `query_now` pins `now()`; options that only
+    /// shape how Kusto returns results (truncation limits) are accepted and
+    /// have no effect locally.
+    pub(super) fn set_option(
+        &mut self,
+        name: &ast::Ident,
+        value: Option<&ast::Expr>,
+    ) -> R<Option<i64>> {
+        const NO_EFFECT: &[&str] = &[
+            "notruncation",
+            "truncationmaxrecords",
+            "truncationmaxsize",
+            "querytrace",
+            "query_results_cache_max_age",
+        ];
+        match name.name.as_str() {
+            "query_now" => {
+                let Some(e) = value else {
+                    return Err(err(
+                        "kql::plan::bad_set",
+                        "`set query_now` needs a value: set query_now = datetime(...)",
+                        name.span,
+                    ));
+                };
+                match self.constant(e, &Schema::default())? {
+                    ScalarValue::DateTime(t) => Ok(Some(t)),
+                    v => Err(err(
+                        "kql::plan::bad_set",
+                        format!("query_now must be a datetime, not {}", v.kql_type()),
+                        e.span,
+                    )),
+                }
+            }
+            n if NO_EFFECT.contains(&n) => Ok(None),
+            n => Err(err(
+                "kql::plan::unsupported",
+                format!("the request option `{n}` is not supported"),
+                name.span,
+            )
+            .with_help("supported: set query_now = datetime(...); truncation options are accepted and ignored")),
+        }
+    }
 }

@@ -49,6 +49,8 @@ pub struct PlannedQuery {
     /// Things the user should know that do not stop the query (a `render`
     /// that draws nothing, a cloud-only function's stand-in).
     pub warnings: Vec<Diagnostic>,
+    /// `set query_now = datetime(...)`: the value of `now()` for the query.
+    pub query_now: Option<i64>,
 }
 
 /// Resolves every statement of `query` against `catalog`.
@@ -65,6 +67,7 @@ pub fn plan_query(
     };
     let mut results = Vec::new();
     let mut errors = Vec::new();
+    let mut query_now = None;
     for stmt in &query.statements {
         match &stmt.kind {
             StatementKind::Let { name, value } => match planner.let_binding(value) {
@@ -76,6 +79,11 @@ pub fn plan_query(
                     // Bind a placeholder so later uses do not cascade.
                     planner.lets.insert(name.name.clone(), Binding::Error);
                 }
+            },
+            StatementKind::Set { name, value } => match planner.set_option(name, value.as_ref()) {
+                Ok(Some(now)) => query_now = Some(now),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
             },
             StatementKind::Query(e) => match planner.tabular(e) {
                 Ok(p) => results.push(p),
@@ -133,6 +141,7 @@ pub fn plan_query(
     Ok(PlannedQuery {
         results,
         warnings: planner.warnings,
+        query_now,
     })
 }
 

@@ -1,0 +1,971 @@
+//! Dynamic values: parsing JSON, property access and indexing, arrays,
+//! property bags and sets, and parsers that build dynamic values (URLs,
+//! paths, command lines, CSV).
+
+use crate::json;
+use crate::kernel::{arg, rows_ok, str_to_dyn, strs, sv, val};
+use crate::typing::{arity, sig, sig_var, P};
+use crate::{Arg, Category, Ctx, Example, FunctionDef, Typed};
+use arrow::array::{Array, ArrayRef, StringBuilder};
+use kql_common::{KqlType, ScalarValue};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+const C: Category = Category::Dynamic;
+use KqlType::{Dynamic, Long, String as Str};
+
+pub static FUNCTIONS: &[&FunctionDef] = &[
+    &PARSE_JSON,
+    &TODYNAMIC,
+    &PARSEJSON,
+    &MEMBER,
+    &INDEX,
+    &ARRAY_LENGTH,
+    &PACK_ARRAY,
+    &PACK,
+    &BAG_PACK,
+    &PACK_DICTIONARY,
+    &BAG_KEYS,
+    &BAG_MERGE,
+    &BAG_HAS_KEY,
+    &BAG_REMOVE_KEYS,
+    &SET_HAS_ELEMENT,
+    &SET_INTERSECT,
+    &SET_UNION,
+    &SET_DIFFERENCE,
+    &STRCAT_ARRAY,
+    &ARRAY_SORT_ASC,
+    &ARRAY_SORT_DESC,
+    &ZIP,
+    &TREEPATH,
+    &ARRAY_INDEX_OF,
+    &ARRAY_SLICE,
+    &ARRAY_CONCAT,
+    &ARRAY_REVERSE,
+    &ARRAY_SUM,
+    &DYNAMIC_TO_JSON,
+    &GETTYPE,
+    &EXTRACTJSON,
+    &EXTRACT_JSON,
+    &PARSE_CSV,
+];
+
+/// `parse_json` over strings: valid JSON becomes that value (kept as its
+/// text when already compact), other text a dynamic string.
+fn parse_json_kernel(_: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
+    let a = arg(args, 0)?;
+    if a.ty == Dynamic {
+        return Ok(a.array.clone());
+    }
+    let s = strs(args, 0)?;
+    Ok(str_to_dyn(s, |t, out| {
+        match json::normalize(t) {
+            Some(j) => out.push_str(&j),
+            None => out.push_str(&Value::String(t.to_string()).to_string()),
+        }
+        true
+    }))
+}
+
+fn parse_json_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
+    arity(name, a, 1, 1)?;
+    let t = if a[0].ty == Dynamic { Dynamic } else { Str };
+    Ok(Typed {
+        ret: Dynamic,
+        args: vec![t],
+    })
+}
+
+static PARSE_JSON: FunctionDef = FunctionDef::new(
+    "parse_json",
+    C,
+    "parse_json(json: string): dynamic",
+    "Parses JSON text into a dynamic value; text that is not JSON becomes a dynamic string; a dynamic argument is returned as it is.",
+    |a| parse_json_typing("parse_json", a),
+    parse_json_kernel,
+)
+.examples(&[
+    Example {
+        query: "print d = parse_json('{\"a\": 1, \"b\": {\"c\": \"x\"}}') | extend a = d.a, c = tostring(d.b.c), t = d[\"b\"]",
+        output: "d,a,c,t\n\"{\"\"a\"\":1,\"\"b\"\":{\"\"c\"\":\"\"x\"\"}}\",1,x,\"{\"\"c\"\":\"\"x\"\"}\"",
+    },
+    Example {
+        query: "print a = tostring(parse_json(\"not json\")), b = parse_json(\"[1,2]\")[1], c = gettype(parse_json(\"12\"))",
+        output: "a,b,c\nnot json,2,long",
+    },
+]);
+
+static TODYNAMIC: FunctionDef = FunctionDef::new(
+    "todynamic",
+    C,
+    "todynamic(json: string): dynamic",
+    "Same as parse_json.",
+    |a| parse_json_typing("todynamic", a),
+    parse_json_kernel,
+);
+
+static PARSEJSON: FunctionDef = FunctionDef::new(
+    "parsejson",
+    C,
+    "parsejson(json: string): dynamic",
+    "Same as parse_json (deprecated name).",
+    |a| parse_json_typing("parsejson", a),
+    parse_json_kernel,
+);
+
+/// `d.Name` and `d["Name"]`: the property's value, or null.
+static MEMBER: FunctionDef = FunctionDef::new(
+    "$member",
+    C,
+    "d.Name, d[\"Name\"]",
+    "Property access on a dynamic value.",
+    |a| sig("$member", a, 2, &[P::Dyn, P::Str], Dynamic),
+    |ctx, args| {
+        let d = strs(args, 0)?;
+        let k = strs(args, 1)?;
+        let mut b = StringBuilder::with_capacity(ctx.len, d.value_data().len() / 4);
+        for i in 0..ctx.len {
+            match (d.is_valid(i))
+                .then(|| json::member(d.value(i), sv(k, i)))
+                .flatten()
+                .filter(|v| *v != "null")
+            {
+                Some(v) => b.append_value(v),
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.hidden();
+
+/// `d[0]`, `d[-1]`, `d[key]`: an array element (negative from the end) or a
+/// property.
+static INDEX: FunctionDef = FunctionDef::new(
+    "$index",
+    C,
+    "d[index]",
+    "Indexing a dynamic array (negative indexes count from the end) or bag.",
+    |a| sig("$index", a, 2, &[P::Dyn, P::Any], Dynamic),
+    |ctx, args| {
+        let d = strs(args, 0)?;
+        let ix = arg(args, 1)?;
+        let mut b = StringBuilder::with_capacity(ctx.len, d.value_data().len() / 4);
+        for i in 0..ctx.len {
+            let key = crate::convert::array_value(ix.array.as_ref(), ix.ty, i);
+            let found = if d.is_null(i) {
+                None
+            } else {
+                let text = d.value(i);
+                match &key {
+                    ScalarValue::String(k) => json::member(text, k),
+                    ScalarValue::Dynamic(Value::String(k)) => json::member(text, k),
+                    k => val::long(k).and_then(|n| json::index(text, n)),
+                }
+            };
+            match found.filter(|v| *v != "null") {
+                Some(v) => b.append_value(v),
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.hidden();
+
+fn dyn_arg(r: &[ScalarValue], i: usize) -> Option<&Value> {
+    r.get(i).and_then(val::json)
+}
+
+fn array_arg(r: &[ScalarValue], i: usize) -> Option<&Vec<Value>> {
+    match dyn_arg(r, i) {
+        Some(Value::Array(a)) => Some(a),
+        _ => None,
+    }
+}
+
+static ARRAY_LENGTH: FunctionDef = FunctionDef::new(
+    "array_length",
+    C,
+    "array_length(array: dynamic): long",
+    "Number of elements of a dynamic array; null when the value is not an array.",
+    |a| sig("array_length", a, 1, &[P::Dyn], Long),
+    |ctx, args| {
+        let d = strs(args, 0)?;
+        let out: arrow::array::Int64Array = (0..ctx.len)
+            .map(|i| {
+                if d.is_null(i) {
+                    return None;
+                }
+                json::elements(d.value(i)).map(|e| e.len() as i64)
+            })
+            .collect();
+        Ok(Arc::new(out))
+    },
+)
+.examples(&[Example {
+    query: "print a = array_length(dynamic([1, 2, 3])), b = array_length(dynamic({\"k\": 1})), c = array_length(dynamic([]))",
+    output: "a,b,c\n3,,0",
+}]);
+
+/// A KQL value as a JSON value (datetimes and timespans as text).
+pub fn to_json(v: &ScalarValue) -> Value {
+    match v {
+        ScalarValue::Null(_) => Value::Null,
+        ScalarValue::Bool(b) => Value::Bool(*b),
+        ScalarValue::Int(i) => Value::from(*i),
+        ScalarValue::Long(i) => Value::from(*i),
+        ScalarValue::Real(r) => serde_json::Number::from_f64(*r).map_or(Value::Null, Value::Number),
+        ScalarValue::Dynamic(d) => d.clone(),
+        other => Value::String(crate::convert::scalar_to_string(other)),
+    }
+}
+
+fn pack_array_kernel(ctx: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        ScalarValue::Dynamic(Value::Array(r.iter().map(to_json).collect()))
+    })
+}
+
+static PACK_ARRAY: FunctionDef = FunctionDef::new(
+    "pack_array",
+    C,
+    "pack_array(value1, ...): dynamic",
+    "A dynamic array of the arguments.",
+    |a| sig_var("pack_array", a, 1, &[P::Any], Dynamic),
+    pack_array_kernel,
+)
+.examples(&[Example {
+    query: "print pack_array(1, \"a\", dynamic({\"x\": 2}), datetime(2026-01-01))",
+    output: "print_0\n\"[1,\"\"a\"\",{\"\"x\"\":2},\"\"2026-01-01T00:00:00.0000000Z\"\"]\"",
+}]);
+
+fn bag_pack_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
+    if a.len() % 2 == 1 {
+        return Err(format!(
+            "{name}() takes pairs of key and value, got {} arguments",
+            a.len()
+        ));
+    }
+    Ok(Typed {
+        ret: Dynamic,
+        args: a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| if i % 2 == 0 { Str } else { x.ty })
+            .collect(),
+    })
+}
+
+fn bag_pack_kernel(ctx: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        let mut m = Map::new();
+        for pair in r.chunks(2) {
+            if let [k, v] = pair {
+                m.insert(val::str(k).to_string(), to_json(v));
+            }
+        }
+        ScalarValue::Dynamic(Value::Object(m))
+    })
+}
+
+static BAG_PACK: FunctionDef = FunctionDef::new(
+    "bag_pack",
+    C,
+    "bag_pack(key1: string, value1, key2: string, value2, ...): dynamic",
+    "A dynamic property bag of the key/value pairs.",
+    |a| bag_pack_typing("bag_pack", a),
+    bag_pack_kernel,
+)
+.examples(&[Example {
+    query: "print bag_pack(\"Level\", \"Information\", \"ProcessID\", 1234)",
+    output: "print_0\n\"{\"\"Level\"\":\"\"Information\"\",\"\"ProcessID\"\":1234}\"",
+}]);
+
+static PACK: FunctionDef = FunctionDef::new(
+    "pack",
+    C,
+    "pack(key1: string, value1, ...): dynamic",
+    "Same as bag_pack.",
+    |a| bag_pack_typing("pack", a),
+    bag_pack_kernel,
+);
+
+static PACK_DICTIONARY: FunctionDef = FunctionDef::new(
+    "pack_dictionary",
+    C,
+    "pack_dictionary(key1: string, value1, ...): dynamic",
+    "Same as bag_pack.",
+    |a| bag_pack_typing("pack_dictionary", a),
+    bag_pack_kernel,
+);
+
+static BAG_KEYS: FunctionDef = FunctionDef::new(
+    "bag_keys",
+    C,
+    "bag_keys(bag: dynamic): dynamic",
+    "The keys of a property bag, as a dynamic array; null when the value is not a bag.",
+    |a| sig("bag_keys", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match dyn_arg(r, 0) {
+            Some(Value::Object(m)) => ScalarValue::Dynamic(Value::Array(
+                m.keys().map(|k| Value::String(k.clone())).collect(),
+            )),
+            _ => ScalarValue::Null(Dynamic),
+        })
+    },
+)
+.examples(&[Example {
+    query: "print bag_keys(dynamic({\"a\": 1, \"b\": {\"c\": 2}}))",
+    output: "print_0\n\"[\"\"a\"\",\"\"b\"\"]\"",
+}]);
+
+static BAG_MERGE: FunctionDef = FunctionDef::new(
+    "bag_merge",
+    C,
+    "bag_merge(bag1: dynamic, bag2: dynamic, ...): dynamic",
+    "Merges property bags; when a key is in several, the first bag's value wins.",
+    |a| {
+        arity("bag_merge", a, 2, 64)?;
+        sig_var("bag_merge", a, 2, &[P::Dyn], Dynamic)
+    },
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let mut m = Map::new();
+            for v in r {
+                if let Some(Value::Object(o)) = val::json(v) {
+                    for (k, x) in o {
+                        if !m.contains_key(k) {
+                            m.insert(k.clone(), x.clone());
+                        }
+                    }
+                }
+            }
+            ScalarValue::Dynamic(Value::Object(m))
+        })
+    },
+)
+.examples(&[Example {
+    query:
+        "print bag_merge(dynamic({'A1':12, 'B1':2, 'C1':3}), dynamic({'A2':81, 'B2':82, 'A1':1}))",
+    output: "print_0\n\"{\"\"A1\"\":12,\"\"B1\"\":2,\"\"C1\"\":3,\"\"A2\"\":81,\"\"B2\"\":82}\"",
+}]);
+
+static BAG_HAS_KEY: FunctionDef = FunctionDef::new(
+    "bag_has_key",
+    C,
+    "bag_has_key(bag: dynamic, key: string): bool",
+    "Whether the property bag has the key.",
+    |a| sig("bag_has_key", a, 2, &[P::Dyn, P::Str], KqlType::Bool),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match dyn_arg(r, 0) {
+            Some(Value::Object(m)) => ScalarValue::Bool(m.contains_key(val::str(&r[1]))),
+            _ => ScalarValue::Bool(false),
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = bag_has_key(dynamic({'a': 1}), 'a'), b = bag_has_key(dynamic({'a': 1}), 'b')",
+    output: "a,b\ntrue,false",
+}]);
+
+static BAG_REMOVE_KEYS: FunctionDef = FunctionDef::new(
+    "bag_remove_keys",
+    C,
+    "bag_remove_keys(bag: dynamic, keys: dynamic): dynamic",
+    "The bag without the given top-level keys.",
+    |a| sig("bag_remove_keys", a, 2, &[P::Dyn, P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match (dyn_arg(r, 0), array_arg(r, 1)) {
+            (Some(Value::Object(m)), Some(keys)) => {
+                let mut m = m.clone();
+                for k in keys {
+                    if let Some(k) = k.as_str() {
+                        m.shift_remove(k);
+                    }
+                }
+                ScalarValue::Dynamic(Value::Object(m))
+            }
+            _ => ScalarValue::Null(Dynamic),
+        })
+    },
+)
+.examples(&[Example {
+    query: "print bag_remove_keys(dynamic({'a': 1, 'b': 2}), dynamic(['a']))",
+    output: "print_0\n\"{\"\"b\"\":2}\"",
+}]);
+
+static SET_HAS_ELEMENT: FunctionDef = FunctionDef::new(
+    "set_has_element",
+    C,
+    "set_has_element(set: dynamic, value): bool",
+    "Whether the dynamic array holds the value.",
+    |a| sig("set_has_element", a, 2, &[P::Dyn, P::Any], KqlType::Bool),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match array_arg(r, 0) {
+            Some(a) => ScalarValue::Bool(a.contains(&to_json(&r[1]))),
+            None => ScalarValue::Null(KqlType::Bool),
+        })
+    },
+)
+.examples(&[Example { query: "print a = set_has_element(dynamic([\"this\", \"is\"]), \"is\"), b = set_has_element(dynamic([1, 2]), 3)", output: "a,b\ntrue,false" }]);
+
+fn set_op(
+    ctx: &Ctx,
+    args: &[Arg],
+    op: fn(&mut Vec<Value>, &[Value], bool),
+) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        let mut out: Vec<Value> = Vec::new();
+        for (i, v) in r.iter().enumerate() {
+            let items: &[Value] = match val::json(v) {
+                Some(Value::Array(a)) => a,
+                _ => &[],
+            };
+            op(&mut out, items, i == 0);
+        }
+        ScalarValue::Dynamic(Value::Array(out))
+    })
+}
+
+fn push_distinct(out: &mut Vec<Value>, items: &[Value]) {
+    for x in items {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+}
+
+static SET_UNION: FunctionDef = FunctionDef::new(
+    "set_union",
+    C,
+    "set_union(set1: dynamic, set2: dynamic, ...): dynamic",
+    "The distinct values found in any of the arrays.",
+    |a| sig_var("set_union", a, 2, &[P::Dyn], Dynamic),
+    |ctx, args| set_op(ctx, args, |out, items, _| push_distinct(out, items)),
+)
+.examples(&[Example {
+    query: "print set_union(dynamic([1, 2, 3]), dynamic([2, 4]))",
+    output: "print_0\n\"[1,2,3,4]\"",
+}]);
+
+static SET_INTERSECT: FunctionDef = FunctionDef::new(
+    "set_intersect",
+    C,
+    "set_intersect(set1: dynamic, set2: dynamic, ...): dynamic",
+    "The distinct values found in every array.",
+    |a| sig_var("set_intersect", a, 2, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        set_op(ctx, args, |out, items, first| {
+            if first {
+                push_distinct(out, items);
+            } else {
+                out.retain(|x| items.contains(x));
+            }
+        })
+    },
+)
+.examples(&[Example {
+    query: "print set_intersect(dynamic([1, 2, 3]), dynamic([2, 3, 4]))",
+    output: "print_0\n\"[2,3]\"",
+}]);
+
+static SET_DIFFERENCE: FunctionDef = FunctionDef::new(
+    "set_difference",
+    C,
+    "set_difference(set1: dynamic, set2: dynamic, ...): dynamic",
+    "The distinct values of the first array found in none of the others.",
+    |a| sig_var("set_difference", a, 2, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        set_op(ctx, args, |out, items, first| {
+            if first {
+                push_distinct(out, items);
+            } else {
+                out.retain(|x| !items.contains(x));
+            }
+        })
+    },
+)
+.examples(&[Example {
+    query: "print set_difference(dynamic([1, 2, 3]), dynamic([2]))",
+    output: "print_0\n\"[1,3]\"",
+}]);
+
+fn plain(v: &Value) -> String {
+    crate::convert::scalar_to_string(&ScalarValue::Dynamic(v.clone()))
+}
+
+static STRCAT_ARRAY: FunctionDef = FunctionDef::new(
+    "strcat_array",
+    C,
+    "strcat_array(array: dynamic, delimiter: string): string",
+    "The elements of an array joined with a delimiter.",
+    |a| sig("strcat_array", a, 2, &[P::Dyn, P::Str], Str),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let d = val::str(&r[1]);
+            ScalarValue::String(match array_arg(r, 0) {
+                Some(a) => a.iter().map(plain).collect::<Vec<_>>().join(d),
+                None => String::new(),
+            })
+        })
+    },
+)
+.examples(&[Example {
+    query: "print strcat_array(dynamic([1, \"b\", 3]), \"-\")",
+    output: "print_0\n1-b-3",
+}]);
+
+fn cmp_json(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn rank(v: &Value) -> u8 {
+    match v {
+        Value::Bool(_) => 0,
+        Value::Number(_) => 1,
+        Value::String(_) => 2,
+        Value::Array(_) => 3,
+        Value::Object(_) => 4,
+        Value::Null => 5,
+    }
+}
+
+fn sort_kernel(ctx: &Ctx, args: &[Arg], desc: bool) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        let Some(a) = array_arg(r, 0) else {
+            return ScalarValue::Null(Dynamic);
+        };
+        let nulls_last = r
+            .get(1)
+            .is_none_or(|v| !matches!(v, ScalarValue::Bool(false)));
+        let (mut vals, nulls): (Vec<Value>, Vec<Value>) =
+            a.iter().cloned().partition(|v| !v.is_null());
+        vals.sort_by(cmp_json);
+        if desc {
+            vals.reverse();
+        }
+        let out = if nulls_last {
+            vals.into_iter().chain(nulls).collect()
+        } else {
+            nulls.into_iter().chain(vals).collect()
+        };
+        ScalarValue::Dynamic(Value::Array(out))
+    })
+}
+
+static ARRAY_SORT_ASC: FunctionDef = FunctionDef::new(
+    "array_sort_asc",
+    C,
+    "array_sort_asc(array: dynamic, [nulls_last: bool]): dynamic",
+    "The array sorted in ascending order (numbers before strings; nulls last unless nulls_last is false).",
+    |a| sig("array_sort_asc", a, 1, &[P::Dyn, P::Bool], Dynamic),
+    |ctx, args| sort_kernel(ctx, args, false),
+)
+.examples(&[Example { query: "print array_sort_asc(dynamic([3, 1, 2]))", output: "print_0\n\"[1,2,3]\"" }]);
+
+static ARRAY_SORT_DESC: FunctionDef = FunctionDef::new(
+    "array_sort_desc",
+    C,
+    "array_sort_desc(array: dynamic, [nulls_last: bool]): dynamic",
+    "The array sorted in descending order.",
+    |a| sig("array_sort_desc", a, 1, &[P::Dyn, P::Bool], Dynamic),
+    |ctx, args| sort_kernel(ctx, args, true),
+)
+.examples(&[Example {
+    query: "print array_sort_desc(dynamic([\"b\", \"c\", \"a\"]))",
+    output: "print_0\n\"[\"\"c\"\",\"\"b\"\",\"\"a\"\"]\"",
+}]);
+
+static ZIP: FunctionDef = FunctionDef::new(
+    "zip",
+    C,
+    "zip(array1: dynamic, array2: dynamic, ...): dynamic",
+    "An array of arrays: the first elements of each input, then the second... (null where an input is shorter).",
+    |a| sig_var("zip", a, 2, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let arrays: Vec<&[Value]> = r
+                .iter()
+                .map(|v| match val::json(v) {
+                    Some(Value::Array(a)) => a.as_slice(),
+                    _ => &[],
+                })
+                .collect();
+            let n = arrays.iter().map(|a| a.len()).max().unwrap_or(0);
+            ScalarValue::Dynamic(Value::Array(
+                (0..n)
+                    .map(|i| Value::Array(arrays.iter().map(|a| a.get(i).cloned().unwrap_or(Value::Null)).collect()))
+                    .collect(),
+            ))
+        })
+    },
+)
+.examples(&[Example { query: "print zip(dynamic([1,3,5]), dynamic([2,4,6]))", output: "print_0\n\"[[1,2],[3,4],[5,6]]\"" }]);
+
+fn tree_paths(v: &Value, prefix: &str, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if k.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    format!("{prefix}.{k}")
+                } else {
+                    format!("{prefix}['{k}']")
+                };
+                out.push(Value::String(p.clone()));
+                tree_paths(x, &p, out);
+            }
+        }
+        Value::Array(a) => {
+            let p = format!("{prefix}[0]");
+            if !a.is_empty() {
+                out.push(Value::String(p.clone()));
+            }
+            for x in a.iter().take(1) {
+                tree_paths(x, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+static TREEPATH: FunctionDef = FunctionDef::new(
+    "treepath",
+    C,
+    "treepath(value: dynamic): dynamic",
+    "Every path in a dynamic value, as JSONPath-style strings.",
+    |a| sig("treepath", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let mut out = Vec::new();
+            if let Some(v) = dyn_arg(r, 0) {
+                tree_paths(v, "$", &mut out);
+            }
+            ScalarValue::Dynamic(Value::Array(out))
+        })
+    },
+)
+.examples(&[Example {
+    query: "print treepath(dynamic({\"a\": {\"b\": 1}, \"c\": [1]}))",
+    output: "print_0\n\"[\"\"$.a\"\",\"\"$.a.b\"\",\"\"$.c\"\",\"\"$.c[0]\"\"]\"",
+}]);
+
+static ARRAY_INDEX_OF: FunctionDef = FunctionDef::new(
+    "array_index_of",
+    C,
+    "array_index_of(array: dynamic, value, [start: long, [length: long, [occurrence: long]]]): long",
+    "Zero-based index of the value in the array, or -1; null when the first argument is not an array.",
+    |a| sig("array_index_of", a, 2, &[P::Dyn, P::Any, P::Long, P::Long, P::Long], Long),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let Some(a) = array_arg(r, 0) else {
+                return ScalarValue::Null(Long);
+            };
+            let target = to_json(&r[1]);
+            let n = a.len() as i64;
+            let start = r.get(2).and_then(val::long).unwrap_or(0);
+            let start = if start < 0 { (n + start).max(0) } else { start };
+            let len = r.get(3).and_then(val::long).unwrap_or(-1);
+            let end = if len < 0 { n } else { (start + len).min(n) };
+            let occ = r.get(4).and_then(val::long).unwrap_or(1).max(1);
+            let mut seen = 0;
+            for i in start..end {
+                if a.get(i as usize).is_some_and(|x| *x == target) {
+                    seen += 1;
+                    if seen == occ {
+                        return ScalarValue::Long(i);
+                    }
+                }
+            }
+            ScalarValue::Long(-1)
+        })
+    },
+)
+.examples(&[Example { query: "print a = array_index_of(dynamic([\"a\", \"b\", \"c\"]), \"b\"), b = array_index_of(dynamic([1, 2]), 5)", output: "a,b\n1,-1" }]);
+
+static ARRAY_SLICE: FunctionDef = FunctionDef::new(
+    "array_slice",
+    C,
+    "array_slice(array: dynamic, start: long, end: long): dynamic",
+    "Elements from start to end inclusive; negative indexes count from the end.",
+    |a| sig("array_slice", a, 3, &[P::Dyn, P::Long, P::Long], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let Some(a) = array_arg(r, 0) else {
+                return ScalarValue::Null(Dynamic);
+            };
+            let n = a.len() as i64;
+            let fix = |x: i64| if x < 0 { n + x } else { x };
+            let s = fix(val::long(&r[1]).unwrap_or(0)).max(0);
+            let e = fix(val::long(&r[2]).unwrap_or(n - 1)).min(n - 1);
+            let out = if s > e {
+                vec![]
+            } else {
+                a[s as usize..=e as usize].to_vec()
+            };
+            ScalarValue::Dynamic(Value::Array(out))
+        })
+    },
+)
+.examples(&[Example { query: "print a = array_slice(dynamic([1,2,3,4,5]), 1, 3), b = array_slice(dynamic([1,2,3,4,5]), -2, -1), c = array_slice(dynamic([1,2,3]), 2, 10)", output: "a,b,c\n\"[2,3,4]\",\"[4,5]\",[3]" }]);
+
+static ARRAY_CONCAT: FunctionDef = FunctionDef::new(
+    "array_concat",
+    C,
+    "array_concat(array1: dynamic, ...): dynamic",
+    "The arrays concatenated; null when an argument is not an array.",
+    |a| sig_var("array_concat", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let mut out = Vec::new();
+            for v in r {
+                match val::json(v) {
+                    Some(Value::Array(a)) => out.extend(a.iter().cloned()),
+                    _ => return ScalarValue::Null(Dynamic),
+                }
+            }
+            ScalarValue::Dynamic(Value::Array(out))
+        })
+    },
+)
+.examples(&[Example {
+    query: "print array_concat(dynamic([1, 2]), dynamic([\"a\"]))",
+    output: "print_0\n\"[1,2,\"\"a\"\"]\"",
+}]);
+
+static ARRAY_REVERSE: FunctionDef = FunctionDef::new(
+    "array_reverse",
+    C,
+    "array_reverse(array: dynamic): dynamic",
+    "The array in reverse order.",
+    |a| sig("array_reverse", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match array_arg(r, 0) {
+            Some(a) => ScalarValue::Dynamic(Value::Array(a.iter().rev().cloned().collect())),
+            None => ScalarValue::Null(Dynamic),
+        })
+    },
+)
+.examples(&[Example {
+    query: "print array_reverse(dynamic([1, 2, 3]))",
+    output: "print_0\n\"[3,2,1]\"",
+}]);
+
+static ARRAY_SUM: FunctionDef = FunctionDef::new(
+    "array_sum",
+    C,
+    "array_sum(array: dynamic): real",
+    "Sum of the numeric elements of an array.",
+    |a| sig("array_sum", a, 1, &[P::Dyn], KqlType::Real),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match array_arg(r, 0) {
+            Some(a) => ScalarValue::Real(a.iter().filter_map(Value::as_f64).sum()),
+            None => ScalarValue::Null(KqlType::Real),
+        })
+    },
+)
+.examples(&[Example {
+    query: "print array_sum(dynamic([2, 5, 3]))",
+    output: "print_0\n10.0",
+}]);
+
+static DYNAMIC_TO_JSON: FunctionDef = FunctionDef::new(
+    "dynamic_to_json",
+    C,
+    "dynamic_to_json(value: dynamic): string",
+    "The value as JSON text, with the keys of property bags sorted.",
+    |a| sig("dynamic_to_json", a, 1, &[P::Dyn], Str),
+    |ctx, args| {
+        fn sorted(v: &Value) -> Value {
+            match v {
+                Value::Object(m) => {
+                    let mut keys: Vec<&String> = m.keys().collect();
+                    keys.sort();
+                    Value::Object(
+                        keys.into_iter()
+                            .map(|k| (k.clone(), sorted(&m[k])))
+                            .collect(),
+                    )
+                }
+                Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+                x => x.clone(),
+            }
+        }
+        rows_ok(ctx, args, |r| {
+            ScalarValue::String(match dyn_arg(r, 0) {
+                Some(v) => sorted(v).to_string(),
+                None => "null".to_string(),
+            })
+        })
+    },
+)
+.examples(&[Example {
+    query: "print dynamic_to_json(dynamic({\"b\": 1, \"a\": [1, \"x\"]}))",
+    output: "print_0\n\"{\"\"a\"\":[1,\"\"x\"\"],\"\"b\"\":1}\"",
+}]);
+
+static GETTYPE: FunctionDef = FunctionDef::new(
+    "gettype",
+    C,
+    "gettype(value): string",
+    "The runtime type of a value: for dynamic values the type of what they hold (`array`, `dictionary`, `string`, `long`, `real`, `bool`, `null`...).",
+    |a| sig("gettype", a, 1, &[P::Any], Str),
+    |ctx, args| {
+        let t = arg(args, 0)?.ty;
+        rows_ok(ctx, args, |r| {
+            let name = match &r[0] {
+                ScalarValue::Dynamic(v) => match v {
+                    Value::Array(_) => "array",
+                    Value::Object(_) => "dictionary",
+                    Value::String(_) => "string",
+                    Value::Bool(_) => "bool",
+                    Value::Number(n) if n.is_i64() || n.is_u64() => "long",
+                    Value::Number(_) => "real",
+                    Value::Null => "null",
+                },
+                ScalarValue::Null(KqlType::Dynamic) => "null",
+                _ => match t {
+                    KqlType::Bool => "bool",
+                    KqlType::Int => "int",
+                    KqlType::Long => "long",
+                    KqlType::Real => "real",
+                    KqlType::Decimal => "decimal",
+                    KqlType::String => "string",
+                    KqlType::DateTime => "datetime",
+                    KqlType::TimeSpan => "timespan",
+                    KqlType::Guid => "guid",
+                    KqlType::Dynamic => "null",
+                },
+            };
+            ScalarValue::String(name.to_string())
+        })
+    },
+)
+.examples(&[Example { query: "print a = gettype(\"a\"), b = gettype(1), c = gettype(dynamic([1])), d = gettype(dynamic({})), e = gettype(1.5), f = gettype(1d)", output: "a,b,c,d,e,f\nstring,long,array,dictionary,real,timespan" }]);
+
+/// A JSONPath of the form `$.a.b[0]['c']`: its steps.
+fn json_path_steps(path: &str) -> Option<Vec<Value>> {
+    let mut steps = Vec::new();
+    let rest = path.trim().strip_prefix('$')?;
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'.' && b[j] != b'[' {
+                    j += 1;
+                }
+                steps.push(Value::String(rest.get(start..j)?.to_string()));
+                i = j;
+            }
+            b'[' => {
+                let close = rest.get(i..)?.find(']')? + i;
+                let inner = rest.get(i + 1..close)?.trim();
+                if let Some(q) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                    steps.push(Value::String(q.to_string()));
+                } else if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    steps.push(Value::String(q.to_string()));
+                } else {
+                    steps.push(Value::from(inner.parse::<i64>().ok()?));
+                }
+                i = close + 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(steps)
+}
+
+fn extractjson_kernel(ctx: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
+    let p = strs(args, 0)?;
+    let t = strs(args, 1)?;
+    let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 8);
+    for i in 0..ctx.len {
+        let steps = json_path_steps(sv(p, i))
+            .ok_or_else(|| format!("extract_json(): `{}` is not a supported JSONPath", sv(p, i)))?;
+        let mut cur: Option<&str> = Some(sv(t, i));
+        for s in &steps {
+            cur = cur.and_then(|c| match s {
+                Value::String(k) => json::member(c, k),
+                v => v.as_i64().and_then(|n| json::index(c, n)),
+            });
+        }
+        match cur {
+            Some(v) => b.append_value(json::to_plain(v)),
+            None => b.append_value(""),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+static EXTRACTJSON: FunctionDef = FunctionDef::new(
+    "extractjson",
+    C,
+    "extractjson(jsonPath: string, dataSource: string): string",
+    "The element at a JSONPath (`$.a.b[0]`, `$['key']`) of JSON text, as a string (\"\" when absent).",
+    |a| sig("extractjson", a, 2, &[P::Str, P::Str], Str),
+    extractjson_kernel,
+)
+.examples(&[Example { query: "print extractjson(\"$.hosts[1].name\", '{\"hosts\":[{\"name\":\"a\"},{\"name\":\"b\"}]}')", output: "print_0\nb" }]);
+
+static EXTRACT_JSON: FunctionDef = FunctionDef::new(
+    "extract_json",
+    C,
+    "extract_json(jsonPath: string, dataSource: string): string",
+    "Same as extractjson.",
+    |a| {
+        if a.len() == 3 {
+            return Err("extract_json() with a type argument is not supported yet; convert the result instead".into());
+        }
+        sig("extract_json", a, 2, &[P::Str, P::Str], Str)
+    },
+    extractjson_kernel,
+);
+
+/// Splits one CSV record (double quotes escape, `""` inside quotes).
+pub fn csv_fields(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '"' if quoted && it.peek() == Some(&'"') => {
+                cur.push('"');
+                it.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+static PARSE_CSV: FunctionDef = FunctionDef::new(
+    "parse_csv",
+    C,
+    "parse_csv(csv_text: string): dynamic",
+    "The fields of one CSV record as a dynamic array of strings.",
+    |a| sig("parse_csv", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            ScalarValue::Dynamic(Value::Array(
+                csv_fields(val::str(&r[0])).into_iter().map(Value::String).collect(),
+            ))
+        })
+    },
+)
+.examples(&[Example { query: "print parse_csv('aa,\"b,b,b\",cc,\"Escaping quotes: \"\"Title\"\"\",\"line1\\nline2\"')", output: "print_0\n\"[\"\"aa\"\",\"\"b,b,b\"\",\"\"cc\"\",\"\"Escaping quotes: \\\"\"Title\\\"\"\"\",\"\"line1\\nline2\"\"]\"" }]);

@@ -1,0 +1,166 @@
+//! Helpers shared by the kernels: typed access to arguments and one-pass
+//! builders over whole arrays.
+
+use crate::convert::{array_value, scalars_to_array};
+use crate::{Arg, Ctx};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray, StringBuilder,
+};
+use arrow::datatypes::{Float64Type, Int64Type};
+use kql_common::ScalarValue;
+use std::sync::Arc;
+
+pub fn arg(args: &[Arg], i: usize) -> Result<&Arg, String> {
+    args.get(i)
+        .ok_or_else(|| format!("internal error: missing argument {}", i + 1))
+}
+
+pub fn strs(args: &[Arg], i: usize) -> Result<&StringArray, String> {
+    arg(args, i)?
+        .array
+        .as_string_opt::<i32>()
+        .ok_or_else(|| format!("internal error: argument {} is not text", i + 1))
+}
+
+pub fn longs(args: &[Arg], i: usize) -> Result<&Int64Array, String> {
+    arg(args, i)?
+        .array
+        .as_primitive_opt::<Int64Type>()
+        .ok_or_else(|| format!("internal error: argument {} is not a long", i + 1))
+}
+
+pub fn reals(args: &[Arg], i: usize) -> Result<&Float64Array, String> {
+    arg(args, i)?
+        .array
+        .as_primitive_opt::<Float64Type>()
+        .ok_or_else(|| format!("internal error: argument {} is not a real", i + 1))
+}
+
+pub fn bools(args: &[Arg], i: usize) -> Result<&BooleanArray, String> {
+    arg(args, i)?
+        .array
+        .as_boolean_opt()
+        .ok_or_else(|| format!("internal error: argument {} is not a bool", i + 1))
+}
+
+/// The value of row `i` of a string argument (strings are never null).
+pub fn sv(a: &StringArray, i: usize) -> &str {
+    if a.is_null(i) {
+        ""
+    } else {
+        a.value(i)
+    }
+}
+
+/// A string per row; `f` appends the result to the buffer.
+pub fn str_to_str(a: &StringArray, mut f: impl FnMut(&str, &mut String)) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(a.len(), a.value_data().len());
+    let mut buf = String::new();
+    for i in 0..a.len() {
+        buf.clear();
+        f(sv(a, i), &mut buf);
+        b.append_value(&buf);
+    }
+    Arc::new(b.finish())
+}
+
+/// A dynamic (JSON text or null) per row from a string.
+pub fn str_to_dyn(a: &StringArray, mut f: impl FnMut(&str, &mut String) -> bool) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(a.len(), a.value_data().len());
+    let mut buf = String::new();
+    for i in 0..a.len() {
+        buf.clear();
+        if a.is_valid(i) && f(a.value(i), &mut buf) {
+            b.append_value(&buf);
+        } else {
+            b.append_null();
+        }
+    }
+    Arc::new(b.finish())
+}
+
+pub fn str_to_long(a: &StringArray, f: impl Fn(&str) -> Option<i64>) -> ArrayRef {
+    let out: Int64Array = (0..a.len()).map(|i| f(sv(a, i))).collect();
+    Arc::new(out)
+}
+
+pub fn str_to_bool(a: &StringArray, f: impl Fn(&str) -> Option<bool>) -> ArrayRef {
+    let out: BooleanArray = (0..a.len()).map(|i| f(sv(a, i))).collect();
+    Arc::new(out)
+}
+
+pub fn long_to_long(a: &Int64Array, f: impl Fn(i64) -> Option<i64>) -> ArrayRef {
+    let out: Int64Array = a.iter().map(|v| v.and_then(&f)).collect();
+    Arc::new(out)
+}
+
+pub fn real_to_real(a: &Float64Array, f: impl Fn(f64) -> Option<f64>) -> ArrayRef {
+    let out: Float64Array = a.iter().map(|v| v.and_then(&f)).collect();
+    Arc::new(out)
+}
+
+/// The general path: one call per row over scalar values. For functions
+/// that are rare in queries or build structured values anyway.
+pub fn rows(
+    ctx: &Ctx,
+    args: &[Arg],
+    mut f: impl FnMut(&[ScalarValue]) -> Result<ScalarValue, String>,
+) -> Result<ArrayRef, String> {
+    let mut out = Vec::with_capacity(ctx.len);
+    let mut row = Vec::with_capacity(args.len());
+    for i in 0..ctx.len {
+        row.clear();
+        for a in args {
+            row.push(array_value(a.array.as_ref(), a.ty, i));
+        }
+        out.push(f(&row)?);
+    }
+    scalars_to_array(&out, ctx.out)
+}
+
+/// Like [`rows`] for infallible functions.
+pub fn rows_ok(
+    ctx: &Ctx,
+    args: &[Arg],
+    mut f: impl FnMut(&[ScalarValue]) -> ScalarValue,
+) -> Result<ArrayRef, String> {
+    rows(ctx, args, |r| Ok(f(r)))
+}
+
+/// Helpers to read scalar values in row functions.
+pub mod val {
+    use kql_common::ScalarValue as S;
+
+    pub fn str(v: &S) -> &str {
+        match v {
+            S::String(s) | S::Guid(s) => s,
+            _ => "",
+        }
+    }
+
+    pub fn long(v: &S) -> Option<i64> {
+        match v {
+            S::Long(x) | S::DateTime(x) | S::TimeSpan(x) => Some(*x),
+            S::Int(x) => Some(i64::from(*x)),
+            S::Real(r) if r.is_finite() => Some(r.trunc() as i64),
+            S::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+
+    pub fn real(v: &S) -> Option<f64> {
+        match v {
+            S::Long(x) => Some(*x as f64),
+            S::Int(x) => Some(f64::from(*x)),
+            S::Real(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    pub fn json(v: &S) -> Option<&serde_json::Value> {
+        match v {
+            S::Dynamic(d) if !d.is_null() => Some(d),
+            _ => None,
+        }
+    }
+}
