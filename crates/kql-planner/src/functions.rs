@@ -4,8 +4,6 @@
 
 pub use kql_functions::ScalarFunc;
 
-use kql_common::KqlType;
-
 /// Documentation of one function, for help text and completion.
 pub struct FunctionDoc {
     pub name: &'static str,

@@ -49,9 +49,8 @@ pub fn complete(session: &Session, line: &str, pos: usize) -> (usize, Vec<Candid
             for c in columns_in_scope(session, &pipeline_prefix) {
                 names.push((c.clone(), c));
             }
-            for f in kql_planner::functions::ScalarFunc::ALL {
-                let d = f.doc();
-                names.push((format!("{}(", d.name), d.signature.to_string()));
+            for f in kql_functions::all().iter().filter(|f| !f.hidden) {
+                names.push((format!("{}(", f.name), f.signature.to_string()));
             }
             for f in kql_planner::functions::AggFunc::ALL {
                 let d = f.doc();
@@ -180,7 +179,7 @@ mod tests {
 
     #[test]
     fn columns_follow_the_pipeline() {
-        let got = names("DeviceProcessEvents | project Host = DeviceName, FileName | where H");
+        let got = names("DeviceProcessEvents | project Host = DeviceName, FileName | where Hos");
         assert_eq!(got, vec!["Host".to_string()]);
         let got = names("DeviceProcessEvents | summarize n = count() by DeviceName | where n");
         assert!(got.contains(&"n".to_string()), "{got:?}");

@@ -121,7 +121,9 @@ impl Planner<'_> {
                     self.lets
                         .insert(name.name.clone(), Binding::Function(Rc::new(def.clone())));
                 }
-                StatementKind::Query(_) | StatementKind::DeclareParams(_) => {}
+                StatementKind::Query(_)
+                | StatementKind::DeclareParams(_)
+                | StatementKind::Set { .. } => {}
             }
         }
         let result = def.result.as_ref();
