@@ -24,10 +24,12 @@ const SKIP: u32 = u32::MAX;
 /// How one output aggregate is computed.
 enum Slot {
     Acc {
-        acc: Acc,
+        acc: Box<Acc>,
         /// Argument positions evaluated per batch (constants are read by the
         /// accumulator when it is built).
         value: Option<PlanExpr>,
+        /// `covariance`'s y, `percentilesw`'s weight.
+        second: Option<PlanExpr>,
         predicate: Option<PlanExpr>,
     },
     /// A column of the row picked by selector `sel`.
@@ -75,9 +77,14 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
                 Slot::Acc {
                     acc,
                     value,
+                    second,
                     predicate,
                 } => {
                     let v = match value {
+                        Some(e) => Some(eval(e, batch, ctx)?.into_array(n)),
+                        None => None,
+                    };
+                    let v2 = match second {
                         Some(e) => Some(eval(e, batch, ctx)?.into_array(n)),
                         None => None,
                     };
@@ -97,7 +104,7 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
                         }
                         None => &ids,
                     };
-                    acc.update(rows, v.as_ref(), ngroups)?;
+                    acc.update(rows, v.as_ref(), v2.as_ref(), ngroups)?;
                 }
                 Slot::Picked { expr, arrays, .. } => {
                     arrays.push(eval(expr, batch, ctx)?.into_array(n));
@@ -160,8 +167,18 @@ fn slot(a: &AggExpr, selectors: &mut Vec<Selector>) -> EvalResult<Slot> {
     } else {
         a.args.first().cloned()
     };
+    let second = if a.func.has_second_value() {
+        Some(
+            a.args
+                .get(1)
+                .cloned()
+                .ok_or_else(|| internal("aggregate argument missing"))?,
+        )
+    } else {
+        None
+    };
     let predicate = if a.func.has_predicate() {
-        let i = usize::from(base != AggFunc::Count);
+        let i = usize::from(base != AggFunc::Count) + usize::from(second.is_some());
         Some(
             a.args
                 .get(i)
@@ -171,11 +188,14 @@ fn slot(a: &AggExpr, selectors: &mut Vec<Selector>) -> EvalResult<Slot> {
     } else {
         None
     };
-    let params_from = usize::from(value.is_some()) + usize::from(predicate.is_some());
+    let params_from = usize::from(value.is_some())
+        + usize::from(second.is_some())
+        + usize::from(predicate.is_some());
     let params = a.args.get(params_from..).unwrap_or_default();
     Ok(Slot::Acc {
-        acc: Acc::new(a, params)?,
+        acc: Box::new(Acc::new(a, params)?),
         value,
+        second,
         predicate,
     })
 }

@@ -79,6 +79,15 @@ functions!(AggFunc {
     VarianceIf => "varianceif", "varianceif(expr, predicate): real", "variance over the rows where the predicate is true";
     VarianceP => "variancep", "variancep(expr): real", "Population variance of the non-null values";
     VariancePIf => "variancepif", "variancepif(expr, predicate): real", "variancep over the rows where the predicate is true";
+    Covariance => "covariance", "covariance(x, y): real", "Sample covariance of the rows where both values are not null";
+    CovarianceIf => "covarianceif", "covarianceif(x, y, predicate): real", "covariance over the rows where the predicate is true";
+    CovarianceP => "covariancep", "covariancep(x, y): real", "Population covariance of the rows where both values are not null";
+    CovariancePIf => "covariancepif", "covariancepif(x, y, predicate): real", "covariancep over the rows where the predicate is true";
+    PercentilesW => "percentilesw", "percentilesw(expr, weight, percent [, percent...])", "Weighted nearest-rank percentiles, one column per percent";
+    PercentilesWArray => "percentilesw_array", "percentilesw_array(expr, weight, percent [, percent...]): dynamic", "The weighted nearest-rank percentiles as one array";
+    BinaryAllAnd => "binary_all_and", "binary_all_and(expr: long): long", "Bitwise AND of the non-null values";
+    BinaryAllOr => "binary_all_or", "binary_all_or(expr: long): long", "Bitwise OR of the non-null values";
+    BinaryAllXor => "binary_all_xor", "binary_all_xor(expr: long): long", "Bitwise XOR of the non-null values";
 });
 
 /// Names of the tabular operators the parser knows, for suggestions.
@@ -123,6 +132,8 @@ impl AggFunc {
             StdevIf => Stdev,
             VarianceIf => Variance,
             VariancePIf => VarianceP,
+            CovarianceIf => Covariance,
+            CovariancePIf => CovarianceP,
             f => f,
         }
     }
@@ -147,6 +158,18 @@ impl AggFunc {
                 | StdevIf
                 | VarianceIf
                 | VariancePIf
+                | CovarianceIf
+                | CovariancePIf
+        )
+    }
+
+    /// Whether the function reads a second value per row (`covariance`'s
+    /// y, `percentilesw`'s weight).
+    pub fn has_second_value(self) -> bool {
+        use AggFunc::*;
+        matches!(
+            self.base(),
+            Covariance | CovarianceP | PercentilesW | PercentilesWArray
         )
     }
 

@@ -10,6 +10,8 @@
 use crate::error::{internal, EvalResult};
 use crate::expr::arrow_err;
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, StringArray};
+#[cfg(test)]
+use arrow::datatypes::Int32Type;
 use arrow::datatypes::{DataType, Int64Type};
 use arrow::row::{RowConverter, Rows, SortField};
 use foldhash::fast::FixedState;
@@ -274,4 +276,67 @@ fn new_id(n: usize) -> EvalResult<u32> {
 
 fn first(keys: &[ArrayRef]) -> EvalResult<&ArrayRef> {
     keys.first().ok_or_else(|| internal("group key missing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int32Array};
+
+    fn ids_of(groups: &mut Groups, keys: Vec<ArrayRef>) -> Vec<u32> {
+        let n = keys.first().map_or(0, |k| k.len());
+        let mut ids = Vec::new();
+        groups.assign(&keys, n, &mut ids).expect("assign");
+        ids
+    }
+
+    #[test]
+    fn string_keys_get_dense_ids_across_batches() {
+        let mut g = Groups::new(&[DataType::Utf8]).expect("groups");
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "a", ""]));
+        assert_eq!(ids_of(&mut g, vec![a]), vec![0, 1, 0, 2]);
+        let b: ArrayRef = Arc::new(StringArray::from(vec!["", "c", "b"]));
+        assert_eq!(ids_of(&mut g, vec![b]), vec![2, 3, 1]);
+        let keys = g.finish().expect("finish");
+        let k = keys.first().expect("key").as_string::<i32>();
+        let v: Vec<&str> = k.iter().map(|x| x.unwrap_or("?")).collect();
+        assert_eq!(v, vec!["a", "b", "", "c"]);
+    }
+
+    #[test]
+    fn integer_keys_keep_null_apart_from_zero() {
+        let mut g = Groups::new(&[DataType::Int32]).expect("groups");
+        let a: ArrayRef = Arc::new(Int32Array::from(vec![
+            Some(0),
+            None,
+            Some(0),
+            Some(7),
+            None,
+        ]));
+        assert_eq!(ids_of(&mut g, vec![a]), vec![0, 1, 0, 2, 1]);
+        let keys = g.finish().expect("finish");
+        let k = keys.first().expect("key");
+        assert_eq!(k.data_type(), &DataType::Int32);
+        let k = k.as_primitive::<Int32Type>();
+        assert_eq!(k.iter().collect::<Vec<_>>(), vec![Some(0), None, Some(7)]);
+    }
+
+    #[test]
+    fn several_keys_use_rows() {
+        let mut g = Groups::new(&[DataType::Utf8, DataType::Float64]).expect("groups");
+        let s: ArrayRef = Arc::new(StringArray::from(vec!["a", "a", "b", "a"]));
+        let f: ArrayRef = Arc::new(Float64Array::from(vec![1.0, 2.0, 1.0, 1.0]));
+        assert_eq!(ids_of(&mut g, vec![s, f]), vec![0, 1, 2, 0]);
+        assert_eq!(g.len(), 3);
+        assert_eq!(g.finish().expect("finish").len(), 2);
+    }
+
+    #[test]
+    fn no_keys_is_one_group() {
+        let mut g = Groups::new(&[]).expect("groups");
+        let mut ids = Vec::new();
+        g.assign(&[], 3, &mut ids).expect("assign");
+        assert_eq!(ids, vec![0, 0, 0]);
+        assert_eq!(g.len(), 1);
+    }
 }

@@ -78,14 +78,32 @@ pub(super) enum Acc {
         seen: Vec<HashSet<String>>,
         bags: Vec<serde_json::Map<String, serde_json::Value>>,
     },
+    /// Values with their weights (1 unless weighted), per group.
     Percentile {
         ty: KqlType,
         percents: Vec<f64>,
         /// One dynamic array instead of a value (`percentiles_array`).
         array: bool,
-        longs: Vec<Vec<i64>>,
-        reals: Vec<Vec<f64>>,
+        weighted: bool,
+        longs: Vec<Vec<(i64, i64)>>,
+        reals: Vec<Vec<(f64, i64)>>,
     },
+    /// Running co-moment of two values.
+    Covariance {
+        n: Vec<f64>,
+        mx: Vec<f64>,
+        my: Vec<f64>,
+        c: Vec<f64>,
+        sample: bool,
+    },
+    BitAll(BitOp, Vec<Option<i64>>),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum BitOp {
+    And,
+    Or,
+    Xor,
 }
 
 fn grow<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
@@ -154,13 +172,26 @@ impl Acc {
             MakeList => collect(Collect::List),
             MakeListWithNulls => collect(Collect::ListWithNulls),
             MakeBag => collect(Collect::Bag),
-            f @ (Percentile | PercentilesArray) => Acc::Percentile {
-                ty: arg_ty,
-                percents: params.iter().filter_map(literal_f64).collect(),
-                array: f == PercentilesArray,
-                longs: vec![],
-                reals: vec![],
+            f @ (Percentile | PercentilesArray | PercentilesW | PercentilesWArray) => {
+                Acc::Percentile {
+                    ty: arg_ty,
+                    percents: params.iter().filter_map(literal_f64).collect(),
+                    array: matches!(f, PercentilesArray | PercentilesWArray),
+                    weighted: matches!(f, PercentilesW | PercentilesWArray),
+                    longs: vec![],
+                    reals: vec![],
+                }
+            }
+            f @ (Covariance | CovarianceP) => Acc::Covariance {
+                n: vec![],
+                mx: vec![],
+                my: vec![],
+                c: vec![],
+                sample: f == Covariance,
             },
+            BinaryAllAnd => Acc::BitAll(BitOp::And, vec![]),
+            BinaryAllOr => Acc::BitAll(BitOp::Or, vec![]),
+            BinaryAllXor => Acc::BitAll(BitOp::Xor, vec![]),
             f => return Err(internal(format!("no aggregate state for {}", f.name()))),
         })
     }
@@ -171,9 +202,11 @@ impl Acc {
         &mut self,
         ids: &[u32],
         value: Option<&ArrayRef>,
+        second: Option<&ArrayRef>,
         ngroups: usize,
     ) -> EvalResult<()> {
         let arg = || value.ok_or_else(|| internal("aggregate argument missing"));
+        let arg2 = || second.ok_or_else(|| internal("aggregate argument missing"));
         match self {
             Acc::Count(c) => {
                 grow(c, ngroups, 0);
@@ -407,16 +440,29 @@ impl Acc {
                 }
             }
             Acc::Percentile {
-                ty, longs, reals, ..
+                ty,
+                weighted,
+                longs,
+                reals,
+                ..
             } => {
                 let a = arg()?;
+                let w = if *weighted {
+                    Some(to_i64(arg2()?)?)
+                } else {
+                    None
+                };
+                let weight = |i: usize| match &w {
+                    None => Some(1),
+                    Some(w) => w.is_valid(i).then(|| w.value(i)).filter(|&x| x > 0),
+                };
                 if matches!(ty, KqlType::Real | KqlType::Decimal) {
                     grow_with(reals, ngroups, Vec::new);
                     let f = to_f64(a)?;
                     for (i, &g) in ids.iter().enumerate() {
                         if g != SKIP && f.is_valid(i) && !f.value(i).is_nan() {
-                            if let Some(v) = reals.get_mut(g as usize) {
-                                v.push(f.value(i));
+                            if let (Some(v), Some(wt)) = (reals.get_mut(g as usize), weight(i)) {
+                                v.push((f.value(i), wt));
                             }
                         }
                     }
@@ -425,10 +471,51 @@ impl Acc {
                     let l = to_i64(a)?;
                     for (i, &g) in ids.iter().enumerate() {
                         if g != SKIP && l.is_valid(i) {
-                            if let Some(v) = longs.get_mut(g as usize) {
-                                v.push(l.value(i));
+                            if let (Some(v), Some(wt)) = (longs.get_mut(g as usize), weight(i)) {
+                                v.push((l.value(i), wt));
                             }
                         }
+                    }
+                }
+            }
+            Acc::Covariance { n, mx, my, c, .. } => {
+                for v in [&mut *n, &mut *mx, &mut *my, &mut *c] {
+                    grow(v, ngroups, 0.0);
+                }
+                let x = to_f64(arg()?)?;
+                let y = to_f64(arg2()?)?;
+                for (i, &g) in ids.iter().enumerate() {
+                    if g == SKIP || !x.is_valid(i) || !y.is_valid(i) {
+                        continue;
+                    }
+                    let g = g as usize;
+                    if let (Some(n), Some(mx), Some(my), Some(c)) =
+                        (n.get_mut(g), mx.get_mut(g), my.get_mut(g), c.get_mut(g))
+                    {
+                        let (xv, yv) = (x.value(i), y.value(i));
+                        *n += 1.0;
+                        let dx = xv - *mx;
+                        *mx += dx / *n;
+                        *my += (yv - *my) / *n;
+                        *c += dx * (yv - *my);
+                    }
+                }
+            }
+            Acc::BitAll(op, v) => {
+                grow(v, ngroups, None);
+                let a = to_i64(arg()?)?;
+                for (i, &g) in ids.iter().enumerate() {
+                    if g == SKIP || !a.is_valid(i) {
+                        continue;
+                    }
+                    if let Some(slot) = v.get_mut(g as usize) {
+                        let x = a.value(i);
+                        *slot = Some(match (*slot, *op) {
+                            (None, _) => x,
+                            (Some(o), BitOp::And) => o & x,
+                            (Some(o), BitOp::Or) => o | x,
+                            (Some(o), BitOp::Xor) => o ^ x,
+                        });
                     }
                 }
             }
@@ -522,12 +609,29 @@ impl Acc {
                 }
                 Arc::new(b.finish())
             }
+            Acc::Covariance {
+                n: cnt, c, sample, ..
+            } => {
+                let cnt = pad(cnt, n, 0.0);
+                let c = pad(c, n, 0.0);
+                let v: Float64Array = cnt
+                    .iter()
+                    .zip(&c)
+                    .map(|(&k, &c)| {
+                        let d = if sample { k - 1.0 } else { k };
+                        (d > 0.0).then(|| c / d)
+                    })
+                    .collect();
+                Arc::new(v)
+            }
+            Acc::BitAll(_, v) => Arc::new(Int64Array::from(pad(v, n, None))),
             Acc::Percentile {
                 ty,
                 percents,
                 array,
                 mut longs,
                 mut reals,
+                ..
             } => {
                 longs.resize_with(n, Vec::new);
                 reals.resize_with(n, Vec::new);
@@ -579,23 +683,33 @@ fn empty_text(f: AggFunc) -> &'static str {
     }
 }
 
-/// 1-based nearest rank of percent `p` among `n` sorted values.
-fn rank(n: usize, p: f64) -> Option<usize> {
-    if n == 0 {
+/// The weighted nearest-rank percentile of `v` (sorted by value): the
+/// smallest value at which the running weight reaches `p`% of the total
+/// (the smallest value for `p` = 0).
+fn ranked<T: Copy>(v: &[(T, i64)], p: f64) -> Option<T> {
+    let total: i64 = v.iter().map(|&(_, w)| w).sum();
+    if total <= 0 {
         return None;
     }
-    let r = (p / 100.0 * n as f64).ceil() as usize;
-    Some(r.clamp(1, n) - 1)
+    let want = ((p / 100.0 * total as f64).ceil() as i64).clamp(1, total);
+    let mut seen = 0;
+    for &(x, w) in v {
+        seen += w;
+        if seen >= want {
+            return Some(x);
+        }
+    }
+    v.last().map(|&(x, _)| x)
 }
 
-fn nearest_rank(v: &mut [i64], p: f64) -> Option<i64> {
-    v.sort_unstable();
-    rank(v.len(), p).and_then(|i| v.get(i).copied())
+fn nearest_rank(v: &mut [(i64, i64)], p: f64) -> Option<i64> {
+    v.sort_unstable_by_key(|&(x, _)| x);
+    ranked(v, p)
 }
 
-fn nearest_rank_f64(v: &mut [f64], p: f64) -> Option<f64> {
-    v.sort_unstable_by(f64::total_cmp);
-    rank(v.len(), p).and_then(|i| v.get(i).copied())
+fn nearest_rank_f64(v: &mut [(f64, i64)], p: f64) -> Option<f64> {
+    v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    ranked(v, p)
 }
 
 fn pick_update<T: PartialOrd + Copy>(
@@ -819,5 +933,67 @@ fn select<T: PartialOrd + Copy>(
             *w = Some((batch, i));
             *b = x;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_follows_kusto_definition() {
+        let mut v: Vec<(i64, i64)> = (1..=10).rev().map(|x| (x, 1)).collect();
+        assert_eq!(nearest_rank(&mut v, 0.0), Some(1));
+        assert_eq!(nearest_rank(&mut v, 10.0), Some(1));
+        assert_eq!(nearest_rank(&mut v, 11.0), Some(2));
+        assert_eq!(nearest_rank(&mut v, 50.0), Some(5));
+        assert_eq!(nearest_rank(&mut v, 100.0), Some(10));
+        assert_eq!(nearest_rank(&mut [], 50.0), None);
+        assert_eq!(nearest_rank_f64(&mut [(2.5, 1), (1.5, 1)], 50.0), Some(1.5));
+        // Weighted: 10 x8, 20 x6, 30 x3, 40 x1.
+        let mut w = vec![(40, 1), (10, 8), (30, 3), (20, 6)];
+        assert_eq!(nearest_rank(&mut w, 50.0), Some(20));
+        assert_eq!(nearest_rank(&mut w, 75.0), Some(20));
+        assert_eq!(nearest_rank(&mut w, 99.9), Some(40));
+    }
+
+    #[test]
+    fn json_items_by_type() {
+        let mut s = String::new();
+        json_long(KqlType::TimeSpan, 36_000_000_000, &mut s);
+        assert_eq!(s, "\"01:00:00\"");
+        s.clear();
+        json_real(5.0, &mut s);
+        assert_eq!(s, "5.0");
+        s.clear();
+        json_real(f64::NAN, &mut s);
+        assert_eq!(s, "null");
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["a\"b"]));
+        s.clear();
+        assert!(json_item(&a, KqlType::String, 0, &mut s));
+        assert_eq!(s, "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn skipped_rows_are_not_counted() {
+        let expr = PlanExpr {
+            kind: PlanExprKind::Literal(ScalarValue::Long(1)),
+            ty: KqlType::Long,
+            span: Default::default(),
+        };
+        let agg = AggExpr {
+            func: AggFunc::SumIf,
+            args: vec![expr],
+            ty: KqlType::Long,
+            span: Default::default(),
+        };
+        let mut acc = Acc::new(&agg, &[]).expect("acc");
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), Some(2), None, Some(4)]));
+        acc.update(&[0, SKIP, 1, 0], Some(&v), None, 3)
+            .expect("update");
+        let out = acc.finish(3).expect("finish");
+        let out = out.as_primitive::<Int64Type>();
+        // Group 1 has only a null and group 2 nothing: both sum to 0.
+        assert_eq!(out.values().to_vec(), vec![5, 0, 0]);
     }
 }

@@ -59,9 +59,9 @@ enum Out {
     Computed(ast::Expr),
 }
 
-/// Prefix of internal names for aggregates feeding a computed column; no
-/// KQL identifier can start with it.
-const HIDDEN: &str = "\u{1}agg";
+/// Prefix of internal names for aggregates feeding a computed column (they
+/// show in `--explain`); a plain KQL identifier cannot start with `$`.
+const HIDDEN: &str = "$agg";
 
 impl Planner<'_> {
     pub(super) fn summarize(
@@ -523,13 +523,63 @@ impl Planner<'_> {
                     KqlType::Dynamic,
                 ))
             }
-            Percentile | PercentilesArray => {
+            Covariance | CovarianceP => {
+                let n = 2 + usize::from(pred);
+                arity(n, n)?;
+                let x = self.value_arg(args, 0, fname, schema)?;
+                let y = self.value_arg(args, 1, fname, schema)?;
+                for v in [&x, &y] {
+                    if !v.ty.is_numeric() {
+                        return Err(bad(format!("{fname}() needs numbers, not {}", v.ty)));
+                    }
+                }
+                let ycol = args
+                    .get(1)
+                    .and_then(|a| derived_name(a, false))
+                    .unwrap_or_default();
+                let mut pargs = vec![x, y];
+                if pred {
+                    pargs.push(self.predicate_arg(args, 2, fname, schema)?);
+                }
+                Ok(single(
+                    format!("{fname}_{col_or_empty}_{ycol}"),
+                    pargs,
+                    KqlType::Real,
+                ))
+            }
+            BinaryAllAnd | BinaryAllOr | BinaryAllXor => {
+                arity(1, 1)?;
+                let v = self.value_arg(args, 0, fname, schema)?;
+                if !matches!(v.ty, KqlType::Long | KqlType::Int) {
+                    return Err(bad(format!("{fname}() needs a long, not {}", v.ty)));
+                }
+                Ok(single(
+                    format!("{fname}_{col_or_empty}"),
+                    vec![v],
+                    KqlType::Long,
+                ))
+            }
+            Percentile | PercentilesArray | PercentilesW | PercentilesWArray => {
+                let weighted = matches!(f, PercentilesW | PercentilesWArray);
+                let first_percent = 1 + usize::from(weighted);
                 if f == Percentile {
                     arity(2, 2)?;
                 } else {
-                    arity(2, usize::MAX)?;
+                    arity(first_percent + 1, usize::MAX)?;
                 }
                 let v = self.value_arg(args, 0, fname, schema)?;
+                let w = if weighted {
+                    let w = self.value_arg(args, 1, fname, schema)?;
+                    if !matches!(w.ty, KqlType::Long | KqlType::Int) {
+                        return Err(bad(format!(
+                            "the weight of {fname}() must be a whole number, not {}",
+                            w.ty
+                        )));
+                    }
+                    Some(w)
+                } else {
+                    None
+                };
                 let ty = match v.ty {
                     KqlType::Int | KqlType::Long => KqlType::Long,
                     KqlType::Real | KqlType::Decimal => KqlType::Real,
@@ -542,32 +592,47 @@ impl Planner<'_> {
                     }
                 };
                 let mut percents = Vec::new();
-                for a in args.iter().skip(1) {
-                    let p = match self.constant(a, schema)? {
-                        ScalarValue::Long(x) => x as f64,
-                        ScalarValue::Int(x) => x.into(),
-                        ScalarValue::Real(x) => x,
-                        _ => f64::NAN,
+                for a in args.iter().skip(first_percent) {
+                    let ps = match self.constant(a, schema)? {
+                        ScalarValue::Long(x) => vec![x as f64],
+                        ScalarValue::Int(x) => vec![x.into()],
+                        ScalarValue::Real(x) => vec![x],
+                        // percentiles_array(x, dynamic([5, 95]))
+                        ScalarValue::Dynamic(serde_json::Value::Array(xs))
+                            if matches!(f, PercentilesArray | PercentilesWArray) =>
+                        {
+                            xs.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+                        }
+                        _ => vec![f64::NAN],
                     };
-                    if !(0.0..=100.0).contains(&p) {
-                        return Err(err(
-                            "kql::plan::bad_arguments",
-                            "a percentile is a constant number from 0 to 100",
-                            a.span,
-                        ));
+                    for p in ps {
+                        if !(0.0..=100.0).contains(&p) {
+                            return Err(err(
+                                "kql::plan::bad_arguments",
+                                "a percentile is a constant number from 0 to 100",
+                                a.span,
+                            ));
+                        }
+                        percents.push((p, a.span));
                     }
-                    percents.push((p, a.span));
                 }
                 let lit = |p: f64, span: Span| PlanExpr {
                     kind: PlanExprKind::Literal(ScalarValue::Real(p)),
                     ty: KqlType::Real,
                     span,
                 };
-                if f == PercentilesArray {
-                    let mut pargs = vec![v];
+                let lead: Vec<PlanExpr> = std::iter::once(v.clone()).chain(w).collect();
+                if matches!(f, PercentilesArray | PercentilesWArray) {
+                    let mut pargs = lead;
                     pargs.extend(percents.iter().map(|&(p, s)| lit(p, s)));
+                    // Kusto names the weighted form in the singular.
+                    let stem = if weighted {
+                        "percentile"
+                    } else {
+                        "percentiles"
+                    };
                     return Ok(single(
-                        format!("percentiles_{col_or_empty}"),
+                        format!("{stem}_{col_or_empty}"),
                         pargs,
                         KqlType::Dynamic,
                     ));
@@ -578,8 +643,8 @@ impl Planner<'_> {
                         (
                             Some(format!("percentile_{col_or_empty}_{}", percent_suffix(p))),
                             AggExpr {
-                                func: Percentile,
-                                args: vec![v.clone(), lit(p, s)],
+                                func: if weighted { PercentilesW } else { Percentile },
+                                args: lead.iter().cloned().chain([lit(p, s)]).collect(),
                                 ty,
                                 span,
                             },
