@@ -7,6 +7,7 @@
 pub mod external;
 pub mod render;
 pub mod repl;
+pub mod testing;
 
 use kql_common::Diagnostic;
 use kql_eval::{Database, EvalContext, Table};

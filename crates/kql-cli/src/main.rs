@@ -1,6 +1,6 @@
 //! Entry point of the `kql` command.
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use kql_cli::render::render;
 use kql_cli::{repl, Session};
 use kql_common::Diagnostic;
@@ -15,8 +15,17 @@ use std::process::ExitCode;
 /// when standard input is a terminal. Without --data it uses the bundled
 /// sample Defender for Endpoint tables.
 #[derive(Parser, Debug)]
-#[command(name = "kql", version, about, long_about = None)]
+#[command(
+    name = "kql",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Run this query and exit.
     #[arg(short = 'e', long = "execute", value_name = "QUERY")]
     execute: Option<String>,
@@ -56,6 +65,54 @@ struct Args {
     max_width: Option<usize>,
 }
 
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run hunting and detection queries against fixture tables and compare
+    /// their results with the expectations beside them.
+    ///
+    /// Cases: NAME.kql with NAME.expected.csv or .json; Markdown write-ups
+    /// whose ```kql blocks are followed by a table or a ```csv, ```json or
+    /// ```output block; Sentinel YAML files (query:) with NAME.expected.csv
+    /// or .json; .kqltest files. Tables come from the nearest tables/
+    /// folder, or --data, or else the bundled sample tables.
+    Test(TestArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct TestArgs {
+    /// Files or folders to search for cases (default: the current folder).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Write the actual results as the expectations of failing and new cases
+    /// (also with KQL_BLESS=1).
+    #[arg(long)]
+    bless: bool,
+
+    /// Pin now() (and ago()) for cases without a `kql-test: now` directive.
+    #[arg(long, value_name = "DATETIME")]
+    now: Option<String>,
+
+    /// Tables for every case instead of the nearest tables/ folder. Repeatable.
+    #[arg(short = 'd', long = "data", value_name = "PATH")]
+    data: Vec<PathBuf>,
+
+    /// `text`: a line per case and a summary; `junit`: JUnit XML on
+    /// standard output (progress goes to standard error).
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    format: TestFormat,
+
+    /// Cases run at once (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Text,
+    Junit,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
     Table,
@@ -68,6 +125,9 @@ fn main() -> ExitCode {
     // default hook from printing a second, raw message.
     std::panic::set_hook(Box::new(|_| {}));
     let args = Args::parse();
+    if let Some(Command::Test(t)) = args.command {
+        return run_tests(t);
+    }
     let color = std::io::stderr().is_terminal();
     let report = |diags: &[Diagnostic], name: &str, src: &str| {
         let mut err = std::io::stderr().lock();
@@ -222,4 +282,100 @@ fn output_options(
         ..TableOptions::default()
     };
     (format, opts)
+}
+
+/// `kql test`: exit 0 when every case passed, 1 when any failed or had no
+/// expectation, 2 for bad arguments.
+fn run_tests(args: TestArgs) -> ExitCode {
+    use kql_cli::testing::{self, report};
+    let started = std::time::Instant::now();
+    let now = match &args.now {
+        None => None,
+        Some(n) => match kql_common::time::parse_datetime(n) {
+            Some(t) => Some(t),
+            None => {
+                eprintln!(
+                    "error: --now `{n}` is not a datetime (write it like 2026-01-29T16:49:20Z)"
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let bless =
+        args.bless || std::env::var_os("KQL_BLESS").is_some_and(|v| v != "0" && !v.is_empty());
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let cases = match testing::discover::discover(&paths) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let junit = args.format == TestFormat::Junit;
+    let color = !junit && std::io::stdout().is_terminal();
+    let opts = testing::Options {
+        bless,
+        now,
+        data: args.data,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        color,
+    };
+    if cases.is_empty() {
+        eprintln!(
+            "no test cases found under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return ExitCode::from(1);
+    }
+    let outcomes = testing::run(cases, &opts, |o| {
+        let line = report::progress_line(o, color);
+        if junit {
+            eprint!("{line}");
+        } else {
+            print!("{line}");
+            let _ = std::io::stdout().flush();
+        }
+    });
+    // Blessing changes statuses: repeat what it wrote.
+    if bless {
+        for o in outcomes
+            .iter()
+            .filter(|o| o.status == testing::Status::Blessed)
+        {
+            let line = format!(
+                "wrote the expectation of {}:{} {}",
+                o.case.file.display(),
+                o.case.line,
+                o.case.name
+            );
+            if junit {
+                eprintln!("{line}")
+            } else {
+                println!("{line}")
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let summary = report::summary(&outcomes, elapsed);
+    if junit {
+        print!("{}", report::junit(&outcomes, elapsed));
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
+    if report::Counts::of(&outcomes).is_failure() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -1,0 +1,194 @@
+//! Finds test cases under the given paths.
+//!
+//! Folders are walked recursively in name order, skipping hidden folders,
+//! `target`, `node_modules` and fixture folders named `tables`. A file is a
+//! case file when it is a `.kqltest` file, a `.kql` file, a Markdown file
+//! with a ```` ```kql ```` block, or a YAML file with a top-level `query:`.
+
+use crate::testing::case::{Case, Target};
+use crate::testing::directive::Directives;
+use crate::testing::expect::{parse_csv, parse_json, Expected, Form};
+use crate::testing::{kqltest, markdown, yaml};
+use std::path::{Path, PathBuf};
+
+/// The kinds of case file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    KqlTest,
+    Kql,
+    Markdown,
+    Yaml,
+}
+
+fn kind(path: &Path) -> Option<Kind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "kqltest" => Kind::KqlTest,
+        "kql" => Kind::Kql,
+        "md" | "markdown" => Kind::Markdown,
+        "yaml" | "yml" => Kind::Yaml,
+        _ => return None,
+    })
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if name.starts_with('.')
+                || matches!(name.as_str(), "target" | "node_modules" | "tables")
+            {
+                continue;
+            }
+            walk(&p, out);
+        } else if kind(&p).is_some() {
+            out.push(p);
+        }
+    }
+}
+
+/// Every case under `paths`; a path that does not exist is an error.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<Case>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut files);
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    let mut cases = Vec::new();
+    for f in files {
+        cases.extend(cases_of(&f));
+    }
+    Ok(cases)
+}
+
+/// A case that reports a problem with its file.
+fn broken(path: &Path, why: String) -> Case {
+    Case {
+        file: path.to_path_buf(),
+        line: 1,
+        query_line: 1,
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        query: String::new(),
+        expected: Expected::Invalid(why),
+        directives: Directives::default(),
+        target: Target::File(path.to_path_buf()),
+    }
+}
+
+/// The cases of one file (none when it is not a case file after all).
+pub fn cases_of(path: &Path) -> Vec<Case> {
+    let Some(k) = kind(path) else {
+        return vec![broken(
+            path,
+            "not a case file (.kql, .kqltest, .md, .yaml)".into(),
+        )];
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return vec![broken(path, format!("cannot read it: {e}"))],
+    };
+    match k {
+        Kind::KqlTest => kqltest::cases(path, &text),
+        Kind::Markdown => markdown::cases(path, &text),
+        Kind::Kql => {
+            let first = 1 + text.lines().take_while(|l| l.trim().is_empty()).count();
+            vec![single(path, text.trim().to_string(), &text, None, first)]
+        }
+        Kind::Yaml => match yaml::top_level(&text, "query") {
+            Some(q) => {
+                let name = yaml::top_level(&text, "name");
+                let at = text
+                    .lines()
+                    .position(|l| l.starts_with("query:"))
+                    .map_or(1, |i| {
+                        let inline = text.lines().nth(i).is_some_and(|l| {
+                            !matches!(
+                                l.get(6..).map(str::trim).and_then(|r| r.chars().next()),
+                                Some('|' | '>')
+                            )
+                        });
+                        if inline {
+                            i + 1
+                        } else {
+                            i + 2
+                        }
+                    });
+                vec![single(path, q.trim().to_string(), &text, name, at)]
+            }
+            None => Vec::new(),
+        },
+    }
+}
+
+/// A `.kql` or YAML case: one query, its expectation in
+/// `NAME.expected.csv` or `NAME.expected.json` beside it.
+fn single(path: &Path, query: String, text: &str, name: Option<String>, query_line: usize) -> Case {
+    let mut dirs = Directives::default();
+    for l in text.lines() {
+        dirs.read_line(l);
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let csv = path.with_file_name(format!("{stem}.expected.csv"));
+    let json = path.with_file_name(format!("{stem}.expected.json"));
+    let (expected, target) = match (csv.is_file(), json.is_file()) {
+        (true, true) => (
+            Expected::Invalid(format!(
+                "both {} and {} exist; keep one",
+                csv.display(),
+                json.display()
+            )),
+            csv,
+        ),
+        (true, false) => (read_expected(&csv, false), csv),
+        (false, true) => (read_expected(&json, true), json),
+        (false, false) => (Expected::Missing, csv),
+    };
+    Case {
+        file: path.to_path_buf(),
+        line: 1,
+        query_line,
+        name: name.unwrap_or(stem),
+        query,
+        expected,
+        directives: dirs,
+        target: Target::File(target),
+    }
+}
+
+fn read_expected(path: &Path, json: bool) -> Expected {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return Expected::Invalid(format!("cannot read {}: {e}", path.display())),
+    };
+    let parsed = if json {
+        parse_json(&text).map(|t| (Form::Json, t))
+    } else {
+        parse_csv(&text).map(|(t, typed)| (Form::Csv { typed }, t))
+    };
+    match parsed {
+        Ok((form, t)) => Expected::Tables {
+            form,
+            tables: vec![t],
+        },
+        Err(e) => Expected::Invalid(format!("{}: {e}", path.display())),
+    }
+}
