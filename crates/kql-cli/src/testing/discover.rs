@@ -164,7 +164,7 @@ fn single(path: &Path, query: String, text: &str, name: Option<String>, query_li
     };
     Case {
         file: path.to_path_buf(),
-        line: 1,
+        line: query_line,
         query_line,
         name: name.unwrap_or(stem),
         query,

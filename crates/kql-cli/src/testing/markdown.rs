@@ -139,10 +139,10 @@ pub fn cases(path: &Path, text: &str) -> Vec<Case> {
                 for l in code.lines() {
                     dirs.read_line(l);
                 }
-                let name = if heading.is_empty() {
+                let name = if heading.is_empty() || out.iter().any(|c| c.name == heading) {
                     format!("step {step}")
                 } else {
-                    format!("step {step}: {heading}")
+                    heading.clone()
                 };
                 out.push(Case {
                     file: path.to_path_buf(),
@@ -278,7 +278,7 @@ print D = 4
     fn steps_and_their_expectations() {
         let cs = cases(Path::new("h.md"), DOC);
         assert_eq!(cs.len(), 4);
-        assert_eq!(cs[0].name, "step 1: First");
+        assert_eq!(cs[0].name, "First");
         assert_eq!(cs[0].line, 6);
         assert_eq!(cs[0].query, "print A = 1");
         assert!(matches!(
