@@ -74,9 +74,12 @@ fn the_fixtures_and_the_hunt_write_up_pass() {
     ] {
         assert!(out(&o).contains(f), "{f} was not run:\n{}", out(&o));
     }
-    let o = kql(&["test", "docs/"]);
+    let o = kql(&["test", "docs/hunts"]);
     assert!(o.status.success(), "{}{}", out(&o), err(&o));
     assert!(out(&o).contains("5 passed, 0 failed"), "{}", out(&o));
+    // Every document under docs/ with query blocks, the function reference too.
+    let o = kql(&["test", "docs/"]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
 }
 
 #[test]

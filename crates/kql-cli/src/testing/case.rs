@@ -44,6 +44,8 @@ pub enum Style {
     MdTable,
     /// A fenced Markdown block: ```` ```csv ````, ```` ```json ```` or ```` ```output ````.
     MdFence,
+    /// A fenced Markdown block without an info string (CSV or a text table).
+    MdBareFence,
     /// A Markdown step without an expectation: insert a table after it.
     MdNew,
 }

@@ -193,13 +193,29 @@ pub fn cases(path: &Path, text: &str) -> Vec<Case> {
                         Err(e) => Expected::Invalid(e),
                     },
                     "output" => expected_from_text(body),
+                    // A bare block: the text table `kql` prints, or CSV.
+                    "" => match expected_from_text(body) {
+                        Expected::Invalid(_) => match parse_csv(body) {
+                            Ok((t, typed)) => Expected::Tables {
+                                form: Form::Csv { typed },
+                                tables: vec![t],
+                            },
+                            Err(e) => Expected::Invalid(e),
+                        },
+                        e => e,
+                    },
                     _ => continue,
+                };
+                let style = if info.is_empty() {
+                    Style::MdBareFence
+                } else {
+                    Style::MdFence
                 };
                 if let Some(c) = out.last_mut() {
                     c.expected = expected;
                     c.target = Target::Span {
                         range: *start..*end,
-                        style: Style::MdFence,
+                        style,
                     };
                 }
                 open = false;
@@ -310,6 +326,33 @@ print D = 4
         };
         assert_eq!(*style, Style::MdNew);
         assert_eq!(range.start, DOC.len());
+    }
+
+    #[test]
+    fn a_bare_block_holds_csv_or_a_text_table() {
+        let doc = "```kql\nprint a = 1\n```\n\n```\na\n1\n```\n```kql\nprint a = 1\n```\n```\n   a\nlong\n────\n   1\n(1 row)\n```\n";
+        let cs = cases(Path::new("h.md"), doc);
+        assert!(matches!(
+            cs[0].expected,
+            Expected::Tables {
+                form: Form::Csv { typed: false },
+                ..
+            }
+        ));
+        assert!(matches!(
+            cs[1].expected,
+            Expected::Tables {
+                form: Form::Rendered,
+                ..
+            }
+        ));
+        assert!(matches!(
+            cs[1].target,
+            Target::Span {
+                style: Style::MdBareFence,
+                ..
+            }
+        ));
     }
 
     #[test]

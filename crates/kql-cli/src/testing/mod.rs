@@ -182,16 +182,22 @@ fn bless_text(case: &Case, tables: &[Table]) -> Option<String> {
                 Some(text)
             }
             Style::MdTable | Style::MdNew => last.map(|t| expect::write_md(&t)),
-            Style::MdFence => {
+            Style::MdFence | Style::MdBareFence => {
                 let last = last?;
+                let bare = *style == Style::MdBareFence;
+                let info = |name: &'static str| if bare { "" } else { name };
                 Some(match form {
-                    Some(Form::Json) => format!("```json\n{}```\n", expect::write_json(&last)),
-                    Some(Form::Csv { typed }) => {
-                        format!("```csv\n{}```\n", expect::write_csv(&last, typed))
+                    Some(Form::Json) => {
+                        format!("```{}\n{}```\n", info("json"), expect::write_json(&last))
                     }
+                    Some(Form::Csv { typed }) => format!(
+                        "```{}\n{}```\n",
+                        info("csv"),
+                        expect::write_csv(&last, typed)
+                    ),
                     _ => {
                         let text: String = tables.iter().map(compare::render_table).collect();
-                        format!("```output\n{text}```\n")
+                        format!("```{}\n{text}```\n", info("output"))
                     }
                 })
             }
@@ -464,7 +470,7 @@ fn bless(outcomes: &mut [Outcome]) {
                     Style::KqlTest => text.trim_end().to_string() + "\n",
                     Style::KqlTestNew => format!("----\n{}\n", text.trim_end()),
                     Style::MdNew => format!("\n{text}"),
-                    Style::MdTable | Style::MdFence => text,
+                    Style::MdTable | Style::MdFence | Style::MdBareFence => text,
                 };
                 edits
                     .entry(o.case.file.clone())
