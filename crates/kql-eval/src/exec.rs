@@ -68,6 +68,10 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             crate::mv_expand::mv_expand(m, &input)
         }
         LogicalPlan::Serialize(input) => execute(input, data, ctx),
+        LogicalPlan::Parse(p) => {
+            let input = execute(&p.input, data, ctx)?;
+            crate::parse::parse(p, &input, ctx)
+        }
         LogicalPlan::Window(w) => {
             let input = execute(&w.input, data, ctx)?;
             crate::window::window(w, &input, ctx)

@@ -13,6 +13,7 @@ pub mod expr;
 pub mod functions;
 pub mod join;
 pub mod mv_expand;
+pub mod parse;
 pub mod strings;
 pub mod union;
 pub mod value;

@@ -422,9 +422,13 @@ pub enum OperatorKind {
         bag_as_array: bool,
         limit: Option<Expr>,
     },
-    /// `parse [kind=...] expr with * "text" Col: type ...`
+    /// `parse [kind=...] [flags=...] expr with * "text" Col: type ...`, or
+    /// `parse-where` (which drops the rows that do not match).
     Parse {
         kind: ParseKind,
+        /// Regex flags for `kind=regex` (`U`, `i`, `m`, `s`).
+        flags: Option<String>,
+        filter: bool,
         expr: Expr,
         parts: Vec<ParsePart>,
     },

@@ -40,6 +40,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "getschema",
     "as",
     "sample",
+    "parse-where",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -53,7 +54,6 @@ const UNSUPPORTED: &[&str] = &[
     "make-series",
     "mv-apply",
     "parse-kv",
-    "parse-where",
     "partition",
     "project-smart",
     "reduce",
@@ -265,10 +265,13 @@ impl Parser<'_> {
                     limit,
                 }
             }
-            "parse" => {
+            "parse" | "parse-where" => {
                 let mut kind = ParseKind::Simple;
+                let mut flags = None;
                 for (k, v) in self.operator_params(&["kind", "flags"])? {
-                    if k.name == "kind" {
+                    if k.name == "flags" {
+                        flags = Some(v.name.clone());
+                    } else if k.name == "kind" {
                         kind = match v.name.as_str() {
                             "simple" => ParseKind::Simple,
                             "regex" => ParseKind::Regex,
@@ -288,6 +291,8 @@ impl Parser<'_> {
                 self.expect_word("with")?;
                 OperatorKind::Parse {
                     kind,
+                    flags,
+                    filter: name == "parse-where",
                     expr,
                     parts: self.parse_pattern()?,
                 }

@@ -572,14 +572,21 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
         }
         OperatorKind::Parse {
             kind,
+            flags,
+            filter,
             expr: e,
             parts,
         } => {
-            out.push_str("parse ");
+            out.push_str(if *filter { "parse-where " } else { "parse " });
             match kind {
                 ParseKind::Simple => {}
                 ParseKind::Regex => out.push_str("kind=regex "),
                 ParseKind::Relaxed => out.push_str("kind=relaxed "),
+            }
+            if let Some(f) = flags {
+                out.push_str("flags=");
+                out.push_str(f);
+                out.push(' ');
             }
             expr(out, e, P_OR);
             out.push_str(" with");

@@ -90,6 +90,10 @@ fn map_inputs(
             input: b(x.input),
             ..x
         }),
+        LogicalPlan::Parse(x) => LogicalPlan::Parse(Parse {
+            input: b(x.input),
+            ..x
+        }),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -158,6 +162,11 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
             ..x
         }),
         LogicalPlan::Serialize(x) => LogicalPlan::Serialize(b(x)),
+        LogicalPlan::Parse(x) => LogicalPlan::Parse(Parse {
+            input: b(x.input),
+            expr: f(x.expr),
+            ..x
+        }),
         LogicalPlan::Window(x) => LogicalPlan::Window(Window {
             input: b(x.input),
             funcs: x
@@ -587,6 +596,17 @@ fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<u
         LogicalPlan::Serialize(input) => {
             let (input, map) = prune(*input, needed);
             (LogicalPlan::Serialize(Box::new(input)), map)
+        }
+        LogicalPlan::Parse(mut p) => {
+            // Keep every input column: the output positions of the parsed
+            // columns depend on the input schema.
+            let n_in = p.input.schema().len();
+            let all: BTreeSet<usize> = (0..n_in).collect();
+            let (input, cmap) = prune(*p.input, &all);
+            remap(&mut p.expr, &cmap);
+            p.input = Box::new(input);
+            let n = LogicalPlan::Parse(p.clone()).schema().len();
+            (LogicalPlan::Parse(p), identity(n))
         }
         LogicalPlan::Window(mut w) => {
             let n_in = w.input.schema().len();

@@ -82,6 +82,9 @@ pub enum LogicalPlan {
     /// Marks its input's row order as meaningful (`serialize`), so that
     /// window functions may run over it.
     Serialize(Box<LogicalPlan>),
+    /// Extracts columns from a string with a regular expression (`parse`,
+    /// `parse-where`).
+    Parse(Parse),
     /// Appends columns computed over the ordered rows (`row_number()`,
     /// `prev()`, `next()`, `row_cumsum()`).
     Window(Window),
@@ -155,6 +158,33 @@ pub enum WindowFunc {
         expr: PlanExpr,
         restart: Option<PlanExpr>,
     },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parse {
+    pub input: Box<LogicalPlan>,
+    /// The string to parse.
+    pub expr: PlanExpr,
+    /// The pattern, with a group `c0`, `c1`, ... per column.
+    pub regex: String,
+    /// The extracted columns, appended to (or replacing) the input's.
+    pub columns: Vec<(String, KqlType)>,
+    /// `simple`/`regex`: a value that does not convert fails the whole row
+    /// (every column null); `relaxed`: only that column is null.
+    pub strict: bool,
+    /// `parse-where`: rows that do not match are dropped.
+    pub filter: bool,
+}
+
+impl Parse {
+    /// For each extracted column, the input column it replaces, if any.
+    pub fn replaced(&self) -> Vec<Option<usize>> {
+        let schema = self.input.schema();
+        self.columns
+            .iter()
+            .map(|(n, _)| schema.index_of(n))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -282,6 +312,16 @@ impl LogicalPlan {
                 s
             }
             LogicalPlan::Serialize(input) => input.schema(),
+            LogicalPlan::Parse(p) => {
+                let mut s = p.input.schema();
+                for ((n, ty), r) in p.columns.iter().zip(p.replaced()) {
+                    match r.and_then(|i| s.columns.get_mut(i)) {
+                        Some(c) => c.ty = *ty,
+                        None => s.columns.push(Column::new(n.clone(), *ty)),
+                    }
+                }
+                s
+            }
             LogicalPlan::Window(w) => {
                 let mut s = w.input.schema();
                 for (n, _, ty) in &w.funcs {
@@ -308,6 +348,7 @@ impl LogicalPlan {
             LogicalPlan::Union(u) => u.inputs.iter().collect(),
             LogicalPlan::MvExpand(m) => vec![&m.input],
             LogicalPlan::Serialize(input) => vec![input],
+            LogicalPlan::Parse(p) => vec![&p.input],
             LogicalPlan::Window(w) => vec![&w.input],
         }
     }
@@ -325,6 +366,7 @@ impl LogicalPlan {
             | LogicalPlan::Union(_) => false,
             LogicalPlan::MvExpand(m) => m.input.is_ordered(),
             LogicalPlan::Window(w) => w.input.is_ordered(),
+            LogicalPlan::Parse(p) => p.input.is_ordered(),
             LogicalPlan::Filter(f) => f.input.is_ordered(),
             LogicalPlan::Project(p) => p.input.is_ordered(),
             LogicalPlan::Limit(l) => l.input.is_ordered(),
@@ -412,6 +454,7 @@ impl LogicalPlan {
                 format!("MvExpand: {}", cols.join(", "))
             }
             LogicalPlan::Serialize(_) => "Serialize".to_string(),
+            LogicalPlan::Parse(p) => format!("Parse: {} with /{}/", p.expr, p.regex),
             LogicalPlan::Window(w) => {
                 let names: Vec<&str> = w.funcs.iter().map(|(n, _, _)| n.as_str()).collect();
                 format!("Window: {}", names.join(", "))

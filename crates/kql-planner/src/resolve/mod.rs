@@ -2,6 +2,7 @@
 
 mod expr;
 mod operators;
+mod parse;
 mod summarize;
 mod tabular;
 mod user;

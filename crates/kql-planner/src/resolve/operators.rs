@@ -252,7 +252,13 @@ impl Planner<'_> {
             }
             OperatorKind::Invoke(call) => self.invoke(*input, call),
             OperatorKind::Evaluate(call) => self.evaluate(*input, call),
-            OperatorKind::Parse { kind, expr, parts } => self.parse_op(*input, *kind, expr, parts),
+            OperatorKind::Parse {
+                kind,
+                flags,
+                filter,
+                expr,
+                parts,
+            } => self.parse_op(*input, *kind, flags.as_deref(), *filter, expr, parts),
         }
     }
 

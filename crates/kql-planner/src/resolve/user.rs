@@ -381,22 +381,6 @@ impl Planner<'_> {
         )
         .with_note("plugins such as bag_unpack and pivot produce columns that depend on the data"))
     }
-
-    /// `parse`
-    pub(super) fn parse_op(
-        &mut self,
-        _input: LogicalPlan,
-        _kind: ast::ParseKind,
-        expr: &ast::Expr,
-        _parts: &[ast::ParsePart],
-    ) -> R<LogicalPlan> {
-        Err(err(
-            "kql::plan::unsupported",
-            "the `parse` operator is not supported yet",
-            expr.span,
-        )
-        .with_help("use extract() in an extend"))
-    }
 }
 
 /// The null value of a type (the empty string for `string`).
