@@ -599,7 +599,12 @@ mod tests {
             KqlType::Dynamic,
             0.0
         ));
-        assert!(cell_eq("{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", KqlType::Dynamic, 0.0));
+        assert!(cell_eq(
+            "{\"a\":1,\"b\":2}",
+            "{\"b\":2,\"a\":1}",
+            KqlType::Dynamic,
+            0.0
+        ));
         assert!(!cell_eq("[1,2]", "[2,1]", KqlType::Dynamic, 0.0));
         assert!(cell_eq("True", "true", KqlType::Bool, 0.0));
         assert!(
