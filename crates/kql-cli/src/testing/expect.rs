@@ -189,7 +189,15 @@ fn md_cells(line: &str) -> Vec<String> {
     }
     cells
         .into_iter()
-        .map(|c| c.trim().replace("<br>", "\n"))
+        .map(|c| {
+            let c = c.trim();
+            // A cell written as inline code stands for the text inside.
+            let c = match c.strip_prefix('`').and_then(|x| x.strip_suffix('`')) {
+                Some(inner) if !inner.contains('`') => inner,
+                _ => c,
+            };
+            c.replace("<br>", "\n")
+        })
         .collect()
 }
 
@@ -495,6 +503,7 @@ mod tests {
             "|---|--:|",
             "| x \\| y | 2 |",
             "|a<br>b|3|",
+            "| `7z.exe` | 4 |",
         ])
         .expect("table");
         assert_eq!(
@@ -504,7 +513,10 @@ mod tests {
                 ty: Some(KqlType::Long)
             }
         );
-        assert_eq!(t.rows, vec![vec!["x | y", "2"], vec!["a\nb", "3"]]);
+        assert_eq!(
+            t.rows,
+            vec![vec!["x | y", "2"], vec!["a\nb", "3"], vec!["7z.exe", "4"]]
+        );
         assert!(parse_md_table(&["| A |", "| x |"]).is_err());
         assert!(parse_md_table(&["| A | B |", "|---|---|", "| 1 |"]).is_err());
     }
