@@ -105,6 +105,14 @@ struct TestArgs {
     /// Cases run at once (default: the number of CPUs).
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<usize>,
+
+    /// Run only the cases whose `FILE:LINE NAME` contains this text (any case).
+    #[arg(short = 'k', long, value_name = "TEXT")]
+    filter: Option<String>,
+
+    /// Folder of downloaded files for externaldata's http(s) URLs, as for `kql`.
+    #[arg(long = "external-data", value_name = "DIR")]
+    external_data: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -315,6 +323,10 @@ fn run_tests(args: TestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cases = match &args.filter {
+        Some(f) => testing::filter(cases, f),
+        None => cases,
+    };
     let junit = args.format == TestFormat::Junit;
     let color = !junit && std::io::stdout().is_terminal();
     let opts = testing::Options {
@@ -325,6 +337,7 @@ fn run_tests(args: TestArgs) -> ExitCode {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         color,
+        external_data: args.external_data,
     };
     if cases.is_empty() {
         eprintln!(

@@ -33,6 +33,7 @@ fn run_dir(dir: &Path, min_cases: usize) {
         data: Vec::new(),
         jobs: 2,
         color: false,
+        external_data: None,
     };
     let outcomes = testing::run(cases, &opts, |_| {});
     let failures: Vec<String> = outcomes

@@ -416,4 +416,9 @@ fn parallel_runs_report_in_a_stable_order() {
     };
     assert_eq!(names(&a), names(&b));
     assert_eq!(names(&a).len(), 11);
+    // --filter picks cases by file, line or name.
+    let o = kql(&["test", "testdata/kqltest", "-k", "SIGN-IN-HUNT.md"]);
+    assert!(out(&o).contains("4 passed, 0 failed"), "{}", out(&o));
+    let o = kql(&["test", "testdata/kqltest", "--filter", "newest"]);
+    assert!(out(&o).contains("1 passed, 0 failed"), "{}", out(&o));
 }

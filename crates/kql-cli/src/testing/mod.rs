@@ -43,6 +43,8 @@ pub struct Options {
     pub jobs: usize,
     /// ANSI colours in explanations.
     pub color: bool,
+    /// Folder of downloaded files for `externaldata` URLs.
+    pub external_data: Option<PathBuf>,
 }
 
 /// How a case ended.
@@ -240,6 +242,7 @@ pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome 
     }
     let mut session = Session::new(tables.to_vec());
     session.now = d.now.or(opts.now);
+    session.external_data = opts.external_data.clone();
     let is_kqltest = matches!(
         case.target,
         Target::Span {
@@ -389,6 +392,19 @@ pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome 
             outcome(case, Status::Passed, String::new(), String::new())
         }
     }
+}
+
+/// Keeps the cases whose `FILE:LINE NAME` contains `filter` (ignoring case).
+pub fn filter(cases: Vec<Case>, filter: &str) -> Vec<Case> {
+    let f = filter.to_lowercase();
+    cases
+        .into_iter()
+        .filter(|c| {
+            format!("{}:{} {}", c.file.display(), c.line, c.name)
+                .to_lowercase()
+                .contains(&f)
+        })
+        .collect()
 }
 
 /// Runs `cases`, calling `progress` with each outcome in case order, and
