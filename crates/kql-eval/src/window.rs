@@ -9,6 +9,7 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Arra
 use arrow::compute::{concat_batches, take};
 use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow::row::{RowConverter, SortField};
 use kql_planner::plan::{PlanExpr, Window, WindowFunc};
 use kql_planner::LogicalPlan;
 use std::sync::Arc;
@@ -121,6 +122,66 @@ pub fn window(w: &Window, input: &Table, ctx: &EvalContext) -> EvalResult<Table>
                     }
                     other => return Err(internal(format!("row_cumsum over {other}"))),
                 }
+            }
+            WindowFunc::Rank {
+                expr,
+                dense,
+                restart,
+            } => {
+                let a = arr(expr)?;
+                let r = restarts(restart)?;
+                let conv = RowConverter::new(vec![SortField::new(a.data_type().clone())])
+                    .map_err(arrow_err)?;
+                let rows = conv.convert_columns(&[a]).map_err(arrow_err)?;
+                let mut v = Vec::with_capacity(n);
+                let (mut rank, mut pos) = (0i64, 0i64);
+                for (i, &restart) in r.iter().enumerate() {
+                    let changed = i == 0 || restart || rows.row(i) != rows.row(i - 1);
+                    if i == 0 || restart {
+                        pos = 0;
+                        rank = 0;
+                    }
+                    pos += 1;
+                    if changed {
+                        rank = if *dense { rank + 1 } else { pos };
+                    }
+                    v.push(rank);
+                }
+                Arc::new(Int64Array::from(v))
+            }
+            WindowFunc::Session {
+                expr,
+                max_from_first,
+                max_between,
+                restart,
+            } => {
+                let a = arr(expr)?;
+                let r = restarts(restart)?;
+                let p = a
+                    .as_primitive_opt::<Int64Type>()
+                    .ok_or_else(|| internal("row_window_session over a non-datetime"))?;
+                let mut start: Option<i64> = None;
+                let mut last: Option<i64> = None;
+                let v: Int64Array = (0..n)
+                    .map(|i| {
+                        if !p.is_valid(i) {
+                            return None;
+                        }
+                        let t = p.value(i);
+                        let new = match (start, last) {
+                            (Some(s), Some(l)) => {
+                                r[i] || t - s > *max_from_first || t - l > *max_between
+                            }
+                            _ => true,
+                        };
+                        if new {
+                            start = Some(t);
+                        }
+                        last = Some(t);
+                        start
+                    })
+                    .collect();
+                Arc::new(v)
             }
         };
         columns.push(col);

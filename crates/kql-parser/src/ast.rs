@@ -435,8 +435,15 @@ pub enum OperatorKind {
     /// `render chart [with (...)]`: the chart name and the text of its
     /// properties.
     Render { chart: Ident, props: String },
-    /// `evaluate plugin(args)`
-    Evaluate(Expr),
+    /// `evaluate plugin(args) [: (schema)]`; arguments may be named
+    /// (`columnsConflict = 'keep_source'`).
+    Evaluate {
+        plugin: Ident,
+        args: Vec<NamedExpr>,
+        /// `: (*, Name: type, ...)`: the output schema; `true` when it
+        /// holds `*` (the other input columns).
+        schema: Option<(bool, Vec<ColumnDecl>)>,
+    },
     /// `invoke f(args)`: the input becomes the first argument.
     Invoke(Expr),
     /// `serialize [Name = expr, ...]`

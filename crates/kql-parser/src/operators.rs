@@ -322,7 +322,30 @@ impl Parser<'_> {
             }
             "evaluate" => {
                 self.skip_params()?;
-                OperatorKind::Evaluate(self.expr("after `evaluate`")?)
+                let plugin = self.ident("a plugin name after `evaluate`")?;
+                let open = self.expect(&Tok::LParen, "`(` and the plugin's arguments")?;
+                let mut args = Vec::new();
+                if self.peek()?.kind != Tok::RParen {
+                    args = self.named_exprs(&format!("as an argument of `{}`", plugin.name))?;
+                }
+                self.close(&Tok::RParen, &open)?;
+                let schema = if self.eat(&Tok::Colon)?.is_some() {
+                    let open = self.expect(&Tok::LParen, "`(` and the output schema")?;
+                    let star = self.eat(&Tok::Star)?.is_some();
+                    if star && self.eat(&Tok::Comma)?.is_none() {
+                        self.close(&Tok::RParen, &open)?;
+                        Some((true, Vec::new()))
+                    } else {
+                        Some((star, self.column_decls(&open)?))
+                    }
+                } else {
+                    None
+                };
+                OperatorKind::Evaluate {
+                    plugin,
+                    args,
+                    schema,
+                }
             }
             "invoke" => OperatorKind::Invoke(self.expr("after `invoke`")?),
             "serialize" => {

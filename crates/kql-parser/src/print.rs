@@ -613,9 +613,34 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                 out.push_str(props);
             }
         }
-        OperatorKind::Evaluate(e) => {
+        OperatorKind::Evaluate {
+            plugin,
+            args,
+            schema,
+        } => {
             out.push_str("evaluate ");
-            expr(out, e, P_OR);
+            ident(out, plugin);
+            out.push('(');
+            named_list(out, args);
+            out.push(')');
+            if let Some((star, cols)) = schema {
+                out.push_str(" : (");
+                if *star {
+                    out.push('*');
+                    if !cols.is_empty() {
+                        out.push_str(", ");
+                    }
+                }
+                for (i, c) in cols.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    ident(out, &c.name);
+                    out.push(':');
+                    out.push_str(c.ty.name());
+                }
+                out.push(')');
+            }
         }
         OperatorKind::Invoke(e) => {
             out.push_str("invoke ");

@@ -181,7 +181,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::MvExpand { .. }
         | OperatorKind::Parse { .. }
         | OperatorKind::Render { .. }
-        | OperatorKind::Evaluate(_)
+        | OperatorKind::Evaluate { .. }
         | OperatorKind::Invoke(_)
         | OperatorKind::Serialize(_)
         | OperatorKind::GetSchema

@@ -201,6 +201,26 @@ fn map_window(w: WindowFunc, f: &dyn Fn(PlanExpr) -> PlanExpr) -> WindowFunc {
             expr: f(expr),
             restart: restart.map(f),
         },
+        WindowFunc::Rank {
+            expr,
+            dense,
+            restart,
+        } => WindowFunc::Rank {
+            expr: f(expr),
+            dense,
+            restart: restart.map(f),
+        },
+        WindowFunc::Session {
+            expr,
+            max_from_first,
+            max_between,
+            restart,
+        } => WindowFunc::Session {
+            expr: f(expr),
+            max_from_first,
+            max_between,
+            restart: restart.map(f),
+        },
     }
 }
 
@@ -213,7 +233,9 @@ fn window_exprs(w: &mut WindowFunc) -> Vec<&mut PlanExpr> {
             v.extend(default.iter_mut());
             v
         }
-        WindowFunc::CumSum { expr, restart } => {
+        WindowFunc::CumSum { expr, restart }
+        | WindowFunc::Rank { expr, restart, .. }
+        | WindowFunc::Session { expr, restart, .. } => {
             let mut v = vec![expr];
             v.extend(restart.iter_mut());
             v

@@ -158,6 +158,20 @@ pub enum WindowFunc {
         expr: PlanExpr,
         restart: Option<PlanExpr>,
     },
+    /// `row_rank_dense(expr, restart)` (`dense`) and `row_rank_min(...)`.
+    Rank {
+        expr: PlanExpr,
+        dense: bool,
+        restart: Option<PlanExpr>,
+    },
+    /// `row_window_session(expr, max_from_first, max_between, restart)`:
+    /// the first value of the row's session.
+    Session {
+        expr: PlanExpr,
+        max_from_first: i64,
+        max_between: i64,
+        restart: Option<PlanExpr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

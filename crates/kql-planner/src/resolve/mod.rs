@@ -3,6 +3,7 @@
 mod expr;
 mod operators;
 mod parse;
+mod plugins;
 mod summarize;
 mod tabular;
 mod user;

@@ -251,7 +251,11 @@ impl Planner<'_> {
                 Ok(*input)
             }
             OperatorKind::Invoke(call) => self.invoke(*input, call),
-            OperatorKind::Evaluate(call) => self.evaluate(*input, call),
+            OperatorKind::Evaluate {
+                plugin,
+                args,
+                schema,
+            } => self.evaluate(*input, plugin, args, schema.as_ref(), op.span),
             OperatorKind::Parse {
                 kind,
                 flags,

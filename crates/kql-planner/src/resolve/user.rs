@@ -367,20 +367,6 @@ impl Planner<'_> {
             exprs,
         })
     }
-
-    /// `evaluate plugin(...)`
-    pub(super) fn evaluate(&mut self, _input: LogicalPlan, call: &ast::Expr) -> R<LogicalPlan> {
-        let name = match &call.kind {
-            ExprKind::Call { func, .. } => func.name.clone(),
-            _ => String::new(),
-        };
-        Err(err(
-            "kql::plan::unsupported",
-            format!("the `{name}` plugin of `evaluate` is not supported yet"),
-            call.span,
-        )
-        .with_note("plugins such as bag_unpack and pivot produce columns that depend on the data"))
-    }
 }
 
 /// The null value of a type (the empty string for `string`).

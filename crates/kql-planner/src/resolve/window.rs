@@ -4,7 +4,15 @@
 
 use super::*;
 
-const WINDOW_FUNCS: &[&str] = &["row_number", "prev", "next", "row_cumsum"];
+const WINDOW_FUNCS: &[&str] = &[
+    "row_number",
+    "prev",
+    "next",
+    "row_cumsum",
+    "row_rank_dense",
+    "row_rank_min",
+    "row_window_session",
+];
 /// Prefix of the hidden columns holding window results.
 pub(super) const WINDOW_PREFIX: &str = "__window_";
 
@@ -184,6 +192,58 @@ impl Planner<'_> {
                         default,
                     },
                     ty,
+                ))
+            }
+            "row_rank_dense" | "row_rank_min" => {
+                let Some(expr) = it.next() else {
+                    return Err(bad(format!("{name} needs an argument")));
+                };
+                let restart = restart(it.next())?;
+                if it.next().is_some() {
+                    return Err(bad(format!("{name} takes 1 or 2 arguments")));
+                }
+                Ok((
+                    WindowFunc::Rank {
+                        expr,
+                        dense: name == "row_rank_dense",
+                        restart,
+                    },
+                    KqlType::Long,
+                ))
+            }
+            "row_window_session" => {
+                let (Some(expr), Some(first), Some(between)) = (it.next(), it.next(), it.next())
+                else {
+                    return Err(bad(
+                        "row_window_session takes a datetime, two timespans and an optional restart"
+                            .into(),
+                    ));
+                };
+                let span_of = |e: &PlanExpr| match e.as_literal() {
+                    Some(ScalarValue::TimeSpan(t)) => Some(*t),
+                    _ => None,
+                };
+                if expr.ty != KqlType::DateTime {
+                    return Err(bad(format!(
+                        "row_window_session needs a datetime, not {}",
+                        expr.ty
+                    )));
+                }
+                let (Some(max_from_first), Some(max_between)) =
+                    (span_of(&first), span_of(&between))
+                else {
+                    return Err(bad(
+                        "row_window_session's distances must be constant timespans".into(),
+                    ));
+                };
+                Ok((
+                    WindowFunc::Session {
+                        expr,
+                        max_from_first,
+                        max_between,
+                        restart: restart(it.next())?,
+                    },
+                    KqlType::DateTime,
                 ))
             }
             _ => {

@@ -1,0 +1,360 @@
+//! `evaluate` plugins. `bag_unpack` and `pivot` produce columns that depend
+//! on the data, so their input is run once while planning to find them;
+//! the plugin then lowers to ordinary plan nodes.
+
+use super::*;
+
+fn name_expr(name: &str, span: Span) -> ast::Expr {
+    ast::Expr {
+        kind: ExprKind::Name(ast::Ident {
+            name: name.to_string(),
+            span,
+        }),
+        span,
+    }
+}
+
+fn string_expr(s: &str, span: Span) -> ast::Expr {
+    ast::Expr {
+        kind: ExprKind::Literal(ast::Literal::String(s.to_string())),
+        span,
+    }
+}
+
+impl Planner<'_> {
+    pub(super) fn evaluate(
+        &mut self,
+        input: LogicalPlan,
+        plugin: &ast::Ident,
+        args: &[ast::NamedExpr],
+        schema: Option<&(bool, Vec<ast::ColumnDecl>)>,
+        span: Span,
+    ) -> R<LogicalPlan> {
+        match plugin.name.as_str() {
+            "bag_unpack" => self.bag_unpack(input, args, schema, span),
+            "pivot" => self.pivot(input, args, span),
+            other => Err(err(
+                "kql::plan::unsupported",
+                format!("the `{other}` plugin of `evaluate` is not supported yet"),
+                plugin.span,
+            )
+            .with_note("supported plugins: bag_unpack, pivot")),
+        }
+    }
+
+    /// The values of one column of `input`, run now.
+    fn column_of(&mut self, input: &LogicalPlan, index: usize, span: Span) -> R<Vec<ScalarValue>> {
+        let schema = input.schema();
+        let refs = column_refs(&schema);
+        let Some(col) = refs.get(index).cloned() else {
+            return Err(err("kql::plan::internal", "column out of range", span));
+        };
+        let plan = LogicalPlan::Project(Project {
+            input: Box::new(input.clone()),
+            exprs: vec![col],
+        });
+        match self.catalog.column_values(&plan) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(d)) if d.span.is_some() => Err(d),
+            Some(Err(d)) => Err(d.with_span(span)),
+            None => Err(err(
+                "kql::plan::unsupported",
+                "this plugin needs to run its input, which is not possible here",
+                span,
+            )),
+        }
+    }
+
+    /// `evaluate bag_unpack(Column [, Prefix] [, columnsConflict=...]
+    /// [, ignoredProperties=dynamic([...])]) [: (schema)]`
+    fn bag_unpack(
+        &mut self,
+        input: LogicalPlan,
+        args: &[ast::NamedExpr],
+        out_schema: Option<&(bool, Vec<ast::ColumnDecl>)>,
+        span: Span,
+    ) -> R<LogicalPlan> {
+        let schema = input.schema();
+        let mut positional = Vec::new();
+        let mut conflict = "error".to_string();
+        let mut ignored: Vec<String> = Vec::new();
+        for a in args {
+            match a.names.as_slice() {
+                [] => positional.push(&a.expr),
+                [n] => {
+                    let v = self.constant(&a.expr, &Schema::default())?;
+                    match (n.name.as_str(), v) {
+                        ("columnsConflict", ScalarValue::String(s)) => conflict = s,
+                        ("ignoredProperties", ScalarValue::Dynamic(serde_json::Value::Array(a))) => {
+                            ignored = a
+                                .into_iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        }
+                        ("OutputColumnPrefix", ScalarValue::String(s)) => {
+                            positional.push(&a.expr);
+                            let _ = s;
+                        }
+                        (other, _) => {
+                            return Err(err(
+                                "kql::plan::bad_arguments",
+                                format!("bag_unpack has no argument `{other}` of this type"),
+                                a.span,
+                            )
+                            .with_help("arguments: column, prefix, columnsConflict='error'|'replace_source'|'keep_source', ignoredProperties=dynamic([...])"))
+                        }
+                    }
+                }
+                _ => return Err(multi_name_error(a)),
+            }
+        }
+        let Some(col_expr) = positional.first() else {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                "bag_unpack needs the dynamic column to unpack",
+                span,
+            ));
+        };
+        let ExprKind::Name(col_id) = &col_expr.kind else {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                "bag_unpack's first argument must be a column",
+                col_expr.span,
+            ));
+        };
+        let col = self.column_index(col_id, &schema)?;
+        if schema.columns[col].ty != KqlType::Dynamic {
+            return Err(err(
+                "kql::plan::type_mismatch",
+                format!(
+                    "bag_unpack needs a dynamic column, not {}",
+                    schema.columns[col].ty
+                ),
+                col_expr.span,
+            ));
+        }
+        let prefix = match positional.get(1) {
+            Some(p) => match self.constant(p, &Schema::default())? {
+                ScalarValue::String(s) => s,
+                _ => {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        "bag_unpack's prefix must be a string",
+                        p.span,
+                    ))
+                }
+            },
+            None => String::new(),
+        };
+        if !matches!(
+            conflict.as_str(),
+            "error" | "replace_source" | "keep_source"
+        ) {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                format!("unknown columnsConflict `{conflict}`"),
+                span,
+            )
+            .with_help("use 'error', 'replace_source' or 'keep_source'"));
+        }
+        // The properties, in name order.
+        let mut keys: Vec<String> = match out_schema {
+            Some((_, cols)) => cols.iter().map(|c| c.name.name.clone()).collect(),
+            None => {
+                let mut keys = std::collections::BTreeSet::new();
+                for v in self.column_of(&input, col, span)? {
+                    if let ScalarValue::Dynamic(serde_json::Value::Object(o)) = v {
+                        keys.extend(o.keys().cloned());
+                    }
+                }
+                keys.into_iter().map(|k| format!("{prefix}{k}")).collect()
+            }
+        };
+        keys.retain(|k| !ignored.iter().any(|i| format!("{prefix}{i}") == *k));
+        let bag_name = schema.columns[col].name.clone();
+        let mut exprs: Vec<(String, PlanExpr)> = column_refs(&schema)
+            .into_iter()
+            .filter(|(n, _)| *n != bag_name)
+            .collect();
+        if let Some((false, _)) = out_schema {
+            exprs.clear();
+        }
+        for k in &keys {
+            let prop = k.strip_prefix(&prefix).unwrap_or(k);
+            let access = ast::Expr {
+                kind: ExprKind::Index {
+                    expr: Box::new(name_expr(&bag_name, span)),
+                    index: Box::new(string_expr(prop, span)),
+                },
+                span,
+            };
+            let mut value = self.expr(&access, &schema)?;
+            if let Some((_, cols)) = out_schema {
+                if let Some(c) = cols.iter().find(|c| c.name.name == *k) {
+                    value = value.cast(c.ty);
+                }
+            }
+            match exprs.iter().position(|(n, _)| n == k) {
+                Some(i) => {
+                    match conflict.as_str() {
+                        "replace_source" => exprs[i].1 = value,
+                        "keep_source" => {}
+                        _ => return Err(err(
+                            "kql::plan::duplicate_column",
+                            format!(
+                                "bag_unpack: property `{k}` clashes with the column of that name"
+                            ),
+                            span,
+                        )
+                        .with_help(
+                            "add columnsConflict='replace_source' or 'keep_source', or a prefix",
+                        )),
+                    }
+                }
+                None => exprs.push((k.clone(), value)),
+            }
+        }
+        Ok(LogicalPlan::Project(Project {
+            input: Box::new(input),
+            exprs,
+        }))
+    }
+
+    /// `evaluate pivot(PivotColumn [, agg(col)] [, GroupColumn, ...])`: one
+    /// column per distinct value of `PivotColumn`, grouped by the other
+    /// columns (or the ones listed).
+    fn pivot(&mut self, input: LogicalPlan, args: &[ast::NamedExpr], span: Span) -> R<LogicalPlan> {
+        let schema = input.schema();
+        let Some(first) = args.first() else {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                "pivot needs the column whose values become columns",
+                span,
+            ));
+        };
+        let ExprKind::Name(pivot_id) = &first.expr.kind else {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                "pivot's first argument must be a column",
+                first.span,
+            ));
+        };
+        let pivot = self.column_index(pivot_id, &schema)?;
+        let (agg, rest) = match args.get(1).map(|a| &a.expr.kind) {
+            Some(ExprKind::Call { func, args: fargs }) => {
+                (Some((func.clone(), fargs.clone())), &args[2..])
+            }
+            _ => (None, args.get(1..).unwrap_or(&[])),
+        };
+        let mut by: Vec<ast::NamedExpr> = Vec::new();
+        if rest.is_empty() {
+            let agg_cols: Vec<String> = agg
+                .as_ref()
+                .map(|(_, a)| {
+                    a.iter()
+                        .filter_map(|e| match &e.kind {
+                            ExprKind::Name(id) => Some(id.name.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (i, c) in schema.columns.iter().enumerate() {
+                if i != pivot && !agg_cols.contains(&c.name) {
+                    by.push(ast::NamedExpr {
+                        names: vec![],
+                        expr: name_expr(&c.name, span),
+                        span,
+                    });
+                }
+            }
+        } else {
+            by = rest.to_vec();
+        }
+        let mut values: Vec<String> = Vec::new();
+        for v in self.column_of(&input, pivot, span)? {
+            let text = match v {
+                ScalarValue::String(s) => s,
+                ScalarValue::Null(_) => String::new(),
+                other => match cast_scalar(&other, KqlType::String) {
+                    Some(ScalarValue::String(s)) => s,
+                    _ => continue,
+                },
+            };
+            if !values.contains(&text) {
+                values.push(text);
+            }
+        }
+        values.sort();
+        let mut aggs = Vec::new();
+        for v in &values {
+            // PivotColumn's text equals the value.
+            let cond = ast::Expr {
+                kind: ExprKind::Binary {
+                    op: ast::BinaryOp::Eq,
+                    left: Box::new(ast::Expr {
+                        kind: ExprKind::Call {
+                            func: ast::Ident {
+                                name: "tostring".into(),
+                                span,
+                            },
+                            args: vec![name_expr(&pivot_id.name, span)],
+                        },
+                        span,
+                    }),
+                    right: Box::new(string_expr(v, span)),
+                },
+                span,
+            };
+            let call = match &agg {
+                None => ast::ExprKind::Call {
+                    func: ast::Ident {
+                        name: "countif".into(),
+                        span,
+                    },
+                    args: vec![cond],
+                },
+                Some((f, fargs)) => {
+                    let name = match f.name.as_str() {
+                        "count" => "countif".to_string(),
+                        "take_any" | "any" => "take_anyif".to_string(),
+                        "make_list" => "make_list_if".to_string(),
+                        "make_set" => "make_set_if".to_string(),
+                        "make_bag" => "make_bag_if".to_string(),
+                        n => format!("{n}if"),
+                    };
+                    let mut a: Vec<ast::Expr> = fargs
+                        .iter()
+                        .filter(|e| e.kind != ExprKind::Star)
+                        .cloned()
+                        .collect();
+                    a.push(cond);
+                    ast::ExprKind::Call {
+                        func: ast::Ident { name, span: f.span },
+                        args: a,
+                    }
+                }
+            };
+            aggs.push(ast::NamedExpr {
+                names: vec![ast::Ident {
+                    name: v.clone(),
+                    span,
+                }],
+                expr: ast::Expr { kind: call, span },
+                span,
+            });
+        }
+        if aggs.is_empty() {
+            return Err(err(
+                "kql::plan::unsupported",
+                "pivot over an empty input has no columns to make",
+                span,
+            ));
+        }
+        let op = ast::Operator {
+            kind: OperatorKind::Summarize { aggs, by },
+            span,
+        };
+        self.operator(input, &op)
+    }
+}
