@@ -104,7 +104,17 @@ pub fn cases_of(path: &Path) -> Vec<Case> {
         Err(e) => return vec![broken(path, format!("cannot read it: {e}"))],
     };
     match k {
-        Kind::KqlTest => kqltest::cases(path, &text),
+        Kind::KqlTest => {
+            let cs = kqltest::cases(path, &text);
+            if cs.is_empty() {
+                vec![broken(
+                    path,
+                    "no cases: each starts with a `=== title` line".into(),
+                )]
+            } else {
+                cs
+            }
+        }
         Kind::Markdown => markdown::cases(path, &text),
         Kind::Kql => {
             let first = 1 + text.lines().take_while(|l| l.trim().is_empty()).count();

@@ -236,7 +236,7 @@ pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome 
         return outcome(
             case,
             Status::Failed,
-            "cannot read the expectation".into(),
+            "cannot read the case or its expectation".into(),
             e.clone(),
         );
     }
