@@ -52,9 +52,46 @@ impl Session {
         }
     }
 
-    /// A session over the sample tables built into the binary.
+    /// A session over opened tables, each read when a query first uses it.
+    /// With `keep_loaded`, a table read once stays in memory (for the
+    /// prompt and test runs); otherwise each query reads just the columns it
+    /// needs (for one-shot runs over large exports).
+    pub fn from_handles(handles: Vec<kql_io::TableHandle>, keep_loaded: bool) -> Self {
+        let mut db = Database::new();
+        db.keep_loaded = keep_loaded;
+        for h in handles {
+            let name = h.name.clone();
+            let schema = h.schema.clone();
+            let handle = std::sync::Arc::new(h);
+            db.insert_lazy(
+                name,
+                schema,
+                std::sync::Arc::new(move |projection: Option<&[usize]>| {
+                    handle.load(projection).map(|t| Table {
+                        schema: t.schema,
+                        batches: t.batches,
+                    })
+                }),
+            );
+        }
+        Session {
+            db,
+            now: None,
+            external_data: None,
+            warnings: Default::default(),
+        }
+    }
+
+    /// A session over the sample tables built into the binary (read when
+    /// first used).
     pub fn bundled() -> Result<Self, Vec<Diagnostic>> {
-        Ok(Session::new(kql_io::bundled_tables()?))
+        Ok(Session::from_handles(kql_io::bundled_handles()?, true))
+    }
+
+    /// Reads a whole table (from memory, or from its file the first time).
+    pub fn table(&self, name: &str) -> Result<Table, Vec<Diagnostic>> {
+        use kql_eval::TableSource;
+        self.db.table(name, None)
     }
 
     /// Parses and plans a query without running it.

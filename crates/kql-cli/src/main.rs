@@ -144,13 +144,15 @@ fn main() -> ExitCode {
         }
     };
 
-    let tables = if args.data.is_empty() {
-        kql_io::bundled_tables()
+    let interactive =
+        args.execute.is_none() && args.file.is_none() && std::io::stdin().is_terminal();
+    let handles = if args.data.is_empty() {
+        kql_io::bundled_handles()
     } else {
         let mut all = Vec::new();
         let mut errors = Vec::new();
         for p in &args.data {
-            match kql_io::load_path(p) {
+            match kql_io::open_path(p) {
                 Ok(mut t) => all.append(&mut t),
                 Err(mut e) => errors.append(&mut e),
             }
@@ -161,14 +163,18 @@ fn main() -> ExitCode {
             Err(errors)
         }
     };
-    let tables = match tables {
+    let handles = match handles {
         Ok(t) => t,
         Err(diags) => {
             report(&diags, "data", "");
             return ExitCode::from(1);
         }
     };
-    let mut session = Session::new(tables);
+    // The prompt keeps tables in memory once read; a single query over
+    // --data reads just the columns it needs. The small bundled tables are
+    // always kept.
+    let keep = interactive || args.data.is_empty();
+    let mut session = Session::from_handles(handles, keep);
     session.external_data = args.external_data.clone();
     if let Some(now) = &args.now {
         match kql_common::time::parse_datetime(now) {

@@ -21,12 +21,7 @@ const MAX_RANGE_ROWS: i64 = 100_000_000;
 /// Runs `plan` to completion and returns its rows.
 pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     match plan {
-        LogicalPlan::Scan(s) => data.table(&s.table).ok_or_else(|| {
-            Diagnostic::error(
-                "kql::eval::missing_table",
-                format!("table `{}` is not loaded", s.table),
-            )
-        }),
+        LogicalPlan::Scan(s) => data.table(&s.table, None).map_err(first),
         LogicalPlan::Values(v) => values(v),
         LogicalPlan::SingleRow => {
             let schema = arrow_schema_of(&plan.schema());
@@ -43,7 +38,27 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         }
         LogicalPlan::Range(r) => range(r),
         LogicalPlan::Filter(f) => filter(f, data, ctx),
-        LogicalPlan::Project(p) => project(p, data, ctx),
+        LogicalPlan::Project(p) => match scan_columns(p) {
+            // Only some columns of a table: read just those.
+            Some((table, cols)) => {
+                let t = data.table(table, Some(&cols)).map_err(first)?;
+                let schema = arrow_schema_of(&plan.schema());
+                let batches = t
+                    .batches
+                    .into_iter()
+                    .map(|b| {
+                        RecordBatch::try_new_with_options(
+                            schema.clone(),
+                            b.columns().to_vec(),
+                            &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+                        )
+                        .map_err(arrow_err)
+                    })
+                    .collect::<EvalResult<Vec<_>>>()?;
+                Ok(Table { schema, batches })
+            }
+            None => project(p, data, ctx),
+        },
         LogicalPlan::Sort(s) => sort(s, None, data, ctx),
         LogicalPlan::Limit(l) => limit(l, data, ctx),
         LogicalPlan::Aggregate(a) => {
@@ -77,6 +92,38 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             crate::window::window(w, &input, ctx)
         }
     }
+}
+
+/// The first of a loader's diagnostics (the rest are about the same file).
+fn first(mut diags: Vec<Diagnostic>) -> Diagnostic {
+    if diags.is_empty() {
+        return crate::error::internal("a table could not be read");
+    }
+    let mut d = diags.remove(0);
+    if !diags.is_empty() {
+        d = d.with_note(format!(
+            "and {} more problems in the same data",
+            diags.len()
+        ));
+    }
+    d
+}
+
+/// When a projection only picks columns of a table scan, the table and the
+/// column indices it picks.
+fn scan_columns(p: &Project) -> Option<(&str, Vec<usize>)> {
+    let LogicalPlan::Scan(scan) = p.input.as_ref() else {
+        return None;
+    };
+    let cols = p
+        .exprs
+        .iter()
+        .map(|(_, e)| match &e.kind {
+            kql_planner::PlanExprKind::Column { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect::<Option<Vec<usize>>>()?;
+    Some((scan.table.as_str(), cols))
 }
 
 fn values(v: &Values) -> EvalResult<Table> {

@@ -21,10 +21,11 @@ pub mod window;
 
 use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use kql_common::Diagnostic;
 use kql_common::KqlType;
 use kql_planner::{Catalog, Column, Schema};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use exec::execute;
 
@@ -45,24 +46,15 @@ impl Table {
     /// The KQL schema of the table (fields of types KQL cannot hold are
     /// shown as `dynamic`).
     pub fn kql_schema(&self) -> Schema {
-        Schema::new(
-            self.schema
-                .fields()
-                .iter()
-                .map(|f| {
-                    Column::new(
-                        f.name().clone(),
-                        KqlType::of_field(f).unwrap_or(KqlType::Dynamic),
-                    )
-                })
-                .collect(),
-        )
+        kql_schema_of(&self.schema)
     }
 }
 
 /// Where `Scan` nodes read their tables from.
 pub trait TableSource {
-    fn table(&self, name: &str) -> Option<Table>;
+    /// The rows of a table; with `projection`, only those columns (indices
+    /// into the table's schema, in that order).
+    fn table(&self, name: &str, projection: Option<&[usize]>) -> Result<Table, Vec<Diagnostic>>;
 }
 
 /// Settings that hold for one whole query.
@@ -94,11 +86,66 @@ pub fn arrow_schema_of(schema: &Schema) -> SchemaRef {
     ))
 }
 
-/// An in-memory set of named tables: the catalog for planning and the
-/// source for execution.
-#[derive(Clone, Debug, Default)]
+/// Reads a table's rows when a query first needs them; with a projection,
+/// only those columns.
+pub type Loader = dyn Fn(Option<&[usize]>) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
+
+/// One table of a [`Database`]: its schema, and its rows once read.
+pub struct Entry {
+    schema: SchemaRef,
+    rows: OnceLock<Table>,
+    loader: Option<Arc<Loader>>,
+}
+
+impl Entry {
+    /// The Arrow schema (fields carry their KQL types).
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// The KQL schema.
+    pub fn kql_schema(&self) -> Schema {
+        kql_schema_of(&self.schema)
+    }
+
+    /// The number of rows, if they have been read.
+    pub fn loaded_rows(&self) -> Option<usize> {
+        self.rows.get().map(Table::num_rows)
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("columns", &self.schema.fields().len())
+            .field("loaded", &self.rows.get().is_some())
+            .finish()
+    }
+}
+
+fn kql_schema_of(schema: &SchemaRef) -> Schema {
+    Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| {
+                Column::new(
+                    f.name().clone(),
+                    KqlType::of_field(f).unwrap_or(KqlType::Dynamic),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// A set of named tables: the catalog for planning and the source for
+/// execution. Tables may be registered with a loader and read on first use.
+#[derive(Debug, Default)]
 pub struct Database {
-    tables: BTreeMap<String, Table>,
+    tables: BTreeMap<String, Entry>,
+    /// Keep a lazily read table in memory after its first use (read whole),
+    /// instead of reading just the columns each query needs.
+    pub keep_loaded: bool,
 }
 
 impl Database {
@@ -106,24 +153,47 @@ impl Database {
         Database::default()
     }
 
-    /// Adds or replaces a table.
+    /// Adds or replaces a table whose rows are in memory.
     pub fn insert(&mut self, name: impl Into<String>, table: Table) {
-        self.tables.insert(name.into(), table);
+        let rows = OnceLock::new();
+        let schema = table.schema.clone();
+        let _ = rows.set(table);
+        self.tables.insert(
+            name.into(),
+            Entry {
+                schema,
+                rows,
+                loader: None,
+            },
+        );
     }
 
-    pub fn get(&self, name: &str) -> Option<&Table> {
+    /// Adds or replaces a table that is read when a query first uses it.
+    pub fn insert_lazy(&mut self, name: impl Into<String>, schema: SchemaRef, loader: Arc<Loader>) {
+        self.tables.insert(
+            name.into(),
+            Entry {
+                schema,
+                rows: OnceLock::new(),
+                loader: Some(loader),
+            },
+        );
+    }
+
+    /// A table's entry.
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
         self.tables.get(name)
     }
 
     /// Tables in name order.
-    pub fn tables(&self) -> impl Iterator<Item = (&String, &Table)> {
+    pub fn tables(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.tables.iter()
     }
 }
 
 impl Catalog for Database {
     fn table_schema(&self, name: &str) -> Option<Schema> {
-        self.tables.get(name).map(Table::kql_schema)
+        self.tables.get(name).map(Entry::kql_schema)
     }
 
     fn table_names(&self) -> Vec<String> {
@@ -131,8 +201,41 @@ impl Catalog for Database {
     }
 }
 
+fn project_table(t: &Table, cols: &[usize]) -> Result<Table, Vec<Diagnostic>> {
+    let internal = |e: arrow::error::ArrowError| vec![error::internal(e.to_string())];
+    Ok(Table {
+        schema: Arc::new(t.schema.project(cols).map_err(internal)?),
+        batches: t
+            .batches
+            .iter()
+            .map(|b| b.project(cols))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?,
+    })
+}
+
 impl TableSource for Database {
-    fn table(&self, name: &str) -> Option<Table> {
-        self.tables.get(name).cloned()
+    fn table(&self, name: &str, projection: Option<&[usize]>) -> Result<Table, Vec<Diagnostic>> {
+        let Some(entry) = self.tables.get(name) else {
+            return Err(vec![Diagnostic::error(
+                "kql::eval::missing_table",
+                format!("table `{name}` is not loaded"),
+            )]);
+        };
+        let whole = match (entry.rows.get(), &entry.loader) {
+            (Some(t), _) => t,
+            (None, Some(load)) if !self.keep_loaded => return load(projection),
+            (None, Some(load)) => {
+                let t = load(None)?;
+                entry.rows.get_or_init(|| t)
+            }
+            (None, None) => {
+                return Err(vec![error::internal(format!("table `{name}` has no rows"))])
+            }
+        };
+        match projection {
+            None => Ok(whole.clone()),
+            Some(cols) => project_table(whole, cols),
+        }
     }
 }

@@ -188,14 +188,22 @@ impl TypedColumn {
         }
     }
 
-    /// Finishes the rows pushed so far into an array and starts a new one.
+    /// Finishes the rows pushed so far into an array and starts a new one,
+    /// sized like the one just finished (so the next batch does not grow its
+    /// buffers by repeated doubling).
     pub(crate) fn finish(&mut self) -> ArrayRef {
         match &mut self.builder {
             Builder::Bool(b) => Arc::new(b.finish()),
             Builder::Int(b) => Arc::new(b.finish()),
             Builder::Long(b) => Arc::new(b.finish()),
             Builder::Real(b) => Arc::new(b.finish()),
-            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Str(b) => {
+                let rows = arrow_array::builder::ArrayBuilder::len(b);
+                let bytes = b.values_slice().len();
+                let done = b.finish();
+                *b = StringBuilder::with_capacity(rows.max(1024), bytes + bytes / 8);
+                Arc::new(done)
+            }
         }
     }
 }

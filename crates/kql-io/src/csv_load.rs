@@ -45,7 +45,7 @@ pub(crate) fn decode_text<'a>(bytes: &'a [u8], origin: &str) -> Result<Cow<'a, [
 
 /// The 1-based line of the record that starts at byte `pos` (line ends
 /// before it belong to the previous record).
-fn line_at(text: &[u8], pos: u64) -> u64 {
+pub(crate) fn line_at(text: &[u8], pos: u64) -> u64 {
     let mut b = usize::try_from(pos).unwrap_or(usize::MAX).min(text.len());
     while b < text.len() && (text[b] == b'\r' || text[b] == b'\n') {
         b += 1;
@@ -68,7 +68,7 @@ enum Col {
 /// Turns header names into unique column names: strips the ` [UTC]` suffix of
 /// Log Analytics exports (such columns are datetimes), names blank headers
 /// `ColumnN` and renames repeated names `Name1`, `Name2`, ...
-fn column_names(raw: &[String]) -> (Vec<String>, Vec<bool>) {
+pub(crate) fn column_names(raw: &[String]) -> (Vec<String>, Vec<bool>) {
     let mut names: Vec<String> = Vec::with_capacity(raw.len());
     let mut utc = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {

@@ -14,10 +14,12 @@ mod csv_load;
 mod diag;
 mod format;
 mod json_load;
+mod lazy;
 pub mod mde;
 mod output;
 
 pub use format::{format_value, write_value};
+pub use lazy::TableHandle;
 pub use mde::{ColumnInfo, Variant};
 pub use output::{write_result, OutputFormat, TableOptions};
 
@@ -143,6 +145,87 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     for (p, k) in files {
         match load_file(&p, k) {
+            Ok(t) => tables.push(t),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(errors)
+    }
+}
+
+fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>> {
+    let origin = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let name = path
+        .file_stem()
+        .map_or_else(|| origin.clone(), |n| n.to_string_lossy().into_owned());
+    match kind {
+        FileKind::Csv => lazy::open_delimited(path, &name, &origin, b','),
+        FileKind::Tsv => lazy::open_delimited(path, &name, &origin, b'\t'),
+        FileKind::Json => load_file(path, kind).map(TableHandle::loaded),
+    }
+}
+
+/// Like [`load_path`], but a CSV or TSV file whose header types every
+/// column (an export of a known Defender table) is only opened: its rows
+/// are read when [`TableHandle::load`] is called, and then in parallel.
+/// Other files are read now.
+pub fn open_path(path: &Path) -> Result<Vec<TableHandle>, Vec<Diagnostic>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        vec![Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot read {}: {e}", path.display()),
+        )]
+    })?;
+    if !meta.is_dir() {
+        let Some(kind) = file_kind(path) else {
+            return load_path(path).map(|t| t.into_iter().map(TableHandle::loaded).collect());
+        };
+        return open_file(path, kind).map(|t| vec![t]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        vec![Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot list {}: {e}", path.display()),
+        )]
+    })?;
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter_map(|p| file_kind(&p).map(|k| (p, k)))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return load_path(path).map(|t| t.into_iter().map(TableHandle::loaded).collect());
+    }
+    let mut tables = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for (p, k) in files {
+        match open_file(&p, k) {
+            Ok(t) => tables.push(t),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The sample tables embedded in the binary, opened without reading their
+/// rows (see [`open_path`]), in name order.
+pub fn bundled_handles() -> Result<Vec<TableHandle>, Vec<Diagnostic>> {
+    let mut tables = Vec::new();
+    let mut errors = Vec::new();
+    for (name, bytes) in bundled::BUNDLED {
+        match lazy::open_static(name, bytes, &format!("{name}.csv")) {
             Ok(t) => tables.push(t),
             Err(mut e) => errors.append(&mut e),
         }

@@ -44,18 +44,26 @@ pub fn run(repl: &mut Repl, line: &str) -> (Flow, String) {
         "tables" => {
             let session = repl.session.borrow();
             let _ = writeln!(out, "{:<28} {:>10} {:>8}", "table", "rows", "columns");
-            for (n, t) in session.db.tables() {
-                let _ = writeln!(
-                    out,
-                    "{n:<28} {:>10} {:>8}",
-                    t.num_rows(),
-                    t.schema.fields().len()
-                );
+            let names: Vec<String> = session.db.tables().map(|(n, _)| n.clone()).collect();
+            for n in names {
+                match session.table(&n) {
+                    Ok(t) => {
+                        let _ = writeln!(
+                            out,
+                            "{n:<28} {:>10} {:>8}",
+                            t.num_rows(),
+                            t.schema.fields().len()
+                        );
+                    }
+                    Err(diags) => diags
+                        .iter()
+                        .for_each(|d| out.push_str(&render(d, &n, "", repl.color))),
+                }
             }
         }
         "schema" => {
             let session = repl.session.borrow();
-            match session.db.get(rest) {
+            match session.db.entry(rest) {
                 Some(t) => {
                     let docs = kql_io::mde::columns(rest, kql_io::Variant::Portal);
                     for c in t.kql_schema().columns {

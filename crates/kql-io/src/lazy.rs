@@ -1,0 +1,537 @@
+//! Tables whose rows are read on first use, and a parallel reader for CSV
+//! files whose column types are known from their header.
+//!
+//! Opening a CSV export of a known Defender table reads only its header: the
+//! column types come from the MDE schema, so the planner can check a query
+//! before any row is parsed, and a query reads only the tables (and, with a
+//! projection, only the columns) it uses. The body is split into chunks at
+//! record boundaries and the chunks are parsed on all cores.
+
+use crate::column::{TypedColumn, BATCH_ROWS};
+use crate::csv_load::{column_names, decode_text, line_at};
+use crate::diag::{self, Errors};
+use crate::{mde, LoadedTable};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{Schema, SchemaRef};
+use kql_common::{Diagnostic, KqlType};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a table's rows come from.
+#[derive(Clone, Debug)]
+enum Source {
+    /// Already in memory.
+    Loaded(LoadedTable),
+    /// A delimited file with a known header, parsed on use.
+    File {
+        path: PathBuf,
+        origin: String,
+        delimiter: u8,
+    },
+    /// Delimited text built into the binary.
+    Static {
+        bytes: &'static [u8],
+        origin: String,
+        delimiter: u8,
+    },
+}
+
+/// A table that is known by name and schema, and read when it is used.
+#[derive(Clone, Debug)]
+pub struct TableHandle {
+    pub name: String,
+    pub schema: SchemaRef,
+    source: Source,
+}
+
+impl TableHandle {
+    /// A handle over rows already in memory.
+    pub fn loaded(table: LoadedTable) -> Self {
+        TableHandle {
+            name: table.name.clone(),
+            schema: table.schema.clone(),
+            source: Source::Loaded(table),
+        }
+    }
+
+    /// Whether reading the rows still has to happen.
+    pub fn is_lazy(&self) -> bool {
+        !matches!(self.source, Source::Loaded(_))
+    }
+
+    /// Reads the table's rows; with `projection`, only those columns (by
+    /// index into [`TableHandle::schema`], in that order).
+    pub fn load(&self, projection: Option<&[usize]>) -> Result<LoadedTable, Vec<Diagnostic>> {
+        match &self.source {
+            Source::Loaded(t) => Ok(match projection {
+                None => t.clone(),
+                Some(cols) => project(t, cols)?,
+            }),
+            Source::File {
+                path,
+                origin,
+                delimiter,
+            } => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    vec![Diagnostic::error(
+                        diag::READ_FAILED,
+                        format!("cannot read {}: {e}", path.display()),
+                    )]
+                })?;
+                read_typed(
+                    &self.name,
+                    &self.schema,
+                    &bytes,
+                    origin,
+                    *delimiter,
+                    projection,
+                )
+            }
+            Source::Static {
+                bytes,
+                origin,
+                delimiter,
+            } => read_typed(
+                &self.name,
+                &self.schema,
+                bytes,
+                origin,
+                *delimiter,
+                projection,
+            ),
+        }
+    }
+}
+
+fn project(t: &LoadedTable, cols: &[usize]) -> Result<LoadedTable, Vec<Diagnostic>> {
+    let internal = |e: arrow_schema::ArrowError| {
+        vec![Diagnostic::error(
+            diag::READ_FAILED,
+            format!("internal error while projecting {}: {e}", t.name),
+        )]
+    };
+    let schema = Arc::new(t.schema.project(cols).map_err(internal)?);
+    let batches = t
+        .batches
+        .iter()
+        .map(|b| b.project(cols))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(internal)?;
+    Ok(LoadedTable {
+        name: t.name.clone(),
+        schema,
+        batches,
+    })
+}
+
+/// The schema of delimited text whose every column is typed by the header
+/// alone (a known MDE table, or `[UTC]` datetime columns), else `None`.
+fn typed_header(name: &str, bytes: &[u8], delimiter: u8) -> Option<SchemaRef> {
+    let text = decode_text(bytes, name).ok()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(text.as_ref());
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record).ok()? {
+        return None;
+    }
+    let raw: Vec<String> = record
+        .iter()
+        .map(|f| std::str::from_utf8(f).map(str::to_string))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let (names, utc) = column_names(&raw);
+    let declared = mde::declared_types(name, &names);
+    let mut fields = Vec::with_capacity(names.len());
+    for ((n, d), u) in names.iter().zip(&declared).zip(&utc) {
+        let ty = if *u { KqlType::DateTime } else { (*d)? };
+        fields.push(ty.field(n.as_str()));
+    }
+    Some(Arc::new(Schema::new(fields)))
+}
+
+/// The first bytes of a file, enough to hold its header row.
+fn head_of(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut filled = 0;
+    loop {
+        let n = f.read(&mut buf[filled..])?;
+        filled += n;
+        if n == 0 || buf[..filled].contains(&b'\n') {
+            break;
+        }
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// Opens a delimited file: lazily when its header types every column, else
+/// by reading it whole now (types are then inferred from the values).
+pub(crate) fn open_delimited(
+    path: &std::path::Path,
+    name: &str,
+    origin: &str,
+    delimiter: u8,
+) -> Result<TableHandle, Vec<Diagnostic>> {
+    let read_err = |e: std::io::Error| {
+        vec![Diagnostic::error(
+            diag::READ_FAILED,
+            format!("cannot read {}: {e}", path.display()),
+        )]
+    };
+    let head = head_of(path).map_err(read_err)?;
+    if let Some(schema) = typed_header(name, &head, delimiter) {
+        return Ok(TableHandle {
+            name: name.to_string(),
+            schema,
+            source: Source::File {
+                path: path.to_path_buf(),
+                origin: origin.to_string(),
+                delimiter,
+            },
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    crate::csv_load::load_delimited(name, &bytes, origin, delimiter).map(TableHandle::loaded)
+}
+
+/// Opens CSV text built into the binary (see [`open_delimited`]).
+pub(crate) fn open_static(
+    name: &str,
+    bytes: &'static [u8],
+    origin: &str,
+) -> Result<TableHandle, Vec<Diagnostic>> {
+    if let Some(schema) = typed_header(name, bytes, b',') {
+        return Ok(TableHandle {
+            name: name.to_string(),
+            schema,
+            source: Source::Static {
+                bytes,
+                origin: origin.to_string(),
+                delimiter: b',',
+            },
+        });
+    }
+    crate::csv_load::load_delimited(name, bytes, origin, b',').map(TableHandle::loaded)
+}
+
+/// Splits `body` into about `parts` pieces that each end at a record
+/// boundary (a line break outside quotes).
+fn split_records(body: &[u8], parts: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    let mut quotes_before = 0usize; // quotes in body[..scanned]
+    let mut scanned = 0;
+    for i in 1..parts {
+        let target = body.len() * i / parts;
+        if target <= start {
+            continue;
+        }
+        quotes_before += memchr::memchr_iter(b'"', &body[scanned..target]).count();
+        scanned = target;
+        // Walk to the first line break after `target` outside quotes.
+        let mut in_quotes = quotes_before % 2 == 1;
+        let mut cut = None;
+        for (off, &c) in body[target..].iter().enumerate() {
+            match c {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' if !in_quotes => {
+                    cut = Some(target + off + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(cut) = cut else { break };
+        quotes_before += memchr::memchr_iter(b'"', &body[scanned..cut]).count();
+        scanned = cut;
+        out.push((start, cut));
+        start = cut;
+    }
+    if start < body.len() {
+        out.push((start, body.len()));
+    }
+    out
+}
+
+/// Parses delimited text of a known schema, in parallel chunks.
+fn read_typed(
+    name: &str,
+    schema: &SchemaRef,
+    bytes: &[u8],
+    origin: &str,
+    delimiter: u8,
+    projection: Option<&[usize]>,
+) -> Result<LoadedTable, Vec<Diagnostic>> {
+    let text = decode_text(bytes, origin).map_err(|d| vec![d])?;
+    let text: &[u8] = text.as_ref();
+    // Skip the header record.
+    let header_end = {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .delimiter(delimiter)
+            .from_reader(text);
+        let mut record = csv::ByteRecord::new();
+        let _ = reader.read_byte_record(&mut record);
+        usize::try_from(reader.position().byte())
+            .unwrap_or(text.len())
+            .min(text.len())
+    };
+    let ncols = schema.fields().len();
+    let cols: Vec<usize> = match projection {
+        Some(p) => p.to_vec(),
+        None => (0..ncols).collect(),
+    };
+    let out_schema = Arc::new(schema.project(&cols).map_err(|e| {
+        vec![Diagnostic::error(
+            diag::READ_FAILED,
+            format!("internal error while reading {name}: {e}"),
+        )]
+    })?);
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let types: Vec<KqlType> = out_schema
+        .fields()
+        .iter()
+        .map(|f| KqlType::of_field(f).unwrap_or(KqlType::String))
+        .collect();
+    let body = &text[header_end..];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let parts = if body.len() < (8 << 20) { 1 } else { threads };
+    let chunks = split_records(body, parts);
+    let results: Vec<(Vec<Vec<ArrayRef>>, Errors)> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&(a, b)| {
+                let chunk = &body[a..b];
+                let ctx = ChunkCtx {
+                    text,
+                    offset: header_end + a,
+                    origin,
+                    delimiter,
+                    ncols,
+                    cols: &cols,
+                    types: &types,
+                    names: &names,
+                };
+                s.spawn(move || parse_chunk(chunk, &ctx))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    let mut e = Errors::default();
+                    e.push(Diagnostic::error(
+                        diag::READ_FAILED,
+                        format!("internal error while reading {origin}"),
+                    ));
+                    (Vec::new(), e)
+                })
+            })
+            .collect()
+    });
+    let mut errors = Errors::default();
+    let mut batches = Vec::new();
+    for (cols_batches, errs) in results {
+        for d in errs.list {
+            if errors.push(d) {
+                break;
+            }
+        }
+        for arrays in cols_batches {
+            let n = arrays.first().map_or(0, |a| a.len());
+            let batch = RecordBatch::try_new_with_options(
+                out_schema.clone(),
+                arrays,
+                &arrow_array::RecordBatchOptions::new().with_row_count(Some(n)),
+            )
+            .map_err(|e| {
+                vec![Diagnostic::error(
+                    diag::READ_FAILED,
+                    format!("internal error while building table {name}: {e}"),
+                )]
+            })?;
+            batches.push(batch);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into_vec());
+    }
+    Ok(LoadedTable {
+        name: name.to_string(),
+        schema: out_schema,
+        batches,
+    })
+}
+
+struct ChunkCtx<'a> {
+    /// The whole text, for line numbers in messages.
+    text: &'a [u8],
+    /// Where the chunk starts in `text`.
+    offset: usize,
+    origin: &'a str,
+    delimiter: u8,
+    ncols: usize,
+    /// The file columns to keep, in output order.
+    cols: &'a [usize],
+    types: &'a [KqlType],
+    names: &'a [String],
+}
+
+/// Parses one chunk into batches of the kept columns.
+fn parse_chunk(chunk: &[u8], ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
+    let mut errors = Errors::default();
+    let mut slot_of: Vec<Option<usize>> = vec![None; ctx.ncols];
+    for (slot, &c) in ctx.cols.iter().enumerate() {
+        if let Some(s @ None) = slot_of.get_mut(c) {
+            *s = Some(slot);
+        }
+    }
+    // A column asked for twice is read once and copied.
+    let mut builders: Vec<TypedColumn> = ctx
+        .types
+        .iter()
+        .map(|t| TypedColumn::new(*t, BATCH_ROWS))
+        .collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(ctx.delimiter)
+        .buffer_capacity(1 << 16)
+        .from_reader(chunk);
+    let mut record = csv::ByteRecord::new();
+    let mut batches = Vec::new();
+    let mut rows = 0usize;
+    let line = |pos: u64| line_at(ctx.text, pos + ctx.offset as u64);
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                if errors.push(Diagnostic::error(
+                    diag::BAD_ROW,
+                    format!("malformed CSV in {}: {e}", ctx.origin),
+                )) {
+                    break;
+                }
+                continue;
+            }
+        }
+        let pos = record.position().map_or(0, |p| p.byte());
+        if record.len() != ctx.ncols {
+            // A blank line at the very end is not a record.
+            if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+                continue;
+            }
+            let l = line(pos);
+            if errors.push(
+                Diagnostic::error(
+                    diag::BAD_ROW,
+                    format!(
+                        "expected {} fields but found {} in line {l} of {}",
+                        ctx.ncols,
+                        record.len(),
+                        ctx.origin
+                    ),
+                )
+                .with_note(format!("{}, line {l}", ctx.origin))
+                .with_help(
+                    "every row needs as many fields as the header; quote fields that contain the delimiter",
+                ),
+            ) {
+                break;
+            }
+            continue;
+        }
+        let mut stop = false;
+        for (i, field) in record.iter().enumerate() {
+            let Some(slot) = slot_of.get(i).copied().flatten() else {
+                continue;
+            };
+            let Ok(s) = std::str::from_utf8(field) else {
+                let l = line(pos);
+                stop = errors.push(
+                    Diagnostic::error(
+                        diag::BAD_ENCODING,
+                        format!(
+                            "{} is not UTF-8 text (line {l}, column {})",
+                            ctx.origin, ctx.names[i]
+                        ),
+                    )
+                    .with_help("save the file as UTF-8"),
+                );
+                break;
+            };
+            let b = &mut builders[slot];
+            if b.push_text(s).is_err() {
+                b.push_null();
+                stop = errors.push(diag::bad_value(
+                    s,
+                    b.ty,
+                    &ctx.names[i],
+                    &format!("{}, line {}", ctx.origin, line(pos)),
+                ));
+            }
+        }
+        if stop {
+            break;
+        }
+        rows += 1;
+        if rows == BATCH_ROWS {
+            batches.push(finish(&mut builders, ctx));
+            rows = 0;
+        }
+    }
+    if rows > 0 {
+        batches.push(finish(&mut builders, ctx));
+    }
+    (batches, errors)
+}
+
+fn finish(builders: &mut [TypedColumn], ctx: &ChunkCtx) -> Vec<ArrayRef> {
+    let arrays: Vec<ArrayRef> = builders.iter_mut().map(TypedColumn::finish).collect();
+    // Output slots that repeat an earlier column share its array.
+    ctx.cols
+        .iter()
+        .enumerate()
+        .map(|(slot, c)| {
+            let first = ctx.cols.iter().position(|x| x == c).unwrap_or(slot);
+            arrays[first].clone()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_only_outside_quotes() {
+        let body = b"a,\"x\ny\",1\nb,\"p\nq\",2\nc,z,3\n";
+        for parts in 1..8 {
+            let chunks = split_records(body, parts);
+            let joined: Vec<u8> = chunks
+                .iter()
+                .flat_map(|&(a, b)| body[a..b].to_vec())
+                .collect();
+            assert_eq!(joined, body.to_vec(), "parts={parts}");
+            for &(a, b) in &chunks {
+                let piece = &body[a..b];
+                assert_eq!(
+                    memchr::memchr_iter(b'"', piece).count() % 2,
+                    0,
+                    "{parts}: {piece:?}"
+                );
+                assert!(piece.ends_with(b"\n"));
+            }
+        }
+    }
+}
