@@ -83,6 +83,10 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             crate::mv_expand::mv_expand(m, &input)
         }
         LogicalPlan::Serialize(input) => execute(input, data, ctx),
+        LogicalPlan::MvApply(m) => {
+            let input = execute(&m.input, data, ctx)?;
+            crate::mv_expand::mv_apply(m, &input, data, ctx)
+        }
         LogicalPlan::Parse(p) => {
             let input = execute(&p.input, data, ctx)?;
             crate::parse::parse(p, &input, ctx)
@@ -361,6 +365,17 @@ fn sort(
             })
         })
         .collect::<EvalResult<Vec<_>>>()?;
+    // The row position as a last key makes the sort stable: rows with
+    // equal keys keep their input order, so `top` and `sort` give the same
+    // answer for the same input.
+    let mut columns = columns;
+    columns.push(SortColumn {
+        values: Arc::new(UInt32Array::from_iter_values(0..n as u32)),
+        options: Some(SortOptions {
+            descending: false,
+            nulls_first: false,
+        }),
+    });
     let indices = lexsort_to_indices(&columns, limit).map_err(arrow_err)?;
     let sorted = take_record_batch(&batch, &indices).map_err(arrow_err)?;
     Ok(Table {

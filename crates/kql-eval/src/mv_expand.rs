@@ -6,12 +6,13 @@ use crate::expr::arrow_err;
 use crate::join::gather;
 use crate::value::scalars_to_array;
 use crate::{arrow_schema_of, Table};
+use crate::{EvalContext, TableSource};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, UInt32Array};
 use arrow::compute::concat_batches;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::{KqlType, ScalarValue};
 use kql_planner::cast::implicit_cast;
-use kql_planner::plan::MvExpand;
+use kql_planner::plan::{MvApply, MvExpand, MV_APPLY_ROWS};
 use kql_planner::LogicalPlan;
 use serde_json::Value;
 use std::sync::Arc;
@@ -99,6 +100,90 @@ pub fn mv_expand(m: &MvExpand, input: &Table) -> EvalResult<Table> {
     if m.item_index.is_some() {
         columns.push(Arc::new(Int64Array::from(item_index)) as ArrayRef);
     }
+    let len = idx.len();
+    let out = RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(len)),
+    )
+    .map_err(arrow_err)?;
+    Ok(Table {
+        schema,
+        batches: vec![out],
+    })
+}
+
+/// Serves the rows of one `mv-apply` expansion, and every other table from
+/// the query's source.
+struct ApplyRows<'a> {
+    rows: Table,
+    data: &'a dyn TableSource,
+}
+
+impl TableSource for ApplyRows<'_> {
+    fn table(&self, name: &str) -> Option<Table> {
+        if name == MV_APPLY_ROWS {
+            Some(self.rows.clone())
+        } else {
+            self.data.table(name)
+        }
+    }
+}
+
+/// `mv-apply`: for each input row, expands it, runs the subquery over the
+/// expansion and prefixes the results with the row's kept columns.
+pub fn mv_apply(
+    m: &MvApply,
+    input: &Table,
+    data: &dyn TableSource,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
+    let schema = arrow_schema_of(&LogicalPlan::MvApply(m.clone()).schema());
+    let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
+    let in_schema = m.input.schema();
+    let mut row_ids: Vec<u32> = Vec::new();
+    let mut results: Vec<RecordBatch> = Vec::new();
+    let mut sub_schema = None;
+    for r in 0..batch.num_rows() {
+        let one = Table {
+            schema: input.schema.clone(),
+            batches: vec![batch.slice(r, 1)],
+        };
+        // The expansion's own input (a scan of the row, maybe extended
+        // with `Name = expr` items).
+        let pre = crate::exec::execute(&m.expand.input, &ApplyRows { rows: one, data }, ctx)?;
+        let expanded = mv_expand(&m.expand, &pre)?;
+        let source = ApplyRows {
+            rows: expanded,
+            data,
+        };
+        let out = crate::exec::execute(&m.sub, &source, ctx)?;
+        sub_schema = Some(out.schema.clone());
+        for b in out.batches {
+            row_ids.extend(std::iter::repeat_n(r as u32, b.num_rows()));
+            results.push(b);
+        }
+    }
+    let sub_schema = match sub_schema {
+        Some(s) => s,
+        None => arrow_schema_of(&m.sub.schema()),
+    };
+    let sub = concat_batches(&sub_schema, &results).map_err(arrow_err)?;
+    let idx = UInt32Array::from(row_ids);
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for &k in &m.keep {
+        let ty = in_schema
+            .columns
+            .get(k)
+            .map(|c| c.ty)
+            .unwrap_or(KqlType::Dynamic);
+        let col = batch
+            .columns()
+            .get(k)
+            .ok_or_else(|| crate::error::internal("mv-apply column out of range"))?;
+        columns.push(gather(col, &idx, ty)?);
+    }
+    columns.extend(sub.columns().iter().cloned());
     let len = idx.len();
     let out = RecordBatch::try_new_with_options(
         schema.clone(),

@@ -422,6 +422,16 @@ pub enum OperatorKind {
         bag_as_array: bool,
         limit: Option<Expr>,
     },
+    /// `mv-apply [with_itemindex=I] A, B to typeof(long) [limit n] on
+    /// (subquery)`: the subquery is a pipeline without a source, run on
+    /// each input row's expansion.
+    MvApply {
+        items: Vec<MvExpandItem>,
+        item_index: Option<Ident>,
+        bag_as_array: bool,
+        limit: Option<Expr>,
+        ops: Vec<Operator>,
+    },
     /// `parse [kind=...] [flags=...] expr with * "text" Col: type ...`, or
     /// `parse-where` (which drops the rows that do not match).
     Parse {

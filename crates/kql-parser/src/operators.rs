@@ -41,6 +41,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "as",
     "sample",
     "parse-where",
+    "mv-apply",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -52,7 +53,6 @@ const UNSUPPORTED: &[&str] = &[
     "find",
     "fork",
     "make-series",
-    "mv-apply",
     "parse-kv",
     "partition",
     "project-smart",
@@ -226,38 +226,25 @@ impl Parser<'_> {
                 }
             }
             "union" => OperatorKind::Union(self.union_body()?),
+            "mv-apply" => {
+                let (items, item_index, bag_as_array, limit) = self.expand_items()?;
+                self.expect_word("on")?;
+                let open = self.expect(&Tok::LParen, "`(` and the subquery")?;
+                let mut ops = vec![self.operator(&open)?];
+                while let Some(pipe) = self.eat(&Tok::Pipe)? {
+                    ops.push(self.operator(&pipe)?);
+                }
+                self.close(&Tok::RParen, &open)?;
+                OperatorKind::MvApply {
+                    items,
+                    item_index,
+                    bag_as_array,
+                    limit,
+                    ops,
+                }
+            }
             "mv-expand" => {
-                let mut item_index = None;
-                let mut bag_as_array = false;
-                for (k, v) in self.operator_params(&["with_itemindex", "kind", "bagexpansion"])? {
-                    match k.name.as_str() {
-                        "with_itemindex" => item_index = Some(v),
-                        "kind" | "bagexpansion" => bag_as_array = v.name == "array",
-                        _ => {}
-                    }
-                }
-                let mut items = Vec::new();
-                loop {
-                    let item = self.named_expr("after `mv-expand`")?;
-                    let to = if self.eat_word("to")? {
-                        self.expect_word("typeof")?;
-                        let open = self.expect(&Tok::LParen, "`(`")?;
-                        let ty = self.type_name()?;
-                        self.close(&Tok::RParen, &open)?;
-                        Some(ty)
-                    } else {
-                        None
-                    };
-                    items.push(MvExpandItem { item, to });
-                    if self.eat(&Tok::Comma)?.is_none() {
-                        break;
-                    }
-                }
-                let limit = if self.eat_word("limit")? {
-                    Some(self.expr("after `limit`")?)
-                } else {
-                    None
-                };
+                let (items, item_index, bag_as_array, limit) = self.expand_items()?;
                 OperatorKind::MvExpand {
                     items,
                     item_index,
@@ -434,6 +421,43 @@ impl Parser<'_> {
             };
             out.push((name, value));
         }
+    }
+
+    /// The parameters, items and limit of `mv-expand` and `mv-apply`.
+    #[allow(clippy::type_complexity)]
+    fn expand_items(&mut self) -> PResult<(Vec<MvExpandItem>, Option<Ident>, bool, Option<Expr>)> {
+        let mut item_index = None;
+        let mut bag_as_array = false;
+        for (k, v) in self.operator_params(&["with_itemindex", "kind", "bagexpansion"])? {
+            match k.name.as_str() {
+                "with_itemindex" => item_index = Some(v),
+                "kind" | "bagexpansion" => bag_as_array = v.name == "array",
+                _ => {}
+            }
+        }
+        let mut items = Vec::new();
+        loop {
+            let item = self.named_expr("after `mv-expand`")?;
+            let to = if self.eat_word("to")? {
+                self.expect_word("typeof")?;
+                let open = self.expect(&Tok::LParen, "`(`")?;
+                let ty = self.type_name()?;
+                self.close(&Tok::RParen, &open)?;
+                Some(ty)
+            } else {
+                None
+            };
+            items.push(MvExpandItem { item, to });
+            if self.eat(&Tok::Comma)?.is_none() {
+                break;
+            }
+        }
+        let limit = if self.eat_word("limit")? {
+            Some(self.expr("after `limit`")?)
+        } else {
+            None
+        };
+        Ok((items, item_index, bag_as_array, limit))
     }
 
     /// The right side of `join`/`lookup`: `(expr)` or a table name.

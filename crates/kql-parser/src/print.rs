@@ -539,6 +539,32 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             join_conditions(out, on);
         }
         OperatorKind::Union(u) => union_body(out, u),
+        OperatorKind::MvApply {
+            items,
+            item_index,
+            bag_as_array,
+            limit,
+            ops,
+        } => {
+            let expand = OperatorKind::MvExpand {
+                items: items.clone(),
+                item_index: item_index.clone(),
+                bag_as_array: *bag_as_array,
+                limit: limit.clone(),
+            };
+            let mut head = String::new();
+            operator_more(&mut head, &expand);
+            out.push_str("mv-apply");
+            out.push_str(head.strip_prefix("mv-expand").unwrap_or(&head));
+            out.push_str(" on (");
+            for (i, op) in ops.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" | ");
+                }
+                operator(out, op);
+            }
+            out.push(')');
+        }
         OperatorKind::MvExpand {
             items,
             item_index,

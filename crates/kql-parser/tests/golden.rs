@@ -179,6 +179,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::Lookup { .. }
         | OperatorKind::Union(_)
         | OperatorKind::MvExpand { .. }
+        | OperatorKind::MvApply { .. }
         | OperatorKind::Parse { .. }
         | OperatorKind::Render { .. }
         | OperatorKind::Evaluate { .. }

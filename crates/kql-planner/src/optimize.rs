@@ -94,6 +94,10 @@ fn map_inputs(
             input: b(x.input),
             ..x
         }),
+        LogicalPlan::MvApply(x) => LogicalPlan::MvApply(MvApply {
+            input: b(x.input),
+            ..x
+        }),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -165,6 +169,10 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
         LogicalPlan::Parse(x) => LogicalPlan::Parse(Parse {
             input: b(x.input),
             expr: f(x.expr),
+            ..x
+        }),
+        LogicalPlan::MvApply(x) => LogicalPlan::MvApply(MvApply {
+            input: b(x.input),
             ..x
         }),
         LogicalPlan::Window(x) => LogicalPlan::Window(Window {
@@ -618,6 +626,16 @@ fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<u
         LogicalPlan::Serialize(input) => {
             let (input, map) = prune(*input, needed);
             (LogicalPlan::Serialize(Box::new(input)), map)
+        }
+        LogicalPlan::MvApply(mut m) => {
+            // The expansion and the subquery read the input's columns by
+            // position: keep them all.
+            let n_in = m.input.schema().len();
+            let all: BTreeSet<usize> = (0..n_in).collect();
+            let (input, _) = prune(*m.input, &all);
+            m.input = Box::new(input);
+            let n = LogicalPlan::MvApply(m.clone()).schema().len();
+            (LogicalPlan::MvApply(m), identity(n))
         }
         LogicalPlan::Parse(mut p) => {
             // Keep every input column: the output positions of the parsed

@@ -79,6 +79,8 @@ pub enum LogicalPlan {
     /// Turns each element of dynamic arrays or bags into its own row
     /// (`mv-expand`).
     MvExpand(MvExpand),
+    /// Runs a subquery on each input row's `mv-expand` (`mv-apply`).
+    MvApply(MvApply),
     /// Marks its input's row order as meaningful (`serialize`), so that
     /// window functions may run over it.
     Serialize(Box<LogicalPlan>),
@@ -172,6 +174,22 @@ pub enum WindowFunc {
         max_between: i64,
         restart: Option<PlanExpr>,
     },
+}
+
+/// The table name under which an `mv-apply` subquery reads its rows.
+pub const MV_APPLY_ROWS: &str = "$mv_apply_rows";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MvApply {
+    pub input: Box<LogicalPlan>,
+    /// The expansion of one input row; its input is a scan of
+    /// [`MV_APPLY_ROWS`] with the input's schema.
+    pub expand: MvExpand,
+    /// The subquery, over a scan of [`MV_APPLY_ROWS`] with the expansion's
+    /// schema.
+    pub sub: Box<LogicalPlan>,
+    /// Input columns kept in front of the subquery's columns.
+    pub keep: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -326,6 +344,16 @@ impl LogicalPlan {
                 s
             }
             LogicalPlan::Serialize(input) => input.schema(),
+            LogicalPlan::MvApply(m) => {
+                let input = m.input.schema();
+                let mut cols: Vec<Column> = m
+                    .keep
+                    .iter()
+                    .filter_map(|&i| input.columns.get(i).cloned())
+                    .collect();
+                cols.extend(m.sub.schema().columns);
+                Schema::new(cols)
+            }
             LogicalPlan::Parse(p) => {
                 let mut s = p.input.schema();
                 for ((n, ty), r) in p.columns.iter().zip(p.replaced()) {
@@ -363,6 +391,7 @@ impl LogicalPlan {
             LogicalPlan::MvExpand(m) => vec![&m.input],
             LogicalPlan::Serialize(input) => vec![input],
             LogicalPlan::Parse(p) => vec![&p.input],
+            LogicalPlan::MvApply(m) => vec![&m.input],
             LogicalPlan::Window(w) => vec![&w.input],
         }
     }
@@ -381,6 +410,7 @@ impl LogicalPlan {
             LogicalPlan::MvExpand(m) => m.input.is_ordered(),
             LogicalPlan::Window(w) => w.input.is_ordered(),
             LogicalPlan::Parse(p) => p.input.is_ordered(),
+            LogicalPlan::MvApply(m) => m.input.is_ordered(),
             LogicalPlan::Filter(f) => f.input.is_ordered(),
             LogicalPlan::Project(p) => p.input.is_ordered(),
             LogicalPlan::Limit(l) => l.input.is_ordered(),
@@ -468,6 +498,11 @@ impl LogicalPlan {
                 format!("MvExpand: {}", cols.join(", "))
             }
             LogicalPlan::Serialize(_) => "Serialize".to_string(),
+            LogicalPlan::MvApply(m) => format!(
+                "MvApply: {} columns expanded; per row: {}",
+                m.expand.columns.len(),
+                m.sub.explain().trim_end().replace('\n', "; ")
+            ),
             LogicalPlan::Parse(p) => format!("Parse: {} with /{}/", p.expr, p.regex),
             LogicalPlan::Window(w) => {
                 let names: Vec<&str> = w.funcs.iter().map(|(n, _, _)| n.as_str()).collect();

@@ -216,6 +216,20 @@ impl Planner<'_> {
                 *bag_as_array,
                 limit.as_ref(),
             ),
+            OperatorKind::MvApply {
+                items,
+                item_index,
+                bag_as_array,
+                limit,
+                ops,
+            } => self.mv_apply(
+                *input,
+                items,
+                item_index.as_ref(),
+                *bag_as_array,
+                limit.as_ref(),
+                ops,
+            ),
             OperatorKind::Serialize(items) => {
                 let serialized = LogicalPlan::Serialize(input);
                 if items.is_empty() {

@@ -358,6 +358,55 @@ impl Planner<'_> {
         }))
     }
 
+    /// `mv-apply`: the subquery is planned over a scan of the expanded rows.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn mv_apply(
+        &mut self,
+        input: LogicalPlan,
+        items: &[ast::MvExpandItem],
+        item_index: Option<&ast::Ident>,
+        bag_as_array: bool,
+        limit: Option<&ast::Expr>,
+        ops: &[ast::Operator],
+    ) -> R<LogicalPlan> {
+        let in_schema = input.schema();
+        let rows = LogicalPlan::Scan(Scan {
+            table: MV_APPLY_ROWS.to_string(),
+            schema: in_schema.clone(),
+        });
+        let LogicalPlan::MvExpand(expand) =
+            self.mv_expand(rows, items, item_index, bag_as_array, limit)?
+        else {
+            return Err(err(
+                "kql::plan::internal",
+                "mv-apply expansion did not plan as mv-expand",
+                ops.first().map(|o| o.span).unwrap_or_default(),
+            ));
+        };
+        let mut sub = LogicalPlan::Scan(Scan {
+            table: MV_APPLY_ROWS.to_string(),
+            schema: LogicalPlan::MvExpand(expand.clone()).schema(),
+        });
+        for op in ops {
+            sub = self.operator(sub, op)?;
+        }
+        let sub = crate::optimize::optimize(sub);
+        let sub_schema = sub.schema();
+        let keep = in_schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| sub_schema.index_of(&c.name).is_none())
+            .map(|(i, _)| i)
+            .collect();
+        Ok(LogicalPlan::MvApply(MvApply {
+            input: Box::new(input),
+            expand,
+            sub: Box::new(sub),
+            keep,
+        }))
+    }
+
     /// `getschema`: one row per input column.
     pub(super) fn getschema(&self, schema: &Schema) -> LogicalPlan {
         let out = Schema::new(vec![
