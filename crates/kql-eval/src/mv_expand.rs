@@ -121,11 +121,17 @@ struct ApplyRows<'a> {
 }
 
 impl TableSource for ApplyRows<'_> {
-    fn table(&self, name: &str) -> Option<Table> {
-        if name == MV_APPLY_ROWS {
-            Some(self.rows.clone())
-        } else {
-            self.data.table(name)
+    fn table(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+    ) -> Result<Table, Vec<kql_common::Diagnostic>> {
+        if name != MV_APPLY_ROWS {
+            return self.data.table(name, projection);
+        }
+        match projection {
+            None => Ok(self.rows.clone()),
+            Some(cols) => crate::project_table(&self.rows, cols),
         }
     }
 }
