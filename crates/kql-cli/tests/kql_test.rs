@@ -126,6 +126,17 @@ fn rows_compare_as_a_multiset_unless_the_query_orders_them() {
         "Events | where Kind == \"upload\" | order by Host asc | project Host",
     );
     write(&dir, "sorted.expected.csv", "Host\nweb01\ndb01\n");
+    // Rows tied on the sort key have no defined order among themselves.
+    write(
+        &dir,
+        "ties.kql",
+        "Events | order by Kind asc | project Kind, Host",
+    );
+    write(
+        &dir,
+        "ties.expected.csv",
+        "Kind,Host\ndownload,db01\ndownload,web01\nupload,db01\nupload,web01\n",
+    );
     // A duplicate counts.
     write(&dir, "dup.kql", "Events | project Host");
     write(
@@ -136,6 +147,7 @@ fn rows_compare_as_a_multiset_unless_the_query_orders_them() {
     let o = kql_in(&dir, &["test"], &[]);
     let s = out(&o);
     assert!(s.contains("PASS    ./any.kql"), "{s}");
+    assert!(s.contains("PASS    ./ties.kql"), "{s}");
     assert!(s.contains("FAIL    ./sorted.kql"), "{s}");
     assert!(s.contains("FAIL    ./dup.kql"), "{s}");
     assert!(

@@ -218,6 +218,34 @@ fn outcome(case: &Case, status: Status, message: String, details: String) -> Out
     }
 }
 
+/// The result columns a plan's final sort orders by, when every sort key is
+/// a column that reaches the result unchanged: rows equal on them have no
+/// defined order. `None` when that cannot be told.
+fn sort_keys(plan: &kql_planner::LogicalPlan) -> Option<Vec<usize>> {
+    use kql_planner::{LogicalPlan, PlanExprKind};
+    match plan {
+        LogicalPlan::Sort(s) => s
+            .keys
+            .iter()
+            .map(|k| match &k.expr.kind {
+                PlanExprKind::Column { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect(),
+        LogicalPlan::Filter(f) => sort_keys(&f.input),
+        LogicalPlan::Limit(l) => sort_keys(&l.input),
+        LogicalPlan::Project(p) => sort_keys(&p.input)?
+            .into_iter()
+            .map(|k| {
+                p.exprs.iter().position(
+                    |(_, e)| matches!(&e.kind, PlanExprKind::Column { index, .. } if *index == k),
+                )
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
 /// Runs one case over `tables`.
 pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome {
     let d = &case.directives;
@@ -323,13 +351,12 @@ pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome 
             );
         }
     }
+    let plans = session.plan(&case.query).unwrap_or_default();
     let ordered: Vec<bool> = match d.ordered {
         Some(o) => vec![o; tables.len()],
-        None => session
-            .plan(&case.query)
-            .map(|ps| ps.iter().map(|p| p.is_ordered()).collect())
-            .unwrap_or_default(),
+        None => plans.iter().map(|p| p.is_ordered()).collect(),
     };
+    let ties: Vec<Option<Vec<usize>>> = plans.iter().map(sort_keys).collect();
     let failed = |message: String, details: String| {
         let mut o = outcome(case, Status::Failed, message, details);
         if !d.among_others {
@@ -377,6 +404,7 @@ pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome 
                     among_others: d.among_others,
                     tolerance: d.tolerance.unwrap_or(DEFAULT_TOLERANCE),
                     color: opts.color,
+                    ties: ties.get(*i).and_then(|t| t.as_deref()),
                 };
                 if let Err(diff) = compare::compare(e, &actual, mode) {
                     let which = if exp.len() > 1 {
