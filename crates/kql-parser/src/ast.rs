@@ -458,6 +458,14 @@ pub enum OperatorKind {
     Invoke(Expr),
     /// `serialize [Name = expr, ...]`
     Serialize(Vec<NamedExpr>),
+    /// `search [kind=case_sensitive] predicate`: a string literal in the
+    /// predicate matches rows where any string column has that term. (The
+    /// source form `search in (T1, T2) ...` parses as a `union` with a
+    /// `$table` column piped into this.)
+    Search {
+        case_sensitive: bool,
+        predicate: Expr,
+    },
     /// `getschema`
     GetSchema,
     /// `as Name`

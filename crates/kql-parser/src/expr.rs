@@ -447,6 +447,12 @@ impl Parser<'_> {
             "print" => return self.print_source(t),
             "datatable" if next.kind == Tok::LParen => return self.datatable(t),
             "externaldata" if next.kind == Tok::LParen => return self.external_data(t),
+            "search"
+                if matches!(next.kind, Tok::Str(_) | Tok::Ident | Tok::LParen)
+                    && !matches!(self.text(next.span), "and" | "or") =>
+            {
+                return self.search_source(t)
+            }
             "union"
                 if matches!(
                     next.kind,

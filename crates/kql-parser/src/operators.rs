@@ -42,6 +42,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "sample",
     "parse-where",
     "mv-apply",
+    "search",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -59,7 +60,6 @@ const UNSUPPORTED: &[&str] = &[
     "reduce",
     "sample-distinct",
     "scan",
-    "search",
     "top-hitters",
     "top-nested",
 ];
@@ -345,6 +345,7 @@ impl Parser<'_> {
                     OperatorKind::Serialize(Vec::new())
                 }
             }
+            "search" => self.search_op()?,
             "getschema" => OperatorKind::GetSchema,
             "as" => {
                 self.skip_params()?;
@@ -421,6 +422,83 @@ impl Parser<'_> {
             };
             out.push((name, value));
         }
+    }
+
+    /// `search [kind=...] predicate` after a pipe.
+    fn search_op(&mut self) -> PResult<OperatorKind> {
+        let mut case_sensitive = false;
+        for (k, v) in self.operator_params(&["kind"])? {
+            if k.name == "kind" {
+                case_sensitive = v.name == "case_sensitive";
+            }
+        }
+        Ok(OperatorKind::Search {
+            case_sensitive,
+            predicate: self.expr("after `search`")?,
+        })
+    }
+
+    /// `search [kind=...] [in (T, ...)] predicate` as a source: a union of
+    /// the tables (all of them without `in`) with a `$table` column, then
+    /// the search.
+    pub(crate) fn search_source(&mut self, kw: Token) -> PResult<Expr> {
+        self.bump()?;
+        let mut case_sensitive = false;
+        for (k, v) in self.operator_params(&["kind"])? {
+            if k.name == "kind" {
+                case_sensitive = v.name == "case_sensitive";
+            }
+        }
+        let mut tables = Vec::new();
+        if self.eat_word("in")? {
+            let open = self.expect(&Tok::LParen, "`(` and the tables")?;
+            loop {
+                let id = self.name_pattern()?;
+                tables.push(Expr {
+                    span: id.span,
+                    kind: ExprKind::Name(id),
+                });
+                if self.eat(&Tok::Comma)?.is_none() {
+                    break;
+                }
+            }
+            self.close(&Tok::RParen, &open)?;
+        } else {
+            tables.push(Expr {
+                span: kw.span,
+                kind: ExprKind::Name(Ident {
+                    name: "*".to_string(),
+                    span: kw.span,
+                }),
+            });
+        }
+        let predicate = self.expr("after `search`")?;
+        let span = self.span_from(kw.span.start);
+        let union = Expr {
+            span: kw.span,
+            kind: ExprKind::Union(Union {
+                inner: false,
+                with_source: Some(Ident {
+                    name: "$table".to_string(),
+                    span: kw.span,
+                }),
+                fuzzy: false,
+                tables,
+            }),
+        };
+        Ok(Expr {
+            span,
+            kind: ExprKind::Pipe {
+                input: Box::new(union),
+                op: Box::new(Operator {
+                    kind: OperatorKind::Search {
+                        case_sensitive,
+                        predicate,
+                    },
+                    span,
+                }),
+            },
+        })
     }
 
     /// The parameters, items and limit of `mv-expand` and `mv-apply`.

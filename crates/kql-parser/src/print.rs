@@ -679,6 +679,16 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                 named_list(out, items);
             }
         }
+        OperatorKind::Search {
+            case_sensitive,
+            predicate,
+        } => {
+            out.push_str("search ");
+            if *case_sensitive {
+                out.push_str("kind=case_sensitive ");
+            }
+            expr(out, predicate, P_OR);
+        }
         OperatorKind::GetSchema => out.push_str("getschema"),
         OperatorKind::As(id) => {
             out.push_str("as ");

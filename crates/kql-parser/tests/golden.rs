@@ -186,6 +186,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::Invoke(_)
         | OperatorKind::Serialize(_)
         | OperatorKind::GetSchema
+        | OperatorKind::Search { .. }
         | OperatorKind::As(_)
         | OperatorKind::Sample(_) => {
             let input = Expr {

@@ -255,6 +255,14 @@ impl Planner<'_> {
                 Ok(*input)
             }
             OperatorKind::GetSchema => Ok(self.getschema(&schema)),
+            OperatorKind::Search {
+                case_sensitive,
+                predicate,
+            } => {
+                let pred = search_predicate(predicate, &schema, *case_sensitive);
+                let predicate = self.predicate(&pred, &schema)?;
+                Ok(LogicalPlan::Filter(Filter { input, predicate }))
+            }
             OperatorKind::Sample(n) => {
                 let count = self.row_count(n, &schema)?;
                 Ok(LogicalPlan::Limit(Limit { input, count }))
@@ -351,5 +359,94 @@ impl Planner<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Rewrites a `search` predicate: each string literal where a condition is
+/// expected becomes "some string column has this term" (a term with `*` at
+/// an end matches as a prefix, suffix or substring).
+fn search_predicate(e: &ast::Expr, schema: &Schema, case_sensitive: bool) -> ast::Expr {
+    let span = e.span;
+    match &e.kind {
+        ExprKind::Literal(ast::Literal::String(term)) => {
+            let (kind, text) = match (term.starts_with('*'), term.ends_with('*') && term.len() > 1)
+            {
+                (true, true) => (StrOpKind::Contains, term.trim_matches('*')),
+                (true, false) => (StrOpKind::HasSuffix, term.trim_start_matches('*')),
+                (false, true) => (StrOpKind::HasPrefix, term.trim_end_matches('*')),
+                (false, false) => (StrOpKind::Has, term.as_str()),
+            };
+            let tests = schema
+                .columns
+                .iter()
+                .filter(|c| {
+                    matches!(c.ty, KqlType::String | KqlType::Dynamic) && c.name != "$table"
+                })
+                .map(|c| ast::Expr {
+                    span,
+                    kind: ExprKind::Binary {
+                        op: ast::BinaryOp::Str(StrOp {
+                            kind,
+                            negated: false,
+                            case_sensitive,
+                        }),
+                        left: Box::new(ast::Expr {
+                            span,
+                            kind: ExprKind::Name(ast::Ident {
+                                name: c.name.clone(),
+                                span,
+                            }),
+                        }),
+                        right: Box::new(ast::Expr {
+                            span,
+                            kind: ExprKind::Literal(ast::Literal::String(text.to_string())),
+                        }),
+                    },
+                });
+            balanced_or(tests.collect(), span)
+        }
+        ExprKind::Binary {
+            op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or),
+            left,
+            right,
+        } => ast::Expr {
+            span,
+            kind: ExprKind::Binary {
+                op: *op,
+                left: Box::new(search_predicate(left, schema, case_sensitive)),
+                right: Box::new(search_predicate(right, schema, case_sensitive)),
+            },
+        },
+        ExprKind::Call { func, args } if func.name == "not" && args.len() == 1 => ast::Expr {
+            span,
+            kind: ExprKind::Call {
+                func: func.clone(),
+                args: args
+                    .iter()
+                    .map(|a| search_predicate(a, schema, case_sensitive))
+                    .collect(),
+            },
+        },
+        _ => e.clone(),
+    }
+}
+
+/// `a or b or ...` as a balanced tree, so a search over a hundred columns
+/// stays shallow.
+fn balanced_or(mut tests: Vec<ast::Expr>, span: Span) -> ast::Expr {
+    if tests.len() <= 1 {
+        return tests.pop().unwrap_or(ast::Expr {
+            span,
+            kind: ExprKind::Literal(ast::Literal::Bool(false)),
+        });
+    }
+    let right = tests.split_off(tests.len() / 2);
+    ast::Expr {
+        span,
+        kind: ExprKind::Binary {
+            op: ast::BinaryOp::Or,
+            left: Box::new(balanced_or(tests, span)),
+            right: Box::new(balanced_or(right, span)),
+        },
     }
 }

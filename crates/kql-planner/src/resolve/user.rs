@@ -233,9 +233,25 @@ impl Planner<'_> {
                 span,
             ));
         };
+        if !(is_tabular_shape(arg) || self.names_table(arg) || self.returns_table(arg)) {
+            // `toscalar(2)`: a scalar is its own value.
+            let mut v = self.expr(arg, &Schema::default())?;
+            v.span = span;
+            return Ok(v);
+        }
         let (ty, values) = self.subquery(arg)?;
         let v = values.into_iter().next().unwrap_or_else(|| null_of(ty));
         Ok(PlanExpr::literal(v, span).cast(ty))
+    }
+
+    /// Whether `e` calls a user-defined function that returns a table.
+    fn returns_table(&self, e: &ast::Expr) -> bool {
+        let ExprKind::Call { func, .. } = &e.kind else {
+            return false;
+        };
+        self.user_function(&func.name).is_some_and(|f| {
+            is_tabular_shape(&f.result) || matches!(&f.result.kind, ExprKind::Name(_))
+        })
     }
 
     /// Plans and runs a tabular expression used as a value; returns the type
