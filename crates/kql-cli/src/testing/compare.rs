@@ -573,7 +573,7 @@ fn diff_table(names: &[String], types: &[KqlType], pairs: &[DiffRow], mode: Mode
         if let Some(a) = &p.actual {
             line(&mut out, "got", a, &diff, green);
             if diff.iter().any(|d| *d) {
-                let mut carets = String::from("      ");
+                let mut carets = String::from("       ");
                 for i in 0..n {
                     let w = widths.get(i).copied().unwrap_or(0);
                     let mark = if diff.get(i).copied().unwrap_or(false) {

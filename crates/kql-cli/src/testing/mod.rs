@@ -461,7 +461,20 @@ pub fn run(cases: Vec<Case>, opts: &Options, mut progress: impl FnMut(&Outcome))
                     .get(source)
                     .map(|cell| cell.get_or_init(|| load(source)).clone());
                 let mut o = match loaded {
-                    Some(Ok(tables)) => run_case(case, &tables, opts),
+                    // A bug in the runner fails its case, not the run.
+                    Some(Ok(tables)) => {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            run_case(case, &tables, opts)
+                        }))
+                        .unwrap_or_else(|_| {
+                            outcome(
+                                case,
+                                Status::Failed,
+                                "internal error in kql test".into(),
+                                "this is a bug in kql; please report it with the case".into(),
+                            )
+                        })
+                    }
                     Some(Err(e)) => outcome(case, Status::Failed, "no tables".into(), e),
                     None => outcome(case, Status::Failed, "no tables".into(), String::new()),
                 };
