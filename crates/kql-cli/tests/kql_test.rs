@@ -389,6 +389,11 @@ fn discovery_skips_fixtures_and_hidden_folders_and_reports_bad_paths() {
         "name: Big upload\nquery: |\n  Events\n  | where Bytes >= 300\n  | project Host\n",
     );
     write(&dir, "rules/r.expected.csv", "Host\ndb01\n");
+    write(
+        &dir,
+        "other.csl",
+        "// kql-test: expect at least 1 row\nEvents",
+    );
     write(&dir, "two.kql", "Events");
     write(&dir, "two.expected.csv", "x\n");
     write(&dir, "two.expected.json", "{}");
@@ -403,7 +408,8 @@ fn discovery_skips_fixtures_and_hidden_folders_and_reports_bad_paths() {
         !s.contains("hidden") && !s.contains("notes.md") && !s.contains("ci.yml"),
         "{s}"
     );
-    assert!(s.contains("1 passed, 1 failed"), "{s}");
+    assert!(s.contains("PASS    ./other.csl:"), "{s}");
+    assert!(s.contains("2 passed, 1 failed"), "{s}");
     let o = kql_in(&dir, &["test", "nowhere"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

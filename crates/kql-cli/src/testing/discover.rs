@@ -2,7 +2,7 @@
 //!
 //! Folders are walked recursively in name order, skipping hidden folders,
 //! `target`, `node_modules` and fixture folders named `tables`. A file is a
-//! case file when it is a `.kqltest` file, a `.kql` file, a Markdown file
+//! case file when it is a `.kqltest` file, a `.kql` (`.kusto`, `.csl`) file, a Markdown file
 //! with a ```` ```kql ```` block, or a YAML file with a top-level `query:`.
 
 use crate::testing::case::{Case, Target};
@@ -24,7 +24,7 @@ fn kind(path: &Path) -> Option<Kind> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     Some(match ext.as_str() {
         "kqltest" => Kind::KqlTest,
-        "kql" => Kind::Kql,
+        "kql" | "kusto" | "csl" => Kind::Kql,
         "md" | "markdown" => Kind::Markdown,
         "yaml" | "yml" => Kind::Yaml,
         _ => return None,
