@@ -31,8 +31,24 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A temporary folder, removed when the test ends.
+struct Workspace(PathBuf);
+
+impl std::ops::Deref for Workspace {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh folder with a small `tables/Events.csv` fixture.
-fn workspace(name: &str) -> PathBuf {
+fn workspace(name: &str) -> Workspace {
     let dir = std::env::temp_dir().join(format!("kql-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("tables")).expect("mkdir");
@@ -45,7 +61,7 @@ fn workspace(name: &str) -> PathBuf {
          2026-01-30T12:00:00Z,db01,upload,300,0.1\n\
          2026-01-29T12:00:00Z,db01,download,50,0.3\n",
     );
-    dir
+    Workspace(dir)
 }
 
 fn write(dir: &Path, rel: &str, text: &str) {
