@@ -261,7 +261,21 @@ impl Planner<'_> {
             } => {
                 let pred = search_predicate(predicate, &schema, *case_sensitive);
                 let predicate = self.predicate(&pred, &schema)?;
-                Ok(LogicalPlan::Filter(Filter { input, predicate }))
+                let filtered = LogicalPlan::Filter(Filter { input, predicate });
+                if schema.index_of("$table").is_some() {
+                    return Ok(filtered);
+                }
+                // The `$table` column names each row's table.
+                let table = source_table(&filtered).unwrap_or_default();
+                let mut exprs = vec![(
+                    "$table".to_string(),
+                    PlanExpr::literal(ScalarValue::String(table), op.span),
+                )];
+                exprs.extend(column_refs(&schema));
+                Ok(LogicalPlan::Project(Project {
+                    input: Box::new(filtered),
+                    exprs,
+                }))
             }
             OperatorKind::Sample(n) => {
                 let count = self.row_count(n, &schema)?;
@@ -448,5 +462,18 @@ fn balanced_or(mut tests: Vec<ast::Expr>, span: Span) -> ast::Expr {
             left: Box::new(balanced_or(tests, span)),
             right: Box::new(balanced_or(right, span)),
         },
+    }
+}
+
+/// The table a plan reads, when it reads exactly one through row-wise
+/// operators.
+fn source_table(plan: &LogicalPlan) -> Option<String> {
+    match plan {
+        LogicalPlan::Scan(s) => Some(s.table.clone()),
+        LogicalPlan::Filter(f) => source_table(&f.input),
+        LogicalPlan::Project(p) => source_table(&p.input),
+        LogicalPlan::Sort(s) => source_table(&s.input),
+        LogicalPlan::Limit(l) => source_table(&l.input),
+        _ => None,
     }
 }

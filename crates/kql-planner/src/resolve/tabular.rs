@@ -300,6 +300,7 @@ impl Planner<'_> {
         let mut exprs = column_refs(&schema);
         let mut columns = Vec::new();
         let mut needs_project = false;
+        let mut auto = 0;
         for it in items {
             let pe = self.expr(&it.item.expr, &schema)?;
             if pe.ty != KqlType::Dynamic {
@@ -310,30 +311,50 @@ impl Planner<'_> {
                 )
                 .with_help("convert it with parse_json(), or build an array with pack_array()"));
             }
-            let index = match (it.item.names.as_slice(), &pe.kind) {
-                ([], PlanExprKind::Column { index, .. }) => *index,
-                ([n], _) => {
+            // Kusto's name for an unnamed expression: the column of a
+            // one-argument call (`parse_json(a)` is `a`), else `Column1`...
+            let implicit = match &pe.kind {
+                PlanExprKind::Call { args, .. } if args.len() == 1 => match &args[0].kind {
+                    PlanExprKind::Column { name, .. } => Some(name.clone()),
+                    _ => None,
+                },
+                PlanExprKind::Cast { expr, .. } => match &expr.kind {
+                    PlanExprKind::Column { name, .. } => Some(name.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let name = match (it.item.names.as_slice(), &pe.kind) {
+                ([], PlanExprKind::Column { .. }) => None,
+                ([n], _) => Some(n.name.clone()),
+                ([], _) => Some(implicit.unwrap_or_else(|| {
+                    auto += 1;
+                    format!("Column{auto}")
+                })),
+                _ => return Err(multi_name_error(&it.item)),
+            };
+            let index = match (name, &pe.kind) {
+                (None, PlanExprKind::Column { index, .. }) => *index,
+                (Some(n), _) => {
                     needs_project = true;
-                    match exprs.iter().position(|(m, _)| *m == n.name) {
+                    match exprs.iter().position(|(m, _)| *m == n) {
                         Some(i) => {
                             exprs[i].1 = pe;
                             i
                         }
                         None => {
-                            exprs.push((n.name.clone(), pe));
+                            exprs.push((n, pe));
                             exprs.len() - 1
                         }
                     }
                 }
-                ([], _) => {
+                (None, _) => {
                     return Err(err(
-                        "kql::plan::unsupported",
-                        "mv-expand of an unnamed expression is not supported",
+                        "kql::plan::internal",
+                        "mv-expand item without a name",
                         it.item.expr.span,
-                    )
-                    .with_help("name it: `mv-expand Name = expr`"))
+                    ))
                 }
-                _ => return Err(multi_name_error(&it.item)),
             };
             columns.push((index, it.to.unwrap_or(KqlType::Dynamic)));
         }
@@ -411,7 +432,7 @@ impl Planner<'_> {
     pub(super) fn getschema(&self, schema: &Schema) -> LogicalPlan {
         let out = Schema::new(vec![
             Column::new("ColumnName", KqlType::String),
-            Column::new("ColumnOrdinal", KqlType::Int),
+            Column::new("ColumnOrdinal", KqlType::Long),
             Column::new("DataType", KqlType::String),
             Column::new("ColumnType", KqlType::String),
         ]);
@@ -422,7 +443,7 @@ impl Planner<'_> {
             .map(|(i, c)| {
                 vec![
                     ScalarValue::String(c.name.clone()),
-                    ScalarValue::Int(i32::try_from(i).unwrap_or(i32::MAX)),
+                    ScalarValue::Long(i64::try_from(i).unwrap_or(i64::MAX)),
                     ScalarValue::String(dotnet_type(c.ty).to_string()),
                     ScalarValue::String(c.ty.name().to_string()),
                 ]
