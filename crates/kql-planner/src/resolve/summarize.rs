@@ -83,7 +83,7 @@ impl Planner<'_> {
                     span: n.span,
                 },
                 [] => OutCol {
-                    name: derived_name(&item.expr, true).unwrap_or_else(|| namer.next_auto()),
+                    name: derived_name(&item.expr).unwrap_or_else(|| namer.next_auto()),
                     explicit: false,
                     span: item.span,
                 },
@@ -180,8 +180,7 @@ impl Planner<'_> {
                         span: n.span,
                     },
                     [] => OutCol {
-                        name: wrapped_agg_name(&item.expr, &schema)
-                            .unwrap_or_else(|| namer.next_auto()),
+                        name: derived_name(&item.expr).unwrap_or_else(|| namer.next_auto()),
                         explicit: false,
                         span: item.span,
                     },
@@ -275,7 +274,7 @@ impl Planner<'_> {
             }
             Ok(())
         };
-        let col = args.first().and_then(|a| derived_name(a, false));
+        let col = args.first().and_then(derived_name);
         let col_or_empty = col.clone().unwrap_or_default();
         let single = |name: String, pargs: Vec<PlanExpr>, ty: KqlType| {
             vec![(
@@ -385,8 +384,7 @@ impl Planner<'_> {
                 let v = self.value_arg(args, 0, fname, schema)?;
                 let ty = v.ty;
                 let p = self.predicate_arg(args, 1, fname, schema)?;
-                let name = col
-                    .filter(|_| matches!(args.first().map(|a| &a.kind), Some(ExprKind::Name(_))));
+                let name = col;
                 Ok(vec![(
                     name,
                     AggExpr {
@@ -403,9 +401,9 @@ impl Planner<'_> {
                     if a.kind != ExprKind::Star {
                         let v = self.expr(a, schema)?;
                         let ty = v.ty;
-                        let name = match (&a.kind, f) {
-                            (ExprKind::Name(id), TakeAny) => id.name.clone(),
-                            (_, TakeAny) => "any_arg0".to_string(),
+                        let name = match (&col, f) {
+                            (Some(c), TakeAny) => c.clone(),
+                            (None, TakeAny) => "any_arg0".to_string(),
                             _ => format!("any_{col_or_empty}"),
                         };
                         return Ok(single(name, vec![v], ty));
@@ -447,8 +445,8 @@ impl Planner<'_> {
                         "the first argument of {fname}() must be orderable, not dynamic"
                     )));
                 }
-                let by_name = match (args.first().map(|a| &a.kind), legacy) {
-                    (Some(ExprKind::Name(id)), false) => id.name.clone(),
+                let by_name = match (&col, legacy) {
+                    (Some(c), false) => c.clone(),
                     _ => format!("{prefix}_{col_or_empty}"),
                 };
                 let mut skip: Vec<String> = key_names.to_vec();
@@ -533,10 +531,7 @@ impl Planner<'_> {
                         return Err(bad(format!("{fname}() needs numbers, not {}", v.ty)));
                     }
                 }
-                let ycol = args
-                    .get(1)
-                    .and_then(|a| derived_name(a, false))
-                    .unwrap_or_default();
+                let ycol = args.get(1).and_then(derived_name).unwrap_or_default();
                 let mut pargs = vec![x, y];
                 if pred {
                     pargs.push(self.predicate_arg(args, 2, fname, schema)?);
@@ -749,11 +744,8 @@ impl Planner<'_> {
                 continue;
             }
             let e = self.expr(a, schema)?;
-            let plain = match &a.kind {
-                ExprKind::Name(id) => Some(id.name.as_str()),
-                _ => None,
-            };
-            out.push((name(i, plain), e));
+            let derived = derived_name(a);
+            out.push((name(i, derived.as_deref()), e));
         }
         Ok(out)
     }
@@ -783,7 +775,9 @@ fn agg_call(e: &ast::Expr) -> Option<(&ast::Ident, AggFunc, &[ast::Expr])> {
     }
 }
 
-/// Conversions that keep the name of the column they convert.
+/// Functions whose result Kusto names after the column in their first
+/// argument (`summarize by bin(T, 1h)` gives `T`, `max(todouble(x))` gives
+/// `max_x`), as Kusto's own analyzer reports them.
 const NAME_KEEPING: &[&str] = &[
     "tostring",
     "toint",
@@ -791,22 +785,57 @@ const NAME_KEEPING: &[&str] = &[
     "toreal",
     "todouble",
     "tobool",
+    "toboolean",
     "todatetime",
     "totimespan",
+    "totime",
     "todecimal",
     "toguid",
+    "todynamic",
+    "toobject",
+    "parse_json",
+    "tohex",
+    "split",
+    "bin",
+    "bin_at",
+    "bin_auto",
+    "floor",
+    "round",
+    "ceiling",
+    "abs",
+    "sqrt",
+    "exp",
+    "log",
+    "startofday",
+    "format_datetime",
+    "format_timespan",
 ];
 
 /// The column name Kusto derives from an expression: a plain column, a
-/// conversion of one, and for group keys also `bin`/`floor` of one.
-fn derived_name(e: &ast::Expr, key: bool) -> Option<String> {
+/// dynamic path (`d.a[0]` is `d_a_0`), or one of those inside a
+/// [`NAME_KEEPING`] function; `strlen(s)` is `strlen_s`.
+fn derived_name(e: &ast::Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(id) => Some(id.name.clone()),
+        ExprKind::Member { expr, name } => Some(format!("{}_{}", derived_name(expr)?, name.name)),
+        ExprKind::Index { expr, index } => {
+            let part = match &index.kind {
+                ExprKind::Literal(ast::Literal::String(s)) => s.clone(),
+                ExprKind::Literal(ast::Literal::Long(n)) => n.to_string(),
+                ExprKind::Literal(ast::Literal::Int(n)) => n.to_string(),
+                _ => return None,
+            };
+            Some(format!("{}_{part}", derived_name(expr)?))
+        }
         ExprKind::Call { func, args } => {
-            let keeps = NAME_KEEPING.contains(&func.name.as_str())
-                || (key && matches!(func.name.as_str(), "bin" | "floor"));
-            if keeps {
-                args.first().and_then(|a| derived_name(a, key))
+            if let Some(f) = AggFunc::from_name(&func.name) {
+                return inner_agg_name(f, args);
+            }
+            let inner = args.first().and_then(derived_name)?;
+            if func.name == "strlen" {
+                Some(format!("strlen_{inner}"))
+            } else if NAME_KEEPING.contains(&func.name.as_str()) {
+                Some(inner)
             } else {
                 None
             }
@@ -815,29 +844,29 @@ fn derived_name(e: &ast::Expr, key: bool) -> Option<String> {
     }
 }
 
-/// The derived name of a computed column that converts one aggregate
-/// (`tostring(count())` is `count_`).
-fn wrapped_agg_name(e: &ast::Expr, _schema: &Schema) -> Option<String> {
-    let ExprKind::Call { func, args } = &e.kind else {
-        return None;
-    };
-    if !NAME_KEEPING.contains(&func.name.as_str()) {
-        return None;
-    }
-    let inner = args.first()?;
-    if let Some((_, f, a)) = agg_call(inner) {
-        let col = a
-            .first()
-            .and_then(|x| derived_name(x, false))
-            .unwrap_or_default();
-        return match f {
-            AggFunc::Count | AggFunc::CountIf | AggFunc::Sum | AggFunc::Avg => {
-                Some(format!("{}_{col}", f.name()))
-            }
-            _ => None,
-        };
-    }
-    wrapped_agg_name(inner, _schema)
+/// The default name of a one-column aggregate call used inside an
+/// expression (`tostring(count())` is `count_`, `round(avg(x), 2)` is
+/// `avg_x`); None where Kusto numbers the column instead.
+fn inner_agg_name(f: AggFunc, args: &[ast::Expr]) -> Option<String> {
+    use AggFunc::*;
+    let col = args.first().and_then(derived_name).unwrap_or_default();
+    let fname = f.name();
+    Some(match f.base() {
+        Count if f == Count => match args.first().map(|a| &a.kind) {
+            None | Some(ExprKind::Star) => "count_".to_string(),
+            Some(_) => format!("count_{col}"),
+        },
+        TakeAny | ArgMax | ArgMin | Percentile | PercentilesArray | PercentilesW
+        | PercentilesWArray => return None,
+        MakeSet => format!("set_{col}"),
+        MakeList | MakeListWithNulls => format!("list_{col}"),
+        MakeBag => format!("bag_{col}"),
+        Covariance | CovarianceP => {
+            let y = args.get(1).and_then(derived_name).unwrap_or_default();
+            format!("{fname}_{col}_{y}")
+        }
+        _ => format!("{fname}_{col}"),
+    })
 }
 
 /// Replaces every aggregation call inside `e` by a reference to an internal
