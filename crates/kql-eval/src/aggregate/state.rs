@@ -419,18 +419,25 @@ impl Acc {
                                     let Some(set) = seen.get_mut(g as usize) else {
                                         continue;
                                     };
-                                    let mut add = |x: String| {
-                                        if list.len() < *limit && !set.contains(&x) {
-                                            set.insert(x.clone());
-                                            list.push(x);
+                                    let mut add = |x: &str| {
+                                        if list.len() < *limit && !set.contains(x) {
+                                            set.insert(x.to_string());
+                                            list.push(x.to_string());
                                         }
                                     };
-                                    // Arrays are flattened into the set.
-                                    match (*ty, serde_json::from_str(&buf)) {
-                                        (KqlType::Dynamic, Ok(serde_json::Value::Array(xs))) => {
-                                            xs.iter().for_each(|x| add(x.to_string()))
+                                    // Arrays in a dynamic column are flattened
+                                    // into the set.
+                                    let parsed = if *ty == KqlType::Dynamic && buf.starts_with('[')
+                                    {
+                                        serde_json::from_str(&buf).ok()
+                                    } else {
+                                        None
+                                    };
+                                    match parsed {
+                                        Some(serde_json::Value::Array(xs)) => {
+                                            xs.iter().for_each(|x| add(&x.to_string()))
                                         }
-                                        _ => add(buf.clone()),
+                                        _ => add(&buf),
                                     }
                                 }
                                 _ => list.push(buf.clone()),
