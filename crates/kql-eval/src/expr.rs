@@ -310,6 +310,21 @@ fn arithmetic(
         let ra = r.into_array(len);
         return int_div(&la, &ra, op == BinOp::Mod);
     }
+    if op == BinOp::Mod && matches!(out_ty, Real | Decimal) {
+        // Kusto's modulo is never negative: 0 <= x % d < |d|.
+        let la = to_f64(l, lt, len)?;
+        let ra = to_f64(r, rt, len)?;
+        let (a, b) = (
+            la.as_primitive::<Float64Type>(),
+            ra.as_primitive::<Float64Type>(),
+        );
+        let out: Float64Array = a
+            .iter()
+            .zip(b.iter())
+            .map(|(x, y)| Some(x?.rem_euclid(y?)))
+            .collect();
+        return Ok(Arc::new(out));
+    }
     let (ld, rd) = (datum(&l, len), datum(&r, len));
     let (ld, rd) = (ld.as_ref(), rd.as_ref());
     match op {

@@ -25,8 +25,10 @@ pub fn map_bool2(
     BooleanArray::new(values, NullBuffer::union(a.nulls(), b.nulls()))
 }
 
+/// Kusto's terms are maximal runs of ASCII letters and digits; every other
+/// character (punctuation, spaces, any non-ASCII character) separates terms.
 fn is_term_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c >= 0x80
+    c.is_ascii_alphanumeric()
 }
 
 /// A compiled string operator with a constant right-hand side.
@@ -159,7 +161,7 @@ fn term_match_ascii_ci(hay: &[u8], needle: &[u8], kind: StrOpKind) -> bool {
 
 /// Term matching for `has`, `hasprefix` and `hassuffix`.
 ///
-/// A term is a maximal run of alphanumeric characters. `has` is true when
+/// A term is a maximal run of ASCII alphanumeric characters. `has` is true when
 /// the needle occurs in the text with a term boundary on both sides (a
 /// needle that starts or ends with a non-alphanumeric character brings its
 /// own boundary on that side); `hasprefix` needs the boundary only at the
@@ -253,6 +255,21 @@ mod tests {
         assert!(m(StrOpKind::HasSuffix, false, "bypass", "UACBypass"));
         assert!(m(StrOpKind::Has, false, "7z.exe", "run 7z.exe a"));
         assert!(!m(StrOpKind::Has, true, "Bypass", "bypass"));
+        // Needles with punctuation need a boundary only at alphanumeric ends.
+        assert!(m(StrOpKind::Has, false, ".exe", "7z.exe"));
+        assert!(m(StrOpKind::Has, false, "-enc", "powershell -Enc SQBFAFgA"));
+        assert!(!m(
+            StrOpKind::Has,
+            false,
+            "-enc",
+            "powershell -EncodedCommand x"
+        ));
+        // Short needles are still whole terms.
+        assert!(m(StrOpKind::Has, false, "ab", "x ab y"));
+        assert!(!m(StrOpKind::Has, false, "ab", "abc"));
+        // Non-ASCII characters separate terms.
+        assert!(m(StrOpKind::Has, false, "stra", "straße"));
+        assert!(m(StrOpKind::Has, false, "kusto", "Kusto©2026"));
     }
 
     #[test]

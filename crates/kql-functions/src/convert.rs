@@ -303,7 +303,10 @@ fn from_string_array(s: &StringArray, to: KqlType) -> Result<ArrayRef, String> {
             let mut b = StringBuilder::with_capacity(n, n * 36);
             for v in s.iter() {
                 match v.map(str::trim) {
-                    Some(t) if is_guid(t) => b.append_value(t.to_ascii_lowercase()),
+                    Some(t) => match guid_text(t) {
+                        Some(g) => b.append_value(g),
+                        None => b.append_null(),
+                    },
                     _ => b.append_null(),
                 }
             }
@@ -330,6 +333,33 @@ fn parse_real(t: &str) -> Option<f64> {
         "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
         _ => t.parse::<f64>().ok(),
     }
+}
+
+/// The canonical (lower-case, hyphenated) form of GUID text: 32 hex digits,
+/// optionally hyphenated and in braces or parentheses.
+pub fn guid_text(t: &str) -> Option<String> {
+    let t = t.trim();
+    let t = t
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .or_else(|| t.strip_prefix('(').and_then(|x| x.strip_suffix(')')))
+        .unwrap_or(t);
+    if is_guid(t) {
+        return Some(t.to_ascii_lowercase());
+    }
+    let hex: String = t.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let h = hex.to_ascii_lowercase();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
 }
 
 fn is_guid(t: &str) -> bool {

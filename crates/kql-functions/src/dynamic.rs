@@ -358,9 +358,22 @@ static BAG_HAS_KEY: FunctionDef = FunctionDef::new(
     "Whether the property bag has the key.",
     |a| sig("bag_has_key", a, 2, &[P::Dyn, P::Str], KqlType::Bool),
     |ctx, args| {
-        rows_ok(ctx, args, |r| match dyn_arg(r, 0) {
-            Some(Value::Object(m)) => ScalarValue::Bool(m.contains_key(val::str(&r[1]))),
-            _ => ScalarValue::Bool(false),
+        rows_ok(ctx, args, |r| {
+            let key = val::str(&r[1]);
+            let Some(bag @ Value::Object(_)) = dyn_arg(r, 0) else {
+                return ScalarValue::Bool(false);
+            };
+            let steps = path_or_key(key);
+            let mut cur = Some(bag);
+            for s in &steps {
+                cur = cur.and_then(|c| match s {
+                    Value::String(k) => c.as_object().and_then(|m| m.get(k)),
+                    i => i
+                        .as_u64()
+                        .and_then(|i| c.as_array().and_then(|a| a.get(i as usize))),
+                });
+            }
+            ScalarValue::Bool(cur.is_some())
         })
     },
 )
@@ -378,13 +391,13 @@ static BAG_REMOVE_KEYS: FunctionDef = FunctionDef::new(
     |ctx, args| {
         rows_ok(ctx, args, |r| match (dyn_arg(r, 0), array_arg(r, 1)) {
             (Some(Value::Object(m)), Some(keys)) => {
-                let mut m = m.clone();
+                let mut bag = Value::Object(m.clone());
                 for k in keys {
                     if let Some(k) = k.as_str() {
-                        m.shift_remove(k);
+                        remove_path(&mut bag, &path_or_key(k));
                     }
                 }
-                ScalarValue::Dynamic(Value::Object(m))
+                ScalarValue::Dynamic(bag)
             }
             _ => ScalarValue::Null(Dynamic),
         })
@@ -852,6 +865,39 @@ static GETTYPE: FunctionDef = FunctionDef::new(
 )
 .examples(&[Example { query: "print a = gettype(\"a\"), b = gettype(1), c = gettype(dynamic([1])), d = gettype(dynamic({})), e = gettype(1.5), f = gettype(1d)", output: "a,b,c,d,e,f\nstring,long,array,dictionary,real,timespan" }]);
 
+/// A key, or the steps of a JSONPath when it starts with `$`.
+fn path_or_key(k: &str) -> Vec<Value> {
+    if k.starts_with('$') {
+        json_path_steps(k).unwrap_or_default()
+    } else {
+        vec![Value::String(k.to_string())]
+    }
+}
+
+fn remove_path(v: &mut Value, steps: &[Value]) {
+    match steps {
+        [] => {}
+        [Value::String(k)] => {
+            if let Value::Object(m) = v {
+                m.shift_remove(k);
+            }
+        }
+        [Value::String(k), rest @ ..] => {
+            if let Some(x) = v.as_object_mut().and_then(|m| m.get_mut(k)) {
+                remove_path(x, rest);
+            }
+        }
+        [i, rest @ ..] => {
+            if let Some(x) = i
+                .as_u64()
+                .and_then(|i| v.as_array_mut().and_then(|a| a.get_mut(i as usize)))
+            {
+                remove_path(x, rest);
+            }
+        }
+    }
+}
+
 /// A JSONPath of the form `$.a.b[0]['c']`: its steps.
 fn json_path_steps(path: &str) -> Option<Vec<Value>> {
     let mut steps = Vec::new();
@@ -947,6 +993,9 @@ pub fn csv_fields(s: &str) -> Vec<String> {
             }
             '"' => quoted = !quoted,
             ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            // Only the first record counts.
+            '\n' if !quoted => break,
+            '\r' if !quoted && it.peek() == Some(&'\n') => break,
             c => cur.push(c),
         }
     }

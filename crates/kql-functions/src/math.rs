@@ -164,7 +164,8 @@ static ABS: FunctionDef = FunctionDef::new(
         arity("abs", a, 1, 1)?;
         let t = match a[0].ty {
             KqlType::Dynamic => Real,
-            t @ (KqlType::Int | Long | Real | KqlType::Decimal | KqlType::TimeSpan) => t,
+            KqlType::Int => Long,
+            t @ (Long | Real | KqlType::Decimal | KqlType::TimeSpan) => t,
             t => return Err(format!("abs() needs a number or timespan, not {t}")),
         };
         Ok(Typed {
@@ -200,17 +201,18 @@ static ROUND: FunctionDef = FunctionDef::new(
     C,
     "round(number: real, [precision: long]): real",
     "Rounds to the given number of decimal places (halves away from zero).",
-    |a| sig("round", a, 1, &[P::Real, P::Long], Real),
+    |a| integral_keeps("round", a, 1, &[P::Real, P::Long]),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let p = r.get(1).map_or(Some(0), val::long);
-            match (val::real(&r[0]), p) {
+            let v = match (val::real(&r[0]), p) {
                 (Some(x), Some(p)) => {
                     let m = 10f64.powi(p.clamp(-300, 300) as i32);
-                    ScalarValue::Real((x * m).round() / m)
+                    Some((x * m).round() / m)
                 }
-                _ => ScalarValue::Null(Real),
-            }
+                _ => None,
+            };
+            real_or_long(v, ctx.out)
         })
     },
 )
@@ -234,16 +236,42 @@ macro_rules! unary_real {
     };
 }
 
-unary_real!(
-    CEILING,
+static CEILING: FunctionDef = FunctionDef::new(
     "ceiling",
-    |x: f64| Some(x.ceil()),
-    "The smallest whole number not less than x.",
-    &[Example {
-        query: "print a = ceiling(-1.1), b = ceiling(0), c = ceiling(0.9)",
-        output: "a,b,c\n-1.0,0.0,1.0"
-    }]
-);
+    C,
+    "ceiling(x: real): real",
+    "The smallest whole number not less than x (a whole-number argument keeps its type, as long).",
+    |a| integral_keeps("ceiling", a, 1, &[P::Real]),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            real_or_long(val::real(&r[0]).map(f64::ceil), ctx.out)
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = ceiling(-1.1), b = ceiling(0), c = ceiling(0.9)",
+    output: "a,b,c\n-1.0,0,1.0",
+}]);
+
+/// A signature whose first argument is a number: `long` in and out for
+/// whole numbers, `real` otherwise.
+fn integral_keeps(name: &str, a: &[ArgInfo], min: usize, ps: &[P]) -> Result<Typed, String> {
+    let mut t = sig(name, a, min, ps, Real)?;
+    if matches!(a.first().map(|x| x.ty), Some(KqlType::Int | Long)) {
+        t.ret = Long;
+        t.args[0] = Long;
+    }
+    Ok(t)
+}
+
+fn real_or_long(v: Option<f64>, out: KqlType) -> ScalarValue {
+    match (v, out) {
+        (Some(x), Long) if x.is_finite() => ScalarValue::Long(x as i64),
+        (Some(x), Real) => ScalarValue::Real(x),
+        _ => ScalarValue::Null(out),
+    }
+}
+
 unary_real!(
     LOG,
     "log",

@@ -37,6 +37,8 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &STRCMP,
     &TRANSLATE,
     &HAS_ANY_INDEX,
+    &HAS_ANY_OP,
+    &HAS_ALL_OP,
     &MAKE_STRING,
     &REGEX_QUOTE,
     &INDEXOF_REGEX,
@@ -260,20 +262,32 @@ static INDEXOF: FunctionDef = FunctionDef::new(
             if start < 0 || start > n || occ <= 0 || len < -1 {
                 return ScalarValue::Null(Long);
             }
-            let end = if len == -1 { n } else { (start + len).min(n) };
-            let mut seen = 0;
-            let mut i = start;
-            while i + needle.len() as i64 <= end {
-                let iu = i as usize;
-                if s[iu..iu + needle.len()] == needle[..] {
-                    seen += 1;
-                    if seen == occ {
-                        return ScalarValue::Long(i);
+            // Each further occurrence is searched from just after the previous
+            // one, over the same length (as Kusto does).
+            let find = |from: i64| -> Option<i64> {
+                let end = if len == -1 { n } else { (from + len).min(n) };
+                let mut i = from;
+                while i + needle.len() as i64 <= end {
+                    let iu = i as usize;
+                    if s[iu..iu + needle.len()] == needle[..] {
+                        return Some(i);
                     }
+                    i += 1;
                 }
-                i += 1;
+                None
+            };
+            let mut from = start;
+            let mut found = -1;
+            for _ in 0..occ {
+                match find(from) {
+                    Some(i) => {
+                        found = i;
+                        from = i + 1;
+                    }
+                    None => return ScalarValue::Long(-1),
+                }
             }
-            ScalarValue::Long(-1)
+            ScalarValue::Long(found)
         })
     },
 )
@@ -749,26 +763,111 @@ static TRANSLATE: FunctionDef = FunctionDef::new(
 )
 .examples(&[Example { query: "print a = translate(\"abc\", \"x\", \"abc\"), b = translate(\"abc\", \"\", \"abcd\"), c = translate(\"krasp\", \"otsku\", \"spark\")", output: "a,b,c\nxxx,d,kusto" }]);
 
-/// `has` on one pair of strings, case-insensitive (see the operator kernels).
-pub fn has_term(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.to_lowercase(), needle.to_lowercase());
-    let (h, n) = (h.as_bytes(), n.as_bytes());
-    let term = |c: u8| c.is_ascii_alphanumeric() || c >= 0x80;
+/// Terms are maximal runs of ASCII letters and digits.
+fn is_term_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+/// Whether `needle` (already lower-case) occurs in `hay` as a term: with a
+/// term boundary on each side where the needle starts or ends with a term
+/// character (an ASCII letter or digit). Case-insensitive.
+pub fn has_folded(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
     if n.is_empty() {
         return true;
     }
+    let folded;
+    let h: &[u8] = if hay.is_ascii() {
+        hay.as_bytes()
+    } else {
+        folded = hay.to_lowercase();
+        folded.as_bytes()
+    };
     if h.len() < n.len() {
         return false;
     }
-    let need_start = n.first().is_some_and(|&c| term(c));
-    let need_end = n.last().is_some_and(|&c| term(c));
-    (0..=h.len() - n.len()).any(|i| {
+    let need_start = is_term_byte(n[0]);
+    let need_end = n.last().is_some_and(|&c| is_term_byte(c));
+    let first = n[0];
+    let upper = first.to_ascii_uppercase();
+    let last_start = h.len() - n.len();
+    let mut from = 0;
+    while from <= last_start {
+        let Some(off) = memchr::memchr2(first, upper, &h[from..=last_start]) else {
+            return false;
+        };
+        let i = from + off;
         let end = i + n.len();
-        let cut_start = need_start && i > 0 && term(h[i - 1]);
-        let cut_end = need_end && end < h.len() && term(h[end]);
-        !cut_start && !cut_end && &h[i..end] == n
-    })
+        let cut_start = need_start && i > 0 && is_term_byte(h[i - 1]);
+        let cut_end = need_end && end < h.len() && is_term_byte(h[end]);
+        if !cut_start && !cut_end && h[i..end].eq_ignore_ascii_case(n) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
+
+/// `has` on one pair of strings, case-insensitive.
+pub fn has_term(hay: &str, needle: &str) -> bool {
+    has_folded(hay, &needle.to_lowercase())
+}
+
+/// The terms of a constant list argument, lower-cased.
+fn folded_terms(args: &[Arg], i: usize) -> Result<Vec<String>, String> {
+    let d = strs(args, i)?;
+    if d.is_empty() || d.is_null(0) {
+        return Ok(vec![]);
+    }
+    let v: Value = serde_json::from_str(d.value(0)).map_err(|e| e.to_string())?;
+    let items = match v {
+        Value::Array(a) => a,
+        other => vec![other],
+    };
+    Ok(items
+        .iter()
+        .filter(|x| !x.is_null())
+        .map(|x| crate::convert::scalar_to_string(&ScalarValue::Dynamic(x.clone())).to_lowercase())
+        .collect())
+}
+
+fn has_list_kernel(ctx: &Ctx, args: &[Arg], all: bool) -> Result<ArrayRef, String> {
+    let s = strs(args, 0)?;
+    let terms = folded_terms(args, 1)?;
+    let out: arrow::array::BooleanArray = (0..ctx.len)
+        .map(|i| {
+            let h = sv(s, i);
+            Some(if all {
+                terms.iter().all(|t| has_folded(h, t))
+            } else {
+                terms.iter().any(|t| has_folded(h, t))
+            })
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+/// `x has_any (a, b, ...)`: the list is a constant dynamic array.
+static HAS_ANY_OP: FunctionDef = FunctionDef::new(
+    "$has_any",
+    C,
+    "x has_any (term, ...)",
+    "Whether the text has any of the terms.",
+    |a| sig("$has_any", a, 2, &[P::Str, P::Dyn], Bool),
+    |ctx, args| has_list_kernel(ctx, args, false),
+)
+.hidden();
+
+/// `x has_all (a, b, ...)`.
+static HAS_ALL_OP: FunctionDef = FunctionDef::new(
+    "$has_all",
+    C,
+    "x has_all (term, ...)",
+    "Whether the text has every one of the terms.",
+    |a| sig("$has_all", a, 2, &[P::Str, P::Dyn], Bool),
+    |ctx, args| has_list_kernel(ctx, args, true),
+)
+.hidden();
 
 static HAS_ANY_INDEX: FunctionDef = FunctionDef::new(
     "has_any_index",

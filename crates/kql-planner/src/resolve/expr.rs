@@ -168,11 +168,7 @@ impl Planner<'_> {
                     ListOp::InCi => (false, true),
                     ListOp::NotInCi => (true, true),
                     ListOp::HasAny | ListOp::HasAll => {
-                        return Err(err(
-                            "kql::plan::unsupported",
-                            "has_any and has_all are not supported yet",
-                            span,
-                        ))
+                        return self.has_list(*op == ListOp::HasAll, x, list, schema, span)
                     }
                 };
                 let target = if ci { KqlType::String } else { x.ty };
@@ -310,6 +306,15 @@ impl Planner<'_> {
             err("kql::plan::bad_arguments", m, span)
                 .with_note(format!("signature: {}", f.def().signature))
         })?;
+        if f.is("geo_info_from_ip_address") {
+            self.warnings.push(
+                Diagnostic::warning(
+                    "kql::plan::local_stand_in",
+                    "geo_info_from_ip_address() needs Kusto's geolocation database; here it returns the property bag with empty values",
+                )
+                .with_span(span),
+            );
+        }
         let args = pargs
             .into_iter()
             .zip(typed.args.iter().copied())
@@ -320,6 +325,42 @@ impl Planner<'_> {
             typed.ret,
             span,
         ))
+    }
+
+    /// `x has_any (a, b, ...)` and `has_all`: the terms are constants
+    /// (dynamic arrays are flattened) and become one dynamic array argument.
+    fn has_list(
+        &mut self,
+        all: bool,
+        x: PlanExpr,
+        list: &[ast::Expr],
+        schema: &Schema,
+        span: Span,
+    ) -> R<PlanExpr> {
+        let mut terms = Vec::new();
+        for item in list {
+            if is_tabular_shape(item) || self.names_table(item) {
+                return Err(err(
+                    "kql::plan::unsupported",
+                    format!(
+                        "`{}` over a subquery is not supported yet",
+                        if all { "has_all" } else { "has_any" }
+                    ),
+                    item.span,
+                )
+                .with_help("put the terms in a dynamic array: let terms = dynamic([...]);"));
+            }
+            match self.constant(item, schema)? {
+                ScalarValue::Dynamic(serde_json::Value::Array(a)) => terms.extend(a),
+                ScalarValue::Null(_) => {}
+                v => terms.push(serde_json::Value::String(crate::cast::scalar_to_string(&v))),
+            }
+        }
+        let name = if all { "$has_all" } else { "$has_any" };
+        let f = ScalarFunc::internal(name)
+            .ok_or_else(|| err("kql::plan::internal", "missing has_any function", span))?;
+        let lst = PlanExpr::literal(ScalarValue::Dynamic(serde_json::Value::Array(terms)), span);
+        self.typed_call(f, vec![x, lst], span)
     }
 
     /// `column_ifexists(name, default)`: the column when the input has it,
@@ -474,7 +515,11 @@ impl Planner<'_> {
                 let (l, r) = (undyn(l, rt), undyn(r, lt));
                 let ty = match (bop, l.ty, r.ty) {
                     (_, a, b) if a.is_numeric() && b.is_numeric() => {
-                        let t = common_type(a, b).unwrap_or(Real);
+                        // Integer arithmetic is done in long, even on two ints.
+                        let t = match common_type(a, b).unwrap_or(Real) {
+                            Int => Long,
+                            t => t,
+                        };
                         return Ok(mk(bop, l.cast(t), r.cast(t), t));
                     }
                     (BinOp::Sub, DateTime, DateTime) => TimeSpan,
