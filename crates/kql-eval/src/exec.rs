@@ -83,6 +83,10 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             crate::mv_expand::mv_expand(m, &input)
         }
         LogicalPlan::Serialize(input) => execute(input, data, ctx),
+        LogicalPlan::Partition(p) => {
+            let input = execute(&p.input, data, ctx)?;
+            crate::mv_expand::partition(p, &input, data, ctx)
+        }
         LogicalPlan::MvApply(m) => {
             let input = execute(&m.input, data, ctx)?;
             crate::mv_expand::mv_apply(m, &input, data, ctx)

@@ -9,10 +9,12 @@ use crate::{arrow_schema_of, Table};
 use crate::{EvalContext, TableSource};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, UInt32Array};
 use arrow::compute::concat_batches;
+use arrow::compute::take_record_batch;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow::row::{RowConverter, SortField};
 use kql_common::{KqlType, ScalarValue};
 use kql_planner::cast::implicit_cast;
-use kql_planner::plan::{MvApply, MvExpand, MV_APPLY_ROWS};
+use kql_planner::plan::{MvApply, MvExpand, Partition, MV_APPLY_ROWS};
 use kql_planner::LogicalPlan;
 use serde_json::Value;
 use std::sync::Arc;
@@ -200,6 +202,65 @@ pub fn mv_apply(
     Ok(Table {
         schema,
         batches: vec![out],
+    })
+}
+
+/// `partition by Col (...)`: groups the rows by the key (in order of first
+/// appearance), runs the subquery on each group and concatenates the
+/// results.
+pub fn partition(
+    p: &Partition,
+    input: &Table,
+    data: &dyn TableSource,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
+    let schema = arrow_schema_of(&p.sub.schema());
+    let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
+    let key = batch
+        .columns()
+        .get(p.key)
+        .ok_or_else(|| crate::error::internal("partition key out of range"))?;
+    let conv =
+        RowConverter::new(vec![SortField::new(key.data_type().clone())]).map_err(arrow_err)?;
+    let rows = conv
+        .convert_columns(std::slice::from_ref(key))
+        .map_err(arrow_err)?;
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut index: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+    for i in 0..batch.num_rows() {
+        let g = *index.entry(rows.row(i).data()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        if let Some(v) = groups.get_mut(g) {
+            v.push(i as u32);
+        }
+    }
+    let mut out = Vec::new();
+    for g in groups {
+        let part = take_record_batch(&batch, &UInt32Array::from(g)).map_err(arrow_err)?;
+        let source = ApplyRows {
+            rows: Table {
+                schema: input.schema.clone(),
+                batches: vec![part],
+            },
+            data,
+        };
+        let t = crate::exec::execute(&p.sub, &source, ctx)?;
+        for b in t.batches {
+            out.push(
+                RecordBatch::try_new_with_options(
+                    schema.clone(),
+                    b.columns().to_vec(),
+                    &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+                )
+                .map_err(arrow_err)?,
+            );
+        }
+    }
+    Ok(Table {
+        schema,
+        batches: out,
     })
 }
 

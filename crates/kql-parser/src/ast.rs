@@ -466,6 +466,14 @@ pub enum OperatorKind {
         case_sensitive: bool,
         predicate: Expr,
     },
+    /// `partition by Col (operators)`: the operators run on each group of
+    /// rows with one value of `Col`; or `partition by Col { query }`: the
+    /// query runs once per value, with `Col` bound to it.
+    Partition {
+        by: Ident,
+        ops: Vec<Operator>,
+        query: Option<Box<Expr>>,
+    },
     /// `getschema`
     GetSchema,
     /// `as Name`

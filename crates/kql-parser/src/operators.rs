@@ -43,6 +43,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "parse-where",
     "mv-apply",
     "search",
+    "partition",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -55,7 +56,6 @@ const UNSUPPORTED: &[&str] = &[
     "fork",
     "make-series",
     "parse-kv",
-    "partition",
     "project-smart",
     "reduce",
     "sample-distinct",
@@ -346,6 +346,34 @@ impl Parser<'_> {
                 }
             }
             "search" => self.search_op()?,
+            "partition" => {
+                self.skip_params()?;
+                self.expect_word("by")?;
+                let by = self.ident("a column name after `by`")?;
+                let open = self.peek()?;
+                if open.kind == Tok::LBrace {
+                    self.bump()?;
+                    let q = self.expr_pipe("inside `{`")?;
+                    self.close(&Tok::RBrace, &open)?;
+                    OperatorKind::Partition {
+                        by,
+                        ops: Vec::new(),
+                        query: Some(Box::new(q)),
+                    }
+                } else {
+                    let open = self.expect(&Tok::LParen, "`(` and the operators")?;
+                    let mut ops = vec![self.operator(&open)?];
+                    while let Some(pipe) = self.eat(&Tok::Pipe)? {
+                        ops.push(self.operator(&pipe)?);
+                    }
+                    self.close(&Tok::RParen, &open)?;
+                    OperatorKind::Partition {
+                        by,
+                        ops,
+                        query: None,
+                    }
+                }
+            }
             "getschema" => OperatorKind::GetSchema,
             "as" => {
                 self.skip_params()?;

@@ -689,6 +689,27 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             }
             expr(out, predicate, P_OR);
         }
+        OperatorKind::Partition { by, ops, query } => {
+            out.push_str("partition by ");
+            ident(out, by);
+            match query {
+                Some(q) => {
+                    out.push_str(" { ");
+                    expr(out, q, P_PIPE);
+                    out.push_str(" }");
+                }
+                None => {
+                    out.push_str(" (");
+                    for (i, op) in ops.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(" | ");
+                        }
+                        operator(out, op);
+                    }
+                    out.push(')');
+                }
+            }
+        }
         OperatorKind::GetSchema => out.push_str("getschema"),
         OperatorKind::As(id) => {
             out.push_str("as ");

@@ -187,6 +187,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::Serialize(_)
         | OperatorKind::GetSchema
         | OperatorKind::Search { .. }
+        | OperatorKind::Partition { .. }
         | OperatorKind::As(_)
         | OperatorKind::Sample(_) => {
             let input = Expr {

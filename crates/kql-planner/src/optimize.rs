@@ -98,6 +98,10 @@ fn map_inputs(
             input: b(x.input),
             ..x
         }),
+        LogicalPlan::Partition(x) => LogicalPlan::Partition(Partition {
+            input: b(x.input),
+            ..x
+        }),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -172,6 +176,10 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
             ..x
         }),
         LogicalPlan::MvApply(x) => LogicalPlan::MvApply(MvApply {
+            input: b(x.input),
+            ..x
+        }),
+        LogicalPlan::Partition(x) => LogicalPlan::Partition(Partition {
             input: b(x.input),
             ..x
         }),
@@ -626,6 +634,15 @@ fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<u
         LogicalPlan::Serialize(input) => {
             let (input, map) = prune(*input, needed);
             (LogicalPlan::Serialize(Box::new(input)), map)
+        }
+        LogicalPlan::Partition(mut p) => {
+            // The subquery reads the input's columns by position.
+            let n_in = p.input.schema().len();
+            let all: BTreeSet<usize> = (0..n_in).collect();
+            let (input, _) = prune(*p.input, &all);
+            p.input = Box::new(input);
+            let n = p.sub.schema().len();
+            (LogicalPlan::Partition(p), identity(n))
         }
         LogicalPlan::MvApply(mut m) => {
             // The expansion and the subquery read the input's columns by

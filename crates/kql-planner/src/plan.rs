@@ -81,6 +81,9 @@ pub enum LogicalPlan {
     MvExpand(MvExpand),
     /// Runs a subquery on each input row's `mv-expand` (`mv-apply`).
     MvApply(MvApply),
+    /// Runs a subquery on each group of rows with one key value
+    /// (`partition by Col (...)`).
+    Partition(Partition),
     /// Marks its input's row order as meaningful (`serialize`), so that
     /// window functions may run over it.
     Serialize(Box<LogicalPlan>),
@@ -190,6 +193,16 @@ pub struct MvApply {
     pub sub: Box<LogicalPlan>,
     /// Input columns kept in front of the subquery's columns.
     pub keep: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partition {
+    pub input: Box<LogicalPlan>,
+    /// The input column whose values define the groups.
+    pub key: usize,
+    /// The subquery, over a scan of [`MV_APPLY_ROWS`] with the input's
+    /// schema.
+    pub sub: Box<LogicalPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -344,6 +357,7 @@ impl LogicalPlan {
                 s
             }
             LogicalPlan::Serialize(input) => input.schema(),
+            LogicalPlan::Partition(p) => p.sub.schema(),
             LogicalPlan::MvApply(m) => {
                 let input = m.input.schema();
                 let mut cols: Vec<Column> = m
@@ -392,6 +406,7 @@ impl LogicalPlan {
             LogicalPlan::Serialize(input) => vec![input],
             LogicalPlan::Parse(p) => vec![&p.input],
             LogicalPlan::MvApply(m) => vec![&m.input],
+            LogicalPlan::Partition(p) => vec![&p.input],
             LogicalPlan::Window(w) => vec![&w.input],
         }
     }
@@ -411,6 +426,7 @@ impl LogicalPlan {
             LogicalPlan::Window(w) => w.input.is_ordered(),
             LogicalPlan::Parse(p) => p.input.is_ordered(),
             LogicalPlan::MvApply(m) => m.input.is_ordered(),
+            LogicalPlan::Partition(_) => false,
             LogicalPlan::Filter(f) => f.input.is_ordered(),
             LogicalPlan::Project(p) => p.input.is_ordered(),
             LogicalPlan::Limit(l) => l.input.is_ordered(),
@@ -498,6 +514,11 @@ impl LogicalPlan {
                 format!("MvExpand: {}", cols.join(", "))
             }
             LogicalPlan::Serialize(_) => "Serialize".to_string(),
+            LogicalPlan::Partition(p) => format!(
+                "Partition: by #{}; per group: {}",
+                p.key,
+                p.sub.explain().trim_end().replace('\n', "; ")
+            ),
             LogicalPlan::MvApply(m) => format!(
                 "MvApply: {} columns expanded; per row: {}",
                 m.expand.columns.len(),

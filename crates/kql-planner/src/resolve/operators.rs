@@ -255,6 +255,9 @@ impl Planner<'_> {
                 Ok(*input)
             }
             OperatorKind::GetSchema => Ok(self.getschema(&schema)),
+            OperatorKind::Partition { by, ops, query } => {
+                self.partition(*input, by, ops, query.as_deref(), op.span)
+            }
             OperatorKind::Search {
                 case_sensitive,
                 predicate,

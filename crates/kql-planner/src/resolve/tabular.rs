@@ -428,6 +428,110 @@ impl Planner<'_> {
         }))
     }
 
+    /// `partition by Col (ops)` runs `ops` per group of rows (an
+    /// [`MvApply`]-like node with the group as its rows); `partition by Col
+    /// { query }` plans `query` once per value of `Col`, found by running
+    /// the input now, and unions the results.
+    pub(super) fn partition(
+        &mut self,
+        input: LogicalPlan,
+        by: &ast::Ident,
+        ops: &[ast::Operator],
+        query: Option<&ast::Expr>,
+        span: Span,
+    ) -> R<LogicalPlan> {
+        let schema = input.schema();
+        let key = self.column_index(by, &schema)?;
+        if let Some(q) = query {
+            let rows = self.column_values_of(&input, key, span)?;
+            let mut values: Vec<ScalarValue> = Vec::new();
+            for v in rows {
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+            let saved = self.lets.clone();
+            let mut plans = Vec::new();
+            for v in values {
+                self.lets.insert(
+                    by.name.clone(),
+                    Binding::Scalar(PlanExpr::literal(v, by.span)),
+                );
+                let p = self.tabular(q);
+                self.lets = saved.clone();
+                plans.push(p?);
+            }
+            let Some(first) = plans.first() else {
+                return Ok(LogicalPlan::Values(Values {
+                    schema: Schema::default(),
+                    rows: vec![],
+                }));
+            };
+            let out_schema = first.schema();
+            let maps = plans
+                .iter()
+                .map(|p| {
+                    let s = p.schema();
+                    out_schema
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            s.columns
+                                .iter()
+                                .position(|d| d.name == c.name && d.ty == c.ty)
+                        })
+                        .collect()
+                })
+                .collect();
+            return Ok(LogicalPlan::Union(Union {
+                inputs: plans,
+                maps,
+                schema: out_schema,
+                source: None,
+            }));
+        }
+        let mut sub = LogicalPlan::Scan(Scan {
+            table: MV_APPLY_ROWS.to_string(),
+            schema: schema.clone(),
+        });
+        for op in ops {
+            sub = self.operator(sub, op)?;
+        }
+        let sub = crate::optimize::optimize(sub);
+        Ok(LogicalPlan::Partition(Partition {
+            input: Box::new(input),
+            key,
+            sub: Box::new(sub),
+        }))
+    }
+
+    /// The values of one column of `input`, run now.
+    pub(super) fn column_values_of(
+        &mut self,
+        input: &LogicalPlan,
+        index: usize,
+        span: Span,
+    ) -> R<Vec<ScalarValue>> {
+        let refs = column_refs(&input.schema());
+        let Some(col) = refs.get(index).cloned() else {
+            return Err(err("kql::plan::internal", "column out of range", span));
+        };
+        let plan = LogicalPlan::Project(Project {
+            input: Box::new(input.clone()),
+            exprs: vec![col],
+        });
+        match self.catalog.column_values(&plan) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(d)) if d.span.is_some() => Err(d),
+            Some(Err(d)) => Err(d.with_span(span)),
+            None => Err(err(
+                "kql::plan::unsupported",
+                "this operator needs to run its input, which is not possible here",
+                span,
+            )),
+        }
+    }
+
     /// `getschema`: one row per input column.
     pub(super) fn getschema(&self, schema: &Schema) -> LogicalPlan {
         let out = Schema::new(vec![
