@@ -101,9 +101,18 @@ impl Planner<'_> {
         for (n, b) in bound {
             self.lets.insert(n, b);
         }
+        // The body sees its parameters and lets, not the caller's columns:
+        // hide their names (arguments refer to them by position).
+        let hidden = Schema::new(
+            schema
+                .columns
+                .iter()
+                .map(|c| Column::new(format!("\u{1}{}", c.name), c.ty))
+                .collect(),
+        );
         self.depth += 1;
         self.calling.push(name.name.clone());
-        let result = self.function_body(def, schema);
+        let result = self.function_body(def, &hidden);
         self.calling.pop();
         self.depth -= 1;
         self.lets = saved;
