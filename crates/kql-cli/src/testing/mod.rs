@@ -2,8 +2,10 @@
 //! and compares their results with expectations kept beside them.
 //!
 //! [`discover`] finds the cases (`.kql` + `NAME.expected.csv|json`,
-//! Markdown write-ups, Sentinel YAML, `.kqltest` files); [`run`] loads each
-//! fixture folder once, runs the cases in parallel, compares with
+//! Markdown write-ups, Sentinel YAML, `.kqltest` files); [`run`] opens each
+//! fixture folder once and reads each of its tables once, when a case first
+//! scans it (shared by every case after), runs the cases in parallel,
+//! compares with
 //! [`compare`], and with `bless` writes actual results as the new
 //! expectations; [`report`] prints progress, the summary and JUnit XML.
 
@@ -23,7 +25,6 @@ use compare::{ActualTable, Mode, DEFAULT_TOLERANCE};
 use expect::{Expected, Form};
 use kql_common::Diagnostic;
 use kql_eval::Table;
-use kql_io::LoadedTable;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,16 +103,69 @@ fn source_of(case: &Case, opts: &Options) -> Source {
     }
 }
 
-type Loaded = Result<Arc<Vec<LoadedTable>>, String>;
+/// A fixture table: opened when its folder is first used, its rows read
+/// when a query first scans it, then shared by every case.
+pub struct SharedTable {
+    handle: kql_io::TableHandle,
+    rows: OnceLock<Result<Table, Vec<Diagnostic>>>,
+}
+
+impl SharedTable {
+    /// The whole table, read on the first call.
+    fn whole(&self) -> &Result<Table, Vec<Diagnostic>> {
+        self.rows.get_or_init(|| {
+            self.handle.load(None).map(|t| Table {
+                schema: t.schema,
+                batches: t.batches,
+            })
+        })
+    }
+
+    /// The table, or only the columns `projection` lists.
+    fn read(&self, projection: Option<&[usize]>) -> Result<Table, Vec<Diagnostic>> {
+        let whole = self.whole().as_ref().map_err(Clone::clone)?;
+        let Some(cols) = projection else {
+            return Ok(whole.clone());
+        };
+        let internal = |e: arrow::error::ArrowError| {
+            vec![Diagnostic::error("kql::eval::internal", e.to_string())]
+        };
+        Ok(Table {
+            schema: Arc::new(whole.schema.project(cols).map_err(internal)?),
+            batches: whole
+                .batches
+                .iter()
+                .map(|b| b.project(cols))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(internal)?,
+        })
+    }
+}
+
+/// A session over a fixture folder's shared tables.
+fn session_over(tables: &[Arc<SharedTable>]) -> Session {
+    let mut session = Session::new(Vec::new());
+    for t in tables {
+        let shared = Arc::clone(t);
+        session.db.insert_lazy(
+            t.handle.name.clone(),
+            t.handle.schema.clone(),
+            Arc::new(move |projection: Option<&[usize]>| shared.read(projection)),
+        );
+    }
+    session
+}
+
+type Loaded = Result<Arc<Vec<Arc<SharedTable>>>, String>;
 
 fn load(source: &Source) -> Loaded {
     let result = match source {
-        Source::Bundled => kql_io::bundled_tables(),
+        Source::Bundled => kql_io::bundled_handles(),
         Source::Paths(ps) => {
             let mut all = Vec::new();
             let mut errs: Vec<Diagnostic> = Vec::new();
             for p in ps {
-                match kql_io::load_path(p) {
+                match kql_io::open_path(p) {
                     Ok(mut t) => all.append(&mut t),
                     Err(mut e) => errs.append(&mut e),
                 }
@@ -123,6 +177,16 @@ fn load(source: &Source) -> Loaded {
             }
         }
     };
+    let result = result.map(|hs| {
+        hs.into_iter()
+            .map(|handle| {
+                Arc::new(SharedTable {
+                    handle,
+                    rows: OnceLock::new(),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
     result.map(Arc::new).map_err(|ds| {
         let what = match source {
             Source::Bundled => "the sample tables".to_string(),
@@ -247,7 +311,7 @@ fn sort_keys(plan: &kql_planner::LogicalPlan) -> Option<Vec<usize>> {
 }
 
 /// Runs one case over `tables`.
-pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome {
+pub fn run_case(case: &Case, tables: &[Arc<SharedTable>], opts: &Options) -> Outcome {
     let d = &case.directives;
     if d.skip {
         return outcome(case, Status::Skipped, "skipped".into(), String::new());
@@ -268,7 +332,7 @@ pub fn run_case(case: &Case, tables: &[LoadedTable], opts: &Options) -> Outcome 
             e.clone(),
         );
     }
-    let mut session = Session::new(tables.to_vec());
+    let mut session = session_over(tables);
     session.now = d.now.or(opts.now);
     session.external_data = opts.external_data.clone();
     let is_kqltest = matches!(
