@@ -304,6 +304,17 @@ impl JoinKind {
     }
 }
 
+/// One level of `top-nested`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopNestedLevel {
+    pub count: Option<Expr>,
+    pub key: NamedExpr,
+    /// `with others = expr`
+    pub others: Option<Expr>,
+    pub agg: NamedExpr,
+    pub order: Option<SortOrder>,
+}
+
 /// One piece of a `parse` pattern.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParsePart {
@@ -474,6 +485,8 @@ pub enum OperatorKind {
         ops: Vec<Operator>,
         query: Option<Box<Expr>>,
     },
+    /// `top-nested [N] of Key by Agg [asc|desc], top-nested ...`
+    TopNested(Vec<TopNestedLevel>),
     /// `getschema`
     GetSchema,
     /// `as Name`

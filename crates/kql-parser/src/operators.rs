@@ -44,6 +44,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "mv-apply",
     "search",
     "partition",
+    "top-nested",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -61,7 +62,6 @@ const UNSUPPORTED: &[&str] = &[
     "sample-distinct",
     "scan",
     "top-hitters",
-    "top-nested",
 ];
 
 impl Parser<'_> {
@@ -346,6 +346,58 @@ impl Parser<'_> {
                 }
             }
             "search" => self.search_op()?,
+            "top-nested" => {
+                let mut levels = Vec::new();
+                loop {
+                    let count = if self.at_word("of")? {
+                        None
+                    } else {
+                        Some(self.expr("after `top-nested`")?)
+                    };
+                    self.expect_word("of")?;
+                    let key = self.named_expr("after `of`")?;
+                    let others = if self.eat_word("with")? {
+                        self.expect_word("others")?;
+                        self.expect(&Tok::Assign, "`=`")?;
+                        Some(self.expr("after `others =`")?)
+                    } else {
+                        None
+                    };
+                    self.expect_word("by")?;
+                    let agg = self.named_expr("after `by`")?;
+                    let order = if self.eat_word("asc")? {
+                        Some(SortOrder::Asc)
+                    } else if self.eat_word("desc")? {
+                        Some(SortOrder::Desc)
+                    } else {
+                        None
+                    };
+                    levels.push(crate::ast::TopNestedLevel {
+                        count,
+                        key,
+                        others,
+                        agg,
+                        order,
+                    });
+                    // `, top-nested` continues; the words are adjacent.
+                    let t = self.peek()?;
+                    let next = lex(self.src, t.span.end)?;
+                    let dash = lex(self.src, next.span.end)?;
+                    let continues = t.kind == Tok::Comma
+                        && self.is_word(&next, "top")
+                        && dash.kind == Tok::Minus
+                        && dash.span.start == next.span.end;
+                    if continues {
+                        self.bump()?;
+                        self.expect_word("top")?;
+                        self.expect(&Tok::Minus, "`-`")?;
+                        self.expect_word("nested")?;
+                        continue;
+                    }
+                    break;
+                }
+                OperatorKind::TopNested(levels)
+            }
             "partition" => {
                 self.skip_params()?;
                 self.expect_word("by")?;

@@ -710,6 +710,31 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                 }
             }
         }
+        OperatorKind::TopNested(levels) => {
+            for (i, l) in levels.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str("top-nested ");
+                if let Some(c) = &l.count {
+                    expr(out, c, P_OR);
+                    out.push(' ');
+                }
+                out.push_str("of ");
+                named_list(out, std::slice::from_ref(&l.key));
+                if let Some(o) = &l.others {
+                    out.push_str(" with others = ");
+                    expr(out, o, P_OR);
+                }
+                out.push_str(" by ");
+                named_list(out, std::slice::from_ref(&l.agg));
+                match l.order {
+                    Some(SortOrder::Asc) => out.push_str(" asc"),
+                    Some(SortOrder::Desc) => out.push_str(" desc"),
+                    None => {}
+                }
+            }
+        }
         OperatorKind::GetSchema => out.push_str("getschema"),
         OperatorKind::As(id) => {
             out.push_str("as ");

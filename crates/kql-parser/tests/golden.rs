@@ -188,6 +188,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::GetSchema
         | OperatorKind::Search { .. }
         | OperatorKind::Partition { .. }
+        | OperatorKind::TopNested(_)
         | OperatorKind::As(_)
         | OperatorKind::Sample(_) => {
             let input = Expr {

@@ -255,6 +255,7 @@ impl Planner<'_> {
                 Ok(*input)
             }
             OperatorKind::GetSchema => Ok(self.getschema(&schema)),
+            OperatorKind::TopNested(levels) => self.top_nested(*input, levels, op.span),
             OperatorKind::Partition { by, ops, query } => {
                 self.partition(*input, by, ops, query.as_deref(), op.span)
             }

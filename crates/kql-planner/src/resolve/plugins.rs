@@ -358,3 +358,186 @@ impl Planner<'_> {
         self.operator(input, &op)
     }
 }
+
+fn ident(name: &str, span: Span) -> ast::Ident {
+    ast::Ident {
+        name: name.to_string(),
+        span,
+    }
+}
+
+fn op(kind: OperatorKind, span: Span) -> ast::Operator {
+    ast::Operator { kind, span }
+}
+
+impl Planner<'_> {
+    /// `top-nested`: level i is `summarize Agg_i by Key_1..Key_i`, keeping the
+    /// top N_i rows within each level-(i-1) group (a sort and a restarting
+    /// row_number); the levels are then joined on their common keys.
+    pub(super) fn top_nested(
+        &mut self,
+        input: LogicalPlan,
+        levels: &[ast::TopNestedLevel],
+        span: Span,
+    ) -> R<LogicalPlan> {
+        let mut keys: Vec<ast::NamedExpr> = Vec::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut result: Option<LogicalPlan> = None;
+        for (i, l) in levels.iter().enumerate() {
+            if let Some(o) = &l.others {
+                return Err(err(
+                    "kql::plan::unsupported",
+                    "`with others` in top-nested is not supported yet",
+                    o.span,
+                ));
+            }
+            let key_name = match (l.key.names.as_slice(), &l.key.expr.kind) {
+                ([n], _) => n.name.clone(),
+                ([], ExprKind::Name(id)) => id.name.clone(),
+                ([], _) => format!("Column{}", i + 1),
+                _ => return Err(multi_name_error(&l.key)),
+            };
+            let agg_name = match l.agg.names.as_slice() {
+                [n] => n.name.clone(),
+                [] => format!("aggregated_{key_name}"),
+                _ => return Err(multi_name_error(&l.agg)),
+            };
+            keys.push(ast::NamedExpr {
+                names: vec![ident(&key_name, l.key.span)],
+                expr: l.key.expr.clone(),
+                span: l.key.span,
+            });
+            let summarize = op(
+                OperatorKind::Summarize {
+                    aggs: vec![ast::NamedExpr {
+                        names: vec![ident(&agg_name, l.agg.span)],
+                        expr: l.agg.expr.clone(),
+                        span: l.agg.span,
+                    }],
+                    by: keys.clone(),
+                },
+                span,
+            );
+            let mut level = self.operator(input.clone(), &summarize)?;
+            if let Some(count) = &l.count {
+                let desc = !matches!(l.order, Some(ast::SortOrder::Asc));
+                let mut sort_keys: Vec<ast::SortKey> = names
+                    .iter()
+                    .map(|(k, _)| ast::SortKey {
+                        expr: name_expr(k, span),
+                        order: Some(ast::SortOrder::Asc),
+                        nulls: None,
+                        span,
+                    })
+                    .collect();
+                sort_keys.push(ast::SortKey {
+                    expr: name_expr(&agg_name, span),
+                    order: Some(if desc {
+                        ast::SortOrder::Desc
+                    } else {
+                        ast::SortOrder::Asc
+                    }),
+                    nulls: None,
+                    span,
+                });
+                level = self.operator(level, &op(OperatorKind::Sort(sort_keys), span))?;
+                // Restart the numbering when any parent key changes.
+                let restart = names
+                    .iter()
+                    .map(|(k, _)| ast::Expr {
+                        span,
+                        kind: ExprKind::Binary {
+                            op: ast::BinaryOp::NotEq,
+                            left: Box::new(name_expr(k, span)),
+                            right: Box::new(ast::Expr {
+                                span,
+                                kind: ExprKind::Call {
+                                    func: ident("prev", span),
+                                    args: vec![name_expr(k, span)],
+                                },
+                            }),
+                        },
+                    })
+                    .reduce(|a, b| ast::Expr {
+                        span,
+                        kind: ExprKind::Binary {
+                            op: ast::BinaryOp::Or,
+                            left: Box::new(a),
+                            right: Box::new(b),
+                        },
+                    });
+                let mut args = vec![ast::Expr {
+                    span,
+                    kind: ExprKind::Literal(ast::Literal::Long(1)),
+                }];
+                args.extend(restart);
+                let rn = "$top_nested_rank";
+                level = self.operator(
+                    level,
+                    &op(
+                        OperatorKind::Extend(vec![ast::NamedExpr {
+                            names: vec![ident(rn, span)],
+                            expr: ast::Expr {
+                                span,
+                                kind: ExprKind::Call {
+                                    func: ident("row_number", span),
+                                    args,
+                                },
+                            },
+                            span,
+                        }]),
+                        span,
+                    ),
+                )?;
+                level = self.operator(
+                    level,
+                    &op(
+                        OperatorKind::Where(ast::Expr {
+                            span,
+                            kind: ExprKind::Binary {
+                                op: ast::BinaryOp::Le,
+                                left: Box::new(name_expr(rn, span)),
+                                right: Box::new(count.clone()),
+                            },
+                        }),
+                        span,
+                    ),
+                )?;
+                level = self.operator(
+                    level,
+                    &op(OperatorKind::ProjectAway(vec![ident(rn, span)]), span),
+                )?;
+            }
+            names.push((key_name.clone(), agg_name.clone()));
+            result = Some(match result {
+                None => level,
+                Some(prev) => {
+                    let on: Vec<ast::Expr> = names[..names.len() - 1]
+                        .iter()
+                        .map(|(k, _)| name_expr(k, span))
+                        .collect();
+                    let joined = self.join_plans(prev, JoinKind::Inner, level, &on, false)?;
+                    let js = joined.schema();
+                    let refs = column_refs(&js);
+                    // Left: k1, a1, ... ; then this level's key and aggregate
+                    // (the last two columns of the right side).
+                    let n = refs.len();
+                    let mut exprs: Vec<(String, PlanExpr)> =
+                        refs.iter().take(2 * i).cloned().collect();
+                    exprs.extend(refs.iter().skip(n.saturating_sub(2)).cloned());
+                    if let Some(e) = exprs.get_mut(2 * i) {
+                        e.0 = key_name.clone();
+                    }
+                    if let Some(e) = exprs.get_mut(2 * i + 1) {
+                        e.0 = agg_name.clone();
+                    }
+                    LogicalPlan::Project(Project {
+                        input: Box::new(joined),
+                        exprs,
+                    })
+                }
+            });
+        }
+        result.ok_or_else(|| err("kql::plan::bad_arguments", "top-nested needs a level", span))
+    }
+}

@@ -57,6 +57,18 @@ impl Planner<'_> {
         lookup: bool,
     ) -> R<LogicalPlan> {
         let right = self.tabular(right)?;
+        self.join_plans(left, kind, right, on, lookup)
+    }
+
+    /// `join` of two planned inputs.
+    pub(super) fn join_plans(
+        &mut self,
+        left: LogicalPlan,
+        kind: JoinKind,
+        right: LogicalPlan,
+        on: &[ast::Expr],
+        lookup: bool,
+    ) -> R<LogicalPlan> {
         let ls = left.schema();
         let rs = right.schema();
         let mut left_keys = Vec::new();
