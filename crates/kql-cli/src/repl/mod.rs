@@ -2,6 +2,7 @@
 //! highlighting, context-aware completion, persistent history and
 //! meta-commands.
 
+pub mod chart;
 pub mod commands;
 pub mod complete;
 pub mod highlight;
@@ -88,11 +89,27 @@ impl Repl {
         let start = Instant::now();
         let result = self.session.borrow().run(&query);
         let elapsed = start.elapsed();
+        let drawn = self.output.is_none()
+            && self.format == OutputFormat::Table
+            && chart::requested_chart(&query).is_some_and(|k| {
+                matches!(
+                    k.as_str(),
+                    "timechart"
+                        | "linechart"
+                        | "areachart"
+                        | "scatterchart"
+                        | "stackedareachart"
+                        | "barchart"
+                        | "columnchart"
+                        | "piechart"
+                )
+            });
         let warnings: String = self
             .session
             .borrow()
             .take_warnings()
             .iter()
+            .filter(|d| !(drawn && d.code == "kql::plan::render"))
             .map(|d| render(d, entry_name, &query, self.color))
             .collect();
         match result {
@@ -112,6 +129,14 @@ impl Repl {
                     }
                     rows += t.num_rows();
                     let on_screen = self.output.is_none() && self.format == OutputFormat::Table;
+                    if on_screen {
+                        let chart = chart::requested_chart(&query)
+                            .and_then(|kind| chart::draw(&kind, t, self.width.unwrap_or(100)));
+                        if let Some(c) = chart {
+                            out.push_str(&c);
+                            continue;
+                        }
+                    }
                     match (on_screen, self.width) {
                         (true, Some(width)) => {
                             out.push_str(&fit_table(t, &self.opts, width, self.max_rows))
