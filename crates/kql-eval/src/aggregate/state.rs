@@ -69,7 +69,7 @@ pub(super) enum Acc {
     PickBool(Pick, Vec<Option<bool>>),
     PickString(Pick, Vec<Option<String>>),
     /// Exact distinct count of 64-bit value hashes.
-    DCount(KqlType, Vec<HashSet<u64>>),
+    DCount(Vec<HashSet<u64>>),
     Collect {
         kind: Collect,
         ty: KqlType,
@@ -167,7 +167,7 @@ impl Acc {
             Min => pick(Pick::Min),
             Max => pick(Pick::Max),
             TakeAny => pick(Pick::First),
-            DCount => Acc::DCount(arg_ty, vec![]),
+            DCount => Acc::DCount(vec![]),
             MakeSet => collect(Collect::Set),
             MakeList => collect(Collect::List),
             MakeListWithNulls => collect(Collect::ListWithNulls),
@@ -320,7 +320,7 @@ impl Acc {
                     }
                 }
             }
-            Acc::DCount(ty, sets) => {
+            Acc::DCount(sets) => {
                 grow_with(sets, ngroups, HashSet::default);
                 let a = arg()?;
                 let hasher = FixedState::with_seed(0x6463_6f75_6e74);
@@ -333,11 +333,7 @@ impl Acc {
                     DataType::Utf8 => {
                         let s = a.as_string::<i32>();
                         for (i, &g) in ids.iter().enumerate() {
-                            // Kusto ignores empty strings like nulls.
-                            if g != SKIP
-                                && s.is_valid(i)
-                                && !(s.value(i).is_empty() && *ty == KqlType::String)
-                            {
+                            if g != SKIP && s.is_valid(i) {
                                 add(g, hasher.hash_one(s.value(i).as_bytes()));
                             }
                         }
@@ -580,7 +576,7 @@ impl Acc {
                 }
                 Arc::new(b.finish())
             }
-            Acc::DCount(_, sets) => {
+            Acc::DCount(sets) => {
                 let mut v: Vec<i64> = sets.iter().map(|s| s.len() as i64).collect();
                 v.resize(n, 0);
                 Arc::new(Int64Array::from(v))

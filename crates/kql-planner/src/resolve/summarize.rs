@@ -415,7 +415,8 @@ impl Planner<'_> {
                     ty: KqlType::Bool,
                     span,
                 };
-                let rets = self.returned(args, 0, schema, &[], |i, a| match a {
+                // `*` stands for the columns other than the group keys.
+                let rets = self.returned(args, 0, schema, key_names, |i, a| match a {
                     Some(n) => Some(n.to_string()),
                     None => Some(format!("any_arg{i}")),
                 })?;
