@@ -48,6 +48,15 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &EXTRACTJSON,
     &EXTRACT_JSON,
     &PARSE_CSV,
+    &RANGE,
+    &ARRAY_IFF,
+    &ARRAY_ROTATE_LEFT,
+    &ARRAY_ROTATE_RIGHT,
+    &ARRAY_SHIFT_LEFT,
+    &ARRAY_SHIFT_RIGHT,
+    &ARRAY_SPLIT,
+    &BAG_SET_KEY,
+    &BAG_ZIP,
 ];
 
 /// `parse_json` over strings: valid JSON becomes that value (kept as its
@@ -972,7 +981,7 @@ static EXTRACT_JSON: FunctionDef = FunctionDef::new(
     "Same as extractjson.",
     |a| {
         if a.len() == 3 {
-            return Err("extract_json() with a type argument is not supported yet; convert the result instead".into());
+            return Err("the third argument of extract_json() must be a type: typeof(long), typeof(string), ...".into());
         }
         sig("extract_json", a, 2, &[P::Str, P::Str], Str)
     },
@@ -1018,3 +1027,303 @@ static PARSE_CSV: FunctionDef = FunctionDef::new(
     },
 )
 .examples(&[Example { query: "print parse_csv('aa,\"b,b,b\",cc,\"Escaping quotes: \"\"Title\"\"\",\"line1\\nline2\"')", output: "print_0\n\"[\"\"aa\"\",\"\"b,b,b\"\",\"\"cc\"\",\"\"Escaping quotes: \\\"\"Title\\\"\"\"\",\"\"line1\\nline2\"\"]\"" }]);
+
+fn arr_int(r: &[ScalarValue], i: usize) -> Option<i64> {
+    r.get(i).and_then(val::long)
+}
+
+static RANGE: FunctionDef = FunctionDef::new(
+    "range",
+    C,
+    "range(start, stop, [step]): dynamic",
+    "A dynamic array of the values from start to stop (inclusive) by step (default 1); numbers, datetimes or timespans. At most 1,048,576 values.",
+    |a| {
+        arity("range", a, 2, 3)?;
+        let t = crate::typing::common_of("range", &a[..2])?;
+        let step = match t {
+            KqlType::DateTime | KqlType::TimeSpan => KqlType::TimeSpan,
+            KqlType::Int | KqlType::Long => {
+                if a.get(2).is_some_and(|x| x.ty == KqlType::Real) {
+                    KqlType::Real
+                } else {
+                    Long
+                }
+            }
+            t if t.is_numeric() => KqlType::Real,
+            t => return Err(format!("range() needs numbers, datetimes or timespans, not {t}")),
+        };
+        let t = if t == KqlType::Int || (step == KqlType::Real && t == Long) {
+            if step == KqlType::Real { KqlType::Real } else { Long }
+        } else {
+            t
+        };
+        let mut args = vec![t, t];
+        if a.len() == 3 {
+            args.push(step);
+        }
+        Ok(Typed { ret: Dynamic, args })
+    },
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            const MAX: usize = 1 << 20;
+            let mut out = Vec::new();
+            match (&r[0], &r[1]) {
+                (ScalarValue::Real(a), _) => {
+                    let (Some(b), step) = (val::real(&r[1]), r.get(2).map_or(Some(1.0), val::real)) else {
+                        return ScalarValue::Null(Dynamic);
+                    };
+                    let Some(step) = step.filter(|s| *s != 0.0) else { return ScalarValue::Null(Dynamic) };
+                    let mut x = *a;
+                    while (step > 0.0 && x <= b || step < 0.0 && x >= b) && out.len() < MAX {
+                        out.push(to_json(&ScalarValue::Real(x)));
+                        x += step;
+                    }
+                }
+                (first, _) => {
+                    let (Some(a), Some(b)) = (val::long(first), val::long(&r[1])) else {
+                        return ScalarValue::Null(Dynamic);
+                    };
+                    let default = if matches!(first, ScalarValue::DateTime(_) | ScalarValue::TimeSpan(_)) {
+                        kql_common::time::TICKS_PER_HOUR
+                    } else {
+                        1
+                    };
+                    let Some(step) = r.get(2).map_or(Some(default), val::long).filter(|s| *s != 0) else {
+                        return ScalarValue::Null(Dynamic);
+                    };
+                    let mut x = a;
+                    while (step > 0 && x <= b || step < 0 && x >= b) && out.len() < MAX {
+                        let v = match first {
+                            ScalarValue::DateTime(_) => ScalarValue::DateTime(x),
+                            ScalarValue::TimeSpan(_) => ScalarValue::TimeSpan(x),
+                            _ => ScalarValue::Long(x),
+                        };
+                        out.push(to_json(&v));
+                        let Some(n) = x.checked_add(step) else { break };
+                        x = n;
+                    }
+                }
+            }
+            ScalarValue::Dynamic(Value::Array(out))
+        })
+    },
+)
+.examples(&[Example { query: "print a = range(1, 8, 3), b = range(1, 3), c = range(5, 1, -2)", output: "a,b,c\n\"[1,4,7]\",\"[1,2,3]\",\"[5,3,1]\"" }]);
+
+static ARRAY_IFF: FunctionDef = FunctionDef::new(
+    "array_iff",
+    C,
+    "array_iff(condition_array: dynamic, when_true, when_false): dynamic",
+    "Element-wise iff: for each condition, the element of when_true or when_false at the same place (scalars apply to every place; missing elements are null).",
+    |a| sig("array_iff", a, 3, &[P::Dyn, P::Dyn, P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let Some(conds) = array_arg(r, 0) else { return ScalarValue::Null(Dynamic) };
+            let pick = |v: &ScalarValue, i: usize| -> Value {
+                match val::json(v) {
+                    Some(Value::Array(a)) => a.get(i).cloned().unwrap_or(Value::Null),
+                    Some(x) => x.clone(),
+                    None => Value::Null,
+                }
+            };
+            let out = conds
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let t = match c {
+                        Value::Bool(b) => Some(*b),
+                        Value::Number(n) => n.as_f64().map(|x| x != 0.0),
+                        _ => None,
+                    };
+                    match t {
+                        Some(true) => pick(&r[1], i),
+                        Some(false) => pick(&r[2], i),
+                        None => Value::Null,
+                    }
+                })
+                .collect();
+            ScalarValue::Dynamic(Value::Array(out))
+        })
+    },
+)
+.examples(&[Example { query: "print a = array_iff(dynamic([true, false, true]), dynamic([1, 2, 3]), dynamic([4, 5, 6])), b = array_iff(dynamic([1, 0]), \"yes\", \"no\")", output: "a,b\n\"[1,5,3]\",\"[\"\"yes\"\",\"\"no\"\"]\"" }]);
+
+fn rotate(ctx: &Ctx, args: &[Arg], left: bool) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        let Some(a) = array_arg(r, 0) else {
+            return ScalarValue::Null(Dynamic);
+        };
+        let n = a.len() as i64;
+        let mut out = a.clone();
+        if n > 0 {
+            let k = arr_int(r, 1).unwrap_or(0);
+            let k = if left { k } else { -k }.rem_euclid(n) as usize;
+            out.rotate_left(k);
+        }
+        ScalarValue::Dynamic(Value::Array(out))
+    })
+}
+
+fn shift(ctx: &Ctx, args: &[Arg], left: bool) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        let Some(a) = array_arg(r, 0) else {
+            return ScalarValue::Null(Dynamic);
+        };
+        let fill = r.get(2).map_or(Value::Null, to_json);
+        let n = a.len() as i64;
+        let k = arr_int(r, 1).unwrap_or(0);
+        let k = if left { k } else { -k };
+        let out = (0..n)
+            .map(|i| {
+                let j = i + k;
+                if (0..n).contains(&j) {
+                    a[j as usize].clone()
+                } else {
+                    fill.clone()
+                }
+            })
+            .collect();
+        ScalarValue::Dynamic(Value::Array(out))
+    })
+}
+
+static ARRAY_ROTATE_LEFT: FunctionDef = FunctionDef::new(
+    "array_rotate_left",
+    C,
+    "array_rotate_left(array: dynamic, rotate_count: long): dynamic",
+    "The array rotated left by rotate_count places (right when negative).",
+    |a| sig("array_rotate_left", a, 2, &[P::Dyn, P::Long], Dynamic),
+    |ctx, args| rotate(ctx, args, true),
+)
+.examples(&[Example { query: "print a = array_rotate_left(dynamic([1,2,3,4,5]), 2), b = array_rotate_left(dynamic([1,2,3,4,5]), -2)", output: "a,b\n\"[3,4,5,1,2]\",\"[4,5,1,2,3]\"" }]);
+
+static ARRAY_ROTATE_RIGHT: FunctionDef = FunctionDef::new(
+    "array_rotate_right",
+    C,
+    "array_rotate_right(array: dynamic, rotate_count: long): dynamic",
+    "The array rotated right by rotate_count places (left when negative).",
+    |a| sig("array_rotate_right", a, 2, &[P::Dyn, P::Long], Dynamic),
+    |ctx, args| rotate(ctx, args, false),
+)
+.examples(&[Example {
+    query: "print array_rotate_right(dynamic([1,2,3,4,5]), 2)",
+    output: "print_0\n\"[4,5,1,2,3]\"",
+}]);
+
+static ARRAY_SHIFT_LEFT: FunctionDef = FunctionDef::new(
+    "array_shift_left",
+    C,
+    "array_shift_left(array: dynamic, shift_count: long, [fill_value]): dynamic",
+    "The array shifted left by shift_count places, filling with fill_value (null by default); negative counts shift right.",
+    |a| sig("array_shift_left", a, 2, &[P::Dyn, P::Long, P::Any], Dynamic),
+    |ctx, args| shift(ctx, args, true),
+)
+.examples(&[Example { query: "print a = array_shift_left(dynamic([1,2,3,4,5]), 2), b = array_shift_left(dynamic([1,2,3,4,5]), -2, -1)", output: "a,b\n\"[3,4,5,null,null]\",\"[-1,-1,1,2,3]\"" }]);
+
+static ARRAY_SHIFT_RIGHT: FunctionDef = FunctionDef::new(
+    "array_shift_right",
+    C,
+    "array_shift_right(array: dynamic, shift_count: long, [fill_value]): dynamic",
+    "The array shifted right by shift_count places, filling with fill_value (null by default); negative counts shift left.",
+    |a| sig("array_shift_right", a, 2, &[P::Dyn, P::Long, P::Any], Dynamic),
+    |ctx, args| shift(ctx, args, false),
+)
+.examples(&[Example { query: "print array_shift_right(dynamic([1,2,3,4,5]), 2, -1)", output: "print_0\n\"[-1,-1,1,2,3]\"" }]);
+
+static ARRAY_SPLIT: FunctionDef = FunctionDef::new(
+    "array_split",
+    C,
+    "array_split(array: dynamic, indices: long | dynamic): dynamic",
+    "The array cut into pieces before each of the indices (negative from the end).",
+    |a| sig("array_split", a, 2, &[P::Dyn, P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let Some(a) = array_arg(r, 0) else { return ScalarValue::Null(Dynamic) };
+            let n = a.len() as i64;
+            let idx: Vec<i64> = match val::json(&r[1]) {
+                Some(Value::Array(v)) => v.iter().filter_map(Value::as_i64).collect(),
+                Some(Value::Number(x)) => x.as_i64().into_iter().collect(),
+                _ => vec![],
+            };
+            let mut cuts: Vec<usize> = idx
+                .into_iter()
+                .map(|i| (if i < 0 { n + i } else { i }).clamp(0, n) as usize)
+                .collect();
+            cuts.push(a.len());
+            let mut out = Vec::new();
+            let mut from = 0;
+            for c in cuts {
+                let c = c.max(from);
+                out.push(Value::Array(a[from..c].to_vec()));
+                from = c;
+            }
+            ScalarValue::Dynamic(Value::Array(out))
+        })
+    },
+)
+.examples(&[Example { query: "print a = array_split(dynamic([1,2,3,4,5]), 2), b = array_split(dynamic([1,2,3,4,5]), dynamic([1,3]))", output: "a,b\n\"[[1,2],[3,4,5]]\",\"[[1],[2,3],[4,5]]\"" }]);
+
+fn set_path(v: &mut Value, steps: &[Value], new: Value) {
+    match steps {
+        [] => *v = new,
+        [Value::String(k), rest @ ..] => {
+            if !v.is_object() {
+                *v = Value::Object(Map::new());
+            }
+            if let Value::Object(m) = v {
+                let e = m.entry(k.clone()).or_insert(Value::Null);
+                set_path(e, rest, new);
+            }
+        }
+        [i, rest @ ..] => {
+            if let Some(x) = i
+                .as_u64()
+                .and_then(|i| v.as_array_mut().and_then(|a| a.get_mut(i as usize)))
+            {
+                set_path(x, rest, new);
+            }
+        }
+    }
+}
+
+static BAG_SET_KEY: FunctionDef = FunctionDef::new(
+    "bag_set_key",
+    C,
+    "bag_set_key(bag: dynamic, key: string, value): dynamic",
+    "The bag with the key (or JSONPath) set to the value, adding missing levels.",
+    |a| sig("bag_set_key", a, 3, &[P::Dyn, P::Str, P::Any], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let Some(bag @ Value::Object(_)) = dyn_arg(r, 0) else { return ScalarValue::Null(Dynamic) };
+            let mut bag = bag.clone();
+            set_path(&mut bag, &path_or_key(val::str(&r[1])), to_json(&r[2]));
+            ScalarValue::Dynamic(bag)
+        })
+    },
+)
+.examples(&[Example { query: "print a = bag_set_key(dynamic({'key1': 1}), 'key3', 3), b = bag_set_key(dynamic({'key1': 123}), '$.key2.prop1', 'abc')", output: "a,b\n\"{\"\"key1\"\":1,\"\"key3\"\":3}\",\"{\"\"key1\"\":123,\"\"key2\"\":{\"\"prop1\"\":\"\"abc\"\"}}\"" }]);
+
+static BAG_ZIP: FunctionDef = FunctionDef::new(
+    "bag_zip",
+    C,
+    "bag_zip(keys: dynamic, values: dynamic): dynamic",
+    "A bag from an array of keys and an array of values (string keys only; missing values are null); null when keys is not an array.",
+    |a| sig("bag_zip", a, 2, &[P::Dyn, P::Dyn], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let Some(keys) = array_arg(r, 0) else { return ScalarValue::Null(Dynamic) };
+            let vals: &[Value] = match dyn_arg(r, 1) {
+                Some(Value::Array(v)) => v,
+                _ => &[],
+            };
+            let mut m = Map::new();
+            for (i, k) in keys.iter().enumerate() {
+                if let Some(k) = k.as_str() {
+                    m.insert(k.to_string(), vals.get(i).cloned().unwrap_or(Value::Null));
+                }
+            }
+            ScalarValue::Dynamic(Value::Object(m))
+        })
+    },
+)
+.examples(&[Example { query: "print bag_zip(dynamic(['a', 8, 'b']), dynamic([1, '2', 2.5]))", output: "print_0\n\"{\"\"a\"\":1,\"\"b\"\":2.5}\"" }]);

@@ -44,6 +44,14 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &ISFINITE,
     &DEGREES,
     &RADIANS,
+    &SIN,
+    &COS,
+    &TAN,
+    &ASIN,
+    &ACOS,
+    &ATAN,
+    &COT,
+    &ATAN2,
 ];
 
 fn bin_typing(name: &str, a: &[ArgInfo]) -> Result<Typed, String> {
@@ -706,3 +714,92 @@ realtest!(
         output: "a,b\ntrue,false"
     }]
 );
+
+unary_real!(
+    SIN,
+    "sin",
+    |x: f64| Some(x.sin()),
+    "Sine of an angle in radians.",
+    &[Example {
+        query: "print sin(0)",
+        output: "print_0\n0.0"
+    }]
+);
+unary_real!(
+    COS,
+    "cos",
+    |x: f64| Some(x.cos()),
+    "Cosine of an angle in radians.",
+    &[Example {
+        query: "print cos(0)",
+        output: "print_0\n1.0"
+    }]
+);
+unary_real!(
+    TAN,
+    "tan",
+    |x: f64| Some(x.tan()),
+    "Tangent of an angle in radians.",
+    &[Example {
+        query: "print tan(0)",
+        output: "print_0\n0.0"
+    }]
+);
+unary_real!(
+    ASIN,
+    "asin",
+    |x: f64| Some(x.asin()),
+    "Arc sine, in radians.",
+    &[Example {
+        query: "print asin(0)",
+        output: "print_0\n0.0"
+    }]
+);
+unary_real!(
+    ACOS,
+    "acos",
+    |x: f64| Some(x.acos()),
+    "Arc cosine, in radians.",
+    &[Example {
+        query: "print acos(1)",
+        output: "print_0\n0.0"
+    }]
+);
+unary_real!(
+    ATAN,
+    "atan",
+    |x: f64| Some(x.atan()),
+    "Arc tangent, in radians.",
+    &[Example {
+        query: "print atan(0)",
+        output: "print_0\n0.0"
+    }]
+);
+unary_real!(
+    COT,
+    "cot",
+    |x: f64| Some(1.0 / x.tan()),
+    "Cotangent of an angle in radians.",
+    &[]
+);
+
+static ATAN2: FunctionDef = FunctionDef::new(
+    "atan2",
+    C,
+    "atan2(y: real, x: real): real",
+    "The angle in radians between the positive x axis and the point (x, y).",
+    |a| sig("atan2", a, 2, &[P::Real, P::Real], Real),
+    |_, args| {
+        let (y, x) = (reals(args, 0)?, reals(args, 1)?);
+        let out: Float64Array = y
+            .iter()
+            .zip(x.iter())
+            .map(|(y, x)| Some(y?.atan2(x?)))
+            .collect();
+        Ok(Arc::new(out))
+    },
+)
+.examples(&[Example {
+    query: "print a = atan2(1, 1) == pi() / 4, b = atan2(0, -1) == pi()",
+    output: "a,b\ntrue,true",
+}]);

@@ -42,6 +42,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &MAKE_STRING,
     &REGEX_QUOTE,
     &INDEXOF_REGEX,
+    &REPLACE_STRINGS,
 ];
 
 fn regex_at(args: &[Arg], i: usize) -> Result<regex::Regex, String> {
@@ -441,12 +442,12 @@ static REPLACE: FunctionDef = FunctionDef::new(
 static EXTRACT: FunctionDef = FunctionDef::new(
     "extract",
     C,
-    "extract(regex: string, captureGroup: long, source: string): string",
+    "extract(regex: string, captureGroup: long, source: string, [typeof(T)]): string",
     "The text of a capture group (0: the whole match) of the first match, or \"\" when there is none.",
     |a| {
         check_regex("extract", a, 0)?;
         if a.len() == 4 {
-            return Err("extract() with a type argument is not supported yet; convert the result instead, e.g. tolong(extract(...))".into());
+            return Err("the fourth argument of extract() must be a type: typeof(long), typeof(int), ...".into());
         }
         sig("extract", a, 3, &[P::Str, P::Long, P::Str], Str)
     },
@@ -965,25 +966,105 @@ static REGEX_QUOTE: FunctionDef = FunctionDef::new(
 static INDEXOF_REGEX: FunctionDef = FunctionDef::new(
     "indexof_regex",
     C,
-    "indexof_regex(source: string, regex: string): long",
-    "Zero-based character index of the first match of a regular expression, or -1.",
+    "indexof_regex(source: string, regex: string, [start: long, [length: long, [occurrence: long]]]): long",
+    "Zero-based character index of the occurrence of a regular expression (matches do not overlap), or -1; null for a negative start.",
     |a| {
         check_regex("indexof_regex", a, 1)?;
-        sig("indexof_regex", a, 2, &[P::Str, P::Str], Long)
+        sig("indexof_regex", a, 2, &[P::Str, P::Str, P::Long, P::Long, P::Long], Long)
     },
     |ctx, args| {
         let mut cache = RegexCache::new();
         rows(ctx, args, |r| {
             let s = val::str(&r[0]);
             let re = cache.get(val::str(&r[1]))?;
-            Ok(ScalarValue::Long(
-                re.find(s)
-                    .map_or(-1, |m| s[..m.start()].chars().count() as i64),
-            ))
+            let start = r.get(2).map_or(Some(0), val::long);
+            let len = r.get(3).map_or(Some(-1), val::long);
+            let occ = r.get(4).map_or(Some(1), val::long);
+            let (Some(start), Some(len), Some(occ)) = (start, len, occ) else {
+                return Ok(ScalarValue::Null(Long));
+            };
+            let offsets: Vec<usize> = s.char_indices().map(|(b, _)| b).chain([s.len()]).collect();
+            let n = offsets.len() as i64 - 1;
+            if start < 0 || start > n || occ <= 0 || len < -1 {
+                return Ok(ScalarValue::Null(Long));
+            }
+            let end = if len == -1 { n } else { (start + len).min(n) };
+            let (bs, be) = (offsets[start as usize], offsets[end as usize]);
+            let Some(hay) = s.get(bs..be) else {
+                return Ok(ScalarValue::Null(Long));
+            };
+            let found = re.find_iter(hay).nth((occ - 1) as usize);
+            Ok(ScalarValue::Long(found.map_or(-1, |m| {
+                s[..bs + m.start()].chars().count() as i64
+            })))
         })
     },
 )
 .examples(&[Example {
     query: "print a = indexof_regex(\"abcabc\", \"a.c\"), b = indexof_regex(\"abcabc\", \"x\")",
     output: "a,b\n0,-1",
+}]);
+
+static REPLACE_STRINGS: FunctionDef = FunctionDef::new(
+    "replace_strings",
+    C,
+    "replace_strings(text: string, lookups: dynamic, rewrites: dynamic): string",
+    "Replaces several strings at once: earlier lookups win where matches overlap, and replaced text is not searched again.",
+    |a| sig("replace_strings", a, 3, &[P::Str, P::Dyn, P::Dyn], Str),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let text = val::str(&r[0]);
+            let list = |v: &ScalarValue| -> Vec<String> {
+                match val::json(v) {
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .map(|x| crate::convert::scalar_to_string(&ScalarValue::Dynamic(x.clone())))
+                        .collect(),
+                    _ => vec![],
+                }
+            };
+            let lookups = list(&r[1]);
+            // A rewrite that is not a string leaves its matches as they are.
+            let rewrites: Vec<Option<String>> = match val::json(&r[2]) {
+                Some(Value::Array(a)) => a.iter().map(|x| x.as_str().map(str::to_string)).collect(),
+                _ => vec![],
+            };
+            // Claimed byte ranges of the original text and their rewrites.
+            let mut claims: Vec<(usize, usize, &str)> = Vec::new();
+            for (k, l) in lookups.iter().enumerate() {
+                if l.is_empty() {
+                    continue;
+                }
+                let rw = match rewrites.get(k) {
+                    Some(Some(s)) => s.as_str(),
+                    Some(None) => l.as_str(),
+                    None => "",
+                };
+                let mut from = 0;
+                while let Some(off) = text.get(from..).and_then(|t| t.find(l.as_str())) {
+                    let (s, e) = (from + off, from + off + l.len());
+                    if claims.iter().all(|(cs, ce, _)| e <= *cs || s >= *ce) {
+                        claims.push((s, e, rw));
+                        from = e;
+                    } else {
+                        from = s + l.chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+            }
+            claims.sort_by_key(|c| c.0);
+            let mut out = String::with_capacity(text.len());
+            let mut pos = 0;
+            for (s, e, rw) in claims {
+                out.push_str(&text[pos..s]);
+                out.push_str(rw);
+                pos = e;
+            }
+            out.push_str(&text[pos..]);
+            ScalarValue::String(out)
+        })
+    },
+)
+.examples(&[Example {
+    query: "let m = \"This is an example\";\nprint a = replace_strings(m, dynamic(['This', 'is']), dynamic(['This', 'was'])), b = replace_strings(m, dynamic(['is', 'This']), dynamic(['was', 'This'])), c = replace_strings(\"a cat and a dog\", dynamic(['cat', 'dog']), dynamic(['dog', 'pigeon']))",
+    output: "a,b,c\nThis was an example,Thwas was an example,a dog and a pigeon",
 }]);

@@ -319,6 +319,21 @@ impl Parser<'_> {
                 Tok::Dot => {
                     self.bump()?;
                     self.enter(1)?;
+                    // `d.[expr]` is the same as `d[expr]`.
+                    let open = self.peek()?;
+                    if open.kind == Tok::LBracket {
+                        self.bump()?;
+                        let index = self.expr_pipe("as an index")?;
+                        let close = self.close(&Tok::RBracket, &open)?;
+                        e = Expr {
+                            span: e.span.to(close.span),
+                            kind: ExprKind::Index {
+                                expr: Box::new(e),
+                                index: Box::new(index),
+                            },
+                        };
+                        continue;
+                    }
                     let name = self.ident("a property name after `.`")?;
                     e = Expr {
                         span: e.span.to(name.span),

@@ -280,11 +280,21 @@ impl Planner<'_> {
                 }
             }
         }
+        // `extract(..., typeof(T))` and `extract_json(..., typeof(T))`: the
+        // text found, converted to T.
+        let (args, convert_to) = match trailing_type(f, args) {
+            Some(t) => (&args[..args.len() - 1], Some(t)),
+            None => (args, None),
+        };
         let mut pargs = Vec::with_capacity(args.len());
         for a in args {
             pargs.push(self.expr(a, schema)?);
         }
-        self.typed_call(f, pargs, span)
+        let call = self.typed_call(f, pargs, span)?;
+        Ok(match convert_to {
+            Some(t) => call.cast(t),
+            None => call,
+        })
     }
 
     /// Types a call through the function registry and converts its
@@ -700,5 +710,33 @@ impl Planner<'_> {
             )
             .with_help("supported: set query_now = datetime(...); truncation options are accepted and ignored")),
         }
+    }
+}
+
+/// The type named by a final `typeof(T)` argument of the functions that
+/// take one (`extract`, `extract_json`).
+fn trailing_type(f: ScalarFunc, args: &[ast::Expr]) -> Option<KqlType> {
+    let n = if f.is("extract") {
+        4
+    } else if f.is("extract_json") || f.is("extractjson") {
+        3
+    } else {
+        return None;
+    };
+    if args.len() != n {
+        return None;
+    }
+    let ExprKind::Call { func, args: targs } = &args.last()?.kind else {
+        return None;
+    };
+    if func.name != "typeof" {
+        return None;
+    }
+    match targs.as_slice() {
+        [ast::Expr {
+            kind: ExprKind::Name(id),
+            ..
+        }] => KqlType::from_name(&id.name),
+        _ => None,
     }
 }
