@@ -21,6 +21,8 @@ pub struct Session {
     pub now: Option<i64>,
     /// Where `externaldata` finds the files of http(s) URLs.
     pub external_data: Option<std::path::PathBuf>,
+    /// Set (e.g. by a Ctrl-C handler) to stop the running query.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Warnings from planning the last query (see [`Session::take_warnings`]).
     warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
@@ -49,6 +51,7 @@ impl Session {
             now: None,
             external_data: None,
             warnings: Default::default(),
+            cancel: Default::default(),
         }
     }
 
@@ -79,6 +82,7 @@ impl Session {
             now: None,
             external_data: None,
             warnings: Default::default(),
+            cancel: Default::default(),
         }
     }
 
@@ -122,9 +126,10 @@ impl Session {
 
     fn context(&self) -> EvalContext {
         match self.now {
-            Some(now) => EvalContext { now },
+            Some(now) => EvalContext::at(now),
             None => EvalContext::at_current_time(),
         }
+        .with_cancel(self.cancel.clone())
     }
 
     /// The warnings of the last planned query (a `render` that draws no
@@ -159,8 +164,10 @@ impl Session {
 
     fn run_inner(&self, text: &str) -> Result<Vec<Table>, Vec<Diagnostic>> {
         let (plans, query_now) = self.plan_with_now(text)?;
+        self.cancel
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let ctx = match query_now {
-            Some(now) => EvalContext { now },
+            Some(now) => EvalContext::at(now).with_cancel(self.cancel.clone()),
             None => self.context(),
         };
         plans

@@ -10,8 +10,10 @@ struct Pane {
 
 impl Pane {
     fn start() -> Pane {
-        let socket = format!("kql-test-{}", std::process::id());
-        let data = std::env::temp_dir().join(format!("kql-pty-xdg-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("kql-test-{}-{n}", std::process::id());
+        let data = std::env::temp_dir().join(format!("kql-pty-xdg-{}-{n}", std::process::id()));
         let cmd = format!(
             "XDG_DATA_HOME={} {}",
             data.display(),
@@ -138,4 +140,20 @@ fn a_multi_line_hunt_with_completion_and_meta_commands() {
     pane.type_text("print done = 40 + 2");
     pane.keys(&["Enter"]);
     pane.wait_for("42");
+}
+
+#[test]
+fn ctrl_c_stops_a_running_query_and_the_prompt_stays() {
+    let pane = Pane::start();
+    pane.type_text(
+        "range x from 1 to 50000000 step 1 | extend y = strcat('a', x) | summarize dcount(y)",
+    );
+    pane.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    pane.keys(&["C-c"]);
+    let screen = pane.wait_for("kql::eval::cancelled");
+    assert!(screen.contains("the query was cancelled"), "{screen}");
+    pane.type_text("print still = 'here'");
+    pane.keys(&["Enter"]);
+    pane.wait_for("here");
 }

@@ -20,6 +20,7 @@ const MAX_RANGE_ROWS: i64 = 100_000_000;
 
 /// Runs `plan` to completion and returns its rows.
 pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
+    ctx.check_cancelled()?;
     match plan {
         LogicalPlan::Scan(s) => data.table(&s.table, None).map_err(first),
         LogicalPlan::Values(v) => values(v),
@@ -211,10 +212,13 @@ fn range(r: &Range) -> EvalResult<Table> {
         column
     };
     let batch = RecordBatch::try_new(schema.clone(), vec![column]).map_err(arrow_err)?;
-    Ok(Table {
-        schema,
-        batches: vec![batch],
-    })
+    // Batches of a bounded size, like a table's, so later steps stream.
+    const BATCH: usize = 65_536;
+    let n = batch.num_rows();
+    let batches = (0..n.div_ceil(BATCH))
+        .map(|i| batch.slice(i * BATCH, BATCH.min(n - i * BATCH)))
+        .collect();
+    Ok(Table { schema, batches })
 }
 
 /// Keeps the rows where every conjunct of the predicate is true.
@@ -228,6 +232,7 @@ fn filter(f: &Filter, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<T
     let parts = f.predicate.conjuncts();
     let mut out = Vec::with_capacity(input.batches.len());
     for batch in &input.batches {
+        ctx.check_cancelled()?;
         let n = batch.num_rows();
         // None: every row is still selected.
         let mut selected: Option<UInt32Array> = None;
@@ -314,6 +319,7 @@ fn project(p: &Project, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
     let mut out = Vec::with_capacity(input.batches.len());
     for batch in &input.batches {
+        ctx.check_cancelled()?;
         let n = batch.num_rows();
         let columns = p
             .exprs

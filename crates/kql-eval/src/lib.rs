@@ -25,6 +25,7 @@ use kql_common::Diagnostic;
 use kql_common::KqlType;
 use kql_planner::{Catalog, Column, Schema};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 pub use exec::execute;
@@ -58,20 +59,45 @@ pub trait TableSource {
 }
 
 /// Settings that hold for one whole query.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct EvalContext {
     /// The value of `now()`, in ticks since the Unix epoch.
     pub now: i64,
+    /// Set from outside (e.g. on Ctrl-C) to stop the query at the next
+    /// batch boundary with `kql::eval::cancelled`.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl EvalContext {
+    /// A context whose `now()` is the given time.
+    pub fn at(now: i64) -> Self {
+        EvalContext { now, cancel: None }
+    }
+
     /// A context whose `now()` is the current time.
     pub fn at_current_time() -> Self {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| (d.as_nanos() / 100) as i64)
             .unwrap_or(0);
-        EvalContext { now }
+        EvalContext::at(now)
+    }
+
+    /// The same context, stopped when `flag` is set.
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Fails with `kql::eval::cancelled` once the query has been cancelled.
+    pub fn check_cancelled(&self) -> Result<(), Diagnostic> {
+        match &self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(Diagnostic::error(
+                "kql::eval::cancelled",
+                "the query was cancelled",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -237,5 +263,41 @@ impl TableSource for Database {
             None => Ok(whole.clone()),
             Some(cols) => project_table(whole, cols),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kql_common::ScalarValue;
+    use kql_planner::plan::Range;
+    use kql_planner::LogicalPlan;
+
+    fn range(to: i64) -> LogicalPlan {
+        LogicalPlan::Range(Range {
+            name: "x".into(),
+            ty: KqlType::Long,
+            start: ScalarValue::Long(1),
+            stop: ScalarValue::Long(to),
+            step: ScalarValue::Long(1),
+        })
+    }
+
+    #[test]
+    fn a_cancelled_query_stops_with_a_diagnostic() {
+        let flag = Arc::new(AtomicBool::new(true));
+        let ctx = EvalContext::at(0).with_cancel(flag.clone());
+        let err = execute(&range(10), &Database::new(), &ctx).expect_err("cancelled");
+        assert_eq!(err.code, "kql::eval::cancelled");
+        flag.store(false, Ordering::Relaxed);
+        let t = execute(&range(10), &Database::new(), &ctx).expect("runs");
+        assert_eq!(t.num_rows(), 10);
+    }
+
+    #[test]
+    fn range_streams_in_bounded_batches() {
+        let t = execute(&range(200_000), &Database::new(), &EvalContext::at(0)).expect("runs");
+        let sizes: Vec<usize> = t.batches.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(sizes, vec![65_536, 65_536, 65_536, 3_392]);
     }
 }

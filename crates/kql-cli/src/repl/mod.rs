@@ -428,6 +428,13 @@ pub fn run(session: Session, (format, opts): (OutputFormat, TableOptions)) -> Ex
     let color = opts.color;
     let mut repl = Repl::new(session, format, opts, color);
     repl.width = terminal_size::terminal_size().map(|(w, _)| usize::from(w.0));
+    // While a query runs the terminal is not in raw mode, so Ctrl-C arrives
+    // as a signal: it stops the query, not the prompt. (At the prompt itself
+    // rustyline reads Ctrl-C as a key and clears the input.)
+    let cancel = repl.session.borrow().cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_dups(true)
