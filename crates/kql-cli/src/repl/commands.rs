@@ -17,6 +17,7 @@ history; Ctrl-C clears the input; Ctrl-D leaves.
   .load PATH [as NAME]    load a CSV/JSON file or a folder of them
   .format table|csv|json  how results are printed
   .timing on|off          print the time and row count after each query
+  .pager on|off           show results taller than the window in a pager
   .explain QUERY          the logical plan of a query
   .steps QUERY            run a pipeline one operator at a time
   .set now DATETIME       pin now() and ago() (.set now alone unpins)
@@ -93,6 +94,11 @@ pub fn run(repl: &mut Repl, line: &str) -> (Flow, String) {
             }
             None => out.push_str("usage: .format table|csv|json\n"),
         },
+        "pager" => match rest {
+            "on" => repl.pager = true,
+            "off" => repl.pager = false,
+            _ => out.push_str("usage: .pager on|off\n"),
+        },
         "timing" => match rest {
             "on" => repl.timing = true,
             "off" => repl.timing = false,
@@ -140,7 +146,7 @@ pub fn run(repl: &mut Repl, line: &str) -> (Flow, String) {
         }
         other => {
             let known = [
-                "tables", "schema", "load", "format", "timing", "explain", "steps", "set",
+                "tables", "schema", "load", "format", "timing", "pager", "explain", "steps", "set",
                 "output", "help", "quit",
             ];
             let hint = kql_common::suggest::did_you_mean(other, known)

@@ -58,6 +58,10 @@ pub fn complete(session: &Session, line: &str, pos: usize) -> (usize, Vec<Candid
             }
         }
     }
+    // Names bound by `let` earlier in the entry.
+    for name in let_names(&before[..start]) {
+        names.push((name.clone(), name));
+    }
     let lower = word.to_lowercase();
     let mut out: Vec<Candidate> = names
         .into_iter()
@@ -97,6 +101,16 @@ fn context_of(head: &str) -> Context {
             pipeline_prefix: String::new(),
         },
     }
+}
+
+/// The names bound by `let NAME = ...` statements in `text`.
+fn let_names(text: &str) -> Vec<String> {
+    let toks = kql_parser::tokens(text);
+    toks.windows(2)
+        .filter(|w| text.get(w[0].1.start..w[0].1.end) == Some("let"))
+        .filter_map(|w| text.get(w[1].1.start..w[1].1.end))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The byte offset of the last `|` outside strings and comments.
@@ -196,6 +210,14 @@ mod tests {
             .find(|c| c.replacement == "tolower(")
             .expect("tolower is offered");
         assert_eq!(tolower.display, "tolower(s: string): string");
+    }
+
+    #[test]
+    fn let_names_are_offered() {
+        let got = names("let IncidentTime = now(); let Hosts = DeviceInfo | take 1;\nDeviceProcessEvents | where Timestamp > Inc");
+        assert_eq!(got, vec!["IncidentTime".to_string()]);
+        let got = names("let Hosts = DeviceInfo | take 1;\nHo");
+        assert_eq!(got, vec!["Hosts".to_string()]);
     }
 
     #[test]

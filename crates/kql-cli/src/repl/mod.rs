@@ -39,6 +39,9 @@ pub struct Repl {
     pub width: Option<usize>,
     /// Most rows a table shows on screen.
     pub max_rows: usize,
+    /// Show output taller than the terminal in a pager (`$PAGER`, else
+    /// `less`).
+    pub pager: bool,
     /// The last query that ran, for entries that start with `|`.
     last_query: Option<String>,
     names: Rc<RefCell<highlight::Names>>,
@@ -55,6 +58,7 @@ impl Repl {
             color,
             width: None,
             max_rows: 100,
+            pager: true,
             last_query: None,
             names: Rc::new(RefCell::new(highlight::Names::default())),
         };
@@ -268,6 +272,37 @@ fn display_width(line: &str) -> usize {
         }
     }
     w
+}
+
+/// Whether output of this many lines should go through a pager on a
+/// terminal `height` lines tall.
+pub fn needs_pager(out: &str, height: Option<usize>) -> bool {
+    match height {
+        Some(h) if h > 2 => out.lines().count() > h - 2,
+        _ => false,
+    }
+}
+
+/// Shows `text` in `$PAGER` (default `less -RFSX`); false when no pager
+/// could be started, so the caller prints it instead.
+fn page(text: &str) -> bool {
+    let pager = std::env::var("PAGER").unwrap_or_else(|_| "less -RFSX".to_string());
+    let mut parts = pager.split_whitespace();
+    let Some(program) = parts.next() else {
+        return false;
+    };
+    let child = std::process::Command::new(program)
+        .args(parts)
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let _ = child.wait();
+    true
 }
 
 /// `.steps QUERY`: runs the pipeline one operator at a time, showing how
@@ -493,8 +528,11 @@ pub fn run(session: Session, (format, opts): (OutputFormat, TableOptions)) -> Ex
                 }
                 entry += 1;
                 let (flow, out, err) = repl.entry(&line, &format!("entry {entry}"));
-                print!("{out}");
                 eprint!("{err}");
+                let height = terminal_size::terminal_size().map(|(_, h)| usize::from(h.0));
+                if !(repl.pager && needs_pager(&out, height) && page(&out)) {
+                    print!("{out}");
+                }
                 let _ = std::io::stdout().flush();
                 if let commands::Flow::Quit = flow {
                     break;
@@ -649,6 +687,14 @@ mod tests {
             note.starts_with("(5 rows; showing the first 2 rows and 2 of 68 columns: "),
             "{note}"
         );
+    }
+
+    #[test]
+    fn tall_output_goes_to_the_pager() {
+        let tall = "x\n".repeat(50);
+        assert!(needs_pager(&tall, Some(40)));
+        assert!(!needs_pager(&tall, Some(60)));
+        assert!(!needs_pager(&tall, None));
     }
 
     #[test]
