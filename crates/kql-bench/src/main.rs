@@ -111,7 +111,14 @@ fn main() {
         );
         println!();
         let start = Instant::now();
-        let tables = match kql_io::load_path(&dir) {
+        // Open the exports (header only), then read every table whole, in
+        // parallel chunks, as a session keeping its tables would.
+        let tables = match kql_io::open_path(&dir).and_then(|handles| {
+            handles
+                .iter()
+                .map(|h| h.load(None))
+                .collect::<Result<Vec<_>, _>>()
+        }) {
             Ok(t) => t,
             Err(diags) => {
                 for d in diags {
