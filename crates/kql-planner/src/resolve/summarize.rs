@@ -50,6 +50,17 @@ impl Namer {
     }
 }
 
+/// Kusto aggregation functions that are recognised but not implemented.
+const UNSUPPORTED_AGGS: &[&str] = &[
+    "hll",
+    "hll_if",
+    "hll_merge",
+    "tdigest",
+    "tdigest_merge",
+    "merge_tdigest",
+    "buildschema",
+];
+
 /// What one output column of `summarize` shows.
 enum Out {
     /// The aggregate at this index, as it is.
@@ -139,6 +150,19 @@ impl Planner<'_> {
                 let rewritten = lift_aggs(&item.expr, &mut lifted, computed.len());
                 if lifted.is_empty() {
                     if let ExprKind::Call { func, .. } = &item.expr.kind {
+                        if UNSUPPORTED_AGGS.contains(&func.name.as_str()) {
+                            return Err(err(
+                                "kql::plan::unsupported",
+                                format!(
+                                    "the aggregation function `{}` is not supported yet",
+                                    func.name
+                                ),
+                                func.span,
+                            )
+                            .with_help(
+                                "dcount and percentile(s) give exact results without an intermediate sketch",
+                            ));
+                        }
                         if ScalarFunc::from_name(&func.name).is_none() {
                             let names = AggFunc::ALL.iter().map(|f| f.name());
                             return Err(err(
