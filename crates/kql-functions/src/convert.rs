@@ -245,10 +245,7 @@ pub fn to_string_array(array: &ArrayRef, from: KqlType) -> Result<ArrayRef, Stri
             for v in a.iter() {
                 match v {
                     // A JSON string converts without its quotes.
-                    Some(t) if t.starts_with('"') => match serde_json::from_str(t) {
-                        Ok(val) => b.append_value(scalar_to_string(&ScalarValue::Dynamic(val))),
-                        Err(_) => b.append_value(t),
-                    },
+                    Some(t) if t.starts_with('"') => b.append_value(crate::json::to_plain(t)),
                     Some("null") | None => b.append_value(""),
                     Some(t) => b.append_value(t),
                 }

@@ -64,15 +64,49 @@ pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
         b't' => b.get(i..i + 4).filter(|s| *s == b"true").map(|_| i + 4),
         b'f' => b.get(i..i + 5).filter(|s| *s == b"false").map(|_| i + 5),
         b'n' => b.get(i..i + 4).filter(|s| *s == b"null").map(|_| i + 4),
-        b'-' | b'0'..=b'9' => {
-            let mut j = i + 1;
-            while j < b.len() && matches!(b[j], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
-                j += 1;
-            }
-            Some(j)
-        }
+        b'-' | b'0'..=b'9' => skip_number(b, i),
         _ => None,
     }
+}
+
+/// The end of a JSON number starting at `i`:
+/// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn skip_number(b: &[u8], i: usize) -> Option<usize> {
+    let digits = |mut j: usize| -> (usize, usize) {
+        let start = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        (j, j - start)
+    };
+    let mut j = i;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    match b.get(j)? {
+        b'0' => j += 1,
+        b'1'..=b'9' => j = digits(j).0,
+        _ => return None,
+    }
+    if b.get(j) == Some(&b'.') {
+        let (k, n) = digits(j + 1);
+        if n == 0 {
+            return None;
+        }
+        j = k;
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let (k, n) = digits(j);
+        if n == 0 {
+            return None;
+        }
+        j = k;
+    }
+    Some(j)
 }
 
 /// The value of top-level property `key` of the JSON object `text`.
@@ -194,14 +228,8 @@ pub fn is_compact(text: &str) -> bool {
 
 /// The stored (compact) form of JSON text, or `None` when it is not JSON.
 pub fn normalize(text: &str) -> Option<Cow<'_, str>> {
-    if is_compact(text) && !text.is_empty() {
-        // Numbers like `1.` or `01` pass the loose scan; let serde judge those.
-        if !text.bytes().any(|c| c == b'.' || c == b'e' || c == b'E')
-            || serde_json::from_str::<serde_json::Value>(text).is_ok()
-        {
-            return Some(Cow::Borrowed(text));
-        }
-        return None;
+    if is_compact(text) {
+        return Some(Cow::Borrowed(text));
     }
     serde_json::from_str::<serde_json::Value>(text)
         .ok()
@@ -258,6 +286,13 @@ mod tests {
         assert!(!is_compact(r#"{"a":1"#));
         assert_eq!(normalize(r#"{"a": 1}"#).as_deref(), Some(r#"{"a":1}"#));
         assert_eq!(normalize("abc"), None);
+        assert_eq!(normalize("1."), None);
+        assert_eq!(normalize("01"), None);
+        assert_eq!(normalize("-1.5e+3").as_deref(), Some("-1.5e+3"));
+        assert_eq!(
+            normalize(r#"{"u":"www.x.com","n":1.25}"#).as_deref(),
+            Some(r#"{"u":"www.x.com","n":1.25}"#)
+        );
         assert_eq!(to_plain("\"a\\\"b\""), "a\"b");
         assert_eq!(to_plain("\"ab\""), "ab");
         assert_eq!(to_plain("null"), "");
