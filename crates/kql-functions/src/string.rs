@@ -43,6 +43,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &REGEX_QUOTE,
     &INDEXOF_REGEX,
     &REPLACE_STRINGS,
+    &FORMAT_BYTES,
 ];
 
 fn regex_at(args: &[Arg], i: usize) -> Result<regex::Regex, String> {
@@ -1067,4 +1068,40 @@ static REPLACE_STRINGS: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "let m = \"This is an example\";\nprint a = replace_strings(m, dynamic(['This', 'is']), dynamic(['This', 'was'])), b = replace_strings(m, dynamic(['is', 'This']), dynamic(['was', 'This'])), c = replace_strings(\"a cat and a dog\", dynamic(['cat', 'dog']), dynamic(['dog', 'pigeon']))",
     output: "a,b,c\nThis was an example,Thwas was an example,a dog and a pigeon",
+}]);
+
+static FORMAT_BYTES: FunctionDef = FunctionDef::new(
+    "format_bytes",
+    C,
+    "format_bytes(size: long, [precision: long, [units: string]]): string",
+    "A size in bytes as text with a unit (Bytes, KB, MB, GB, TB, PB; powers of 1024), rounded to precision decimals (0 by default); the unit is chosen unless given.",
+    |a| sig("format_bytes", a, 1, &[P::Real, P::Long, P::Str], Str),
+    |ctx, args| {
+        rows(ctx, args, |r| {
+            const UNITS: [&str; 6] = ["Bytes", "KB", "MB", "GB", "TB", "PB"];
+            let Some(v) = val::real(&r[0]) else {
+                return Ok(ScalarValue::String(String::new()));
+            };
+            let prec = r.get(1).and_then(val::long).unwrap_or(0).clamp(0, 15) as usize;
+            let unit = match r.get(2).map(val::str).filter(|u| !u.is_empty()) {
+                Some(u) => UNITS
+                    .iter()
+                    .position(|x| x.eq_ignore_ascii_case(u))
+                    .ok_or_else(|| format!("format_bytes(): unknown unit {u:?}; use one of {}", UNITS.join(", ")))?,
+                None => {
+                    let mut k = 0;
+                    while k + 1 < UNITS.len() && v.abs() >= 1024f64.powi(k as i32 + 1) {
+                        k += 1;
+                    }
+                    k
+                }
+            };
+            let x = v / 1024f64.powi(unit as i32);
+            Ok(ScalarValue::String(format!("{x:.prec$} {}", UNITS[unit])))
+        })
+    },
+)
+.examples(&[Example {
+    query: "print v1 = format_bytes(564), v2 = format_bytes(10332, 1), v3 = format_bytes(20010332), v4 = format_bytes(20010332, 2), v5 = format_bytes(20010332, 0, \"KB\")",
+    output: "v1,v2,v3,v4,v5\n564 Bytes,10.1 KB,19 MB,19.08 MB,19541 KB",
 }]);
