@@ -234,7 +234,14 @@ impl Planner<'_> {
         schema: &Schema,
         span: Span,
     ) -> R<PlanExpr> {
-        let Some(f) = ScalarFunc::from_name(&func.name) else {
+        // `datetime(2025, 6, 14)`: a datetime from its parts, as make_datetime.
+        let parts = func.name == "datetime" && (3..=6).contains(&args.len());
+        let lookup = if parts {
+            "make_datetime"
+        } else {
+            func.name.as_str()
+        };
+        let Some(f) = ScalarFunc::from_name(lookup) else {
             if AggFunc::from_name(&func.name).is_some() {
                 return Err(err(
                     "kql::plan::aggregate_outside_summarize",
@@ -325,11 +332,14 @@ impl Planner<'_> {
                 .with_span(span),
             );
         }
-        let args = pargs
+        let args: Vec<PlanExpr> = pargs
             .into_iter()
             .zip(typed.args.iter().copied())
             .map(|(a, t)| a.cast(t))
             .collect();
+        if let Some(v) = fold_call(f, &args, typed.ret) {
+            return Ok(PlanExpr::literal(v, span));
+        }
         Ok(PlanExpr::new(
             PlanExprKind::Call { func: f, args },
             typed.ret,
@@ -739,4 +749,30 @@ fn trailing_type(f: ScalarFunc, args: &[ast::Expr]) -> Option<KqlType> {
         }] => KqlType::from_name(&id.name),
         _ => None,
     }
+}
+
+/// The value of a call whose arguments are all constants, computed while
+/// planning (so it can stand where a constant is needed, such as a
+/// `datatable` cell). Calls that read the clock or are random are left to
+/// run time, and so is any call whose kernel reports an error.
+fn fold_call(f: ScalarFunc, args: &[PlanExpr], ret: KqlType) -> Option<ScalarValue> {
+    let def = f.def();
+    if def.volatile || def.hidden || matches!(f.name(), "now" | "ago" | "ingestion_time") {
+        return None;
+    }
+    let mut arrays = Vec::with_capacity(args.len());
+    for a in args {
+        let v = a.as_literal()?;
+        arrays.push(kql_functions::Arg {
+            array: kql_functions::convert::scalar_to_array(v, 1),
+            ty: a.ty,
+        });
+    }
+    let ctx = kql_functions::Ctx {
+        len: 1,
+        out: ret,
+        now: 0,
+    };
+    let out = kql_functions::invoke(f, &ctx, &arrays).ok()?;
+    Some(kql_functions::convert::array_value(out.as_ref(), ret, 0))
 }
