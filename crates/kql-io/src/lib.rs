@@ -97,10 +97,9 @@ fn load_file(path: &Path, kind: FileKind) -> Result<LoadedTable, Vec<Diagnostic>
     }
 }
 
-/// Loads one file (CSV, TSV, JSON lines, JSON array or a query API response;
-/// table name = file stem) or every such file in a folder (non-recursive,
-/// in name order; files with other extensions are skipped).
-pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
+/// The loadable files named by `path`: the file itself, or every file of
+/// a folder with a known extension (non-recursive, in name order).
+fn files_at(path: &Path) -> Result<Vec<(std::path::PathBuf, FileKind)>, Vec<Diagnostic>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         vec![Diagnostic::error(
             codes::READ_FAILED,
@@ -108,16 +107,16 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
         )]
     })?;
     if !meta.is_dir() {
-        let Some(kind) = file_kind(path) else {
-            return Err(vec![Diagnostic::error(
+        return match file_kind(path) {
+            Some(kind) => Ok(vec![(path.to_path_buf(), kind)]),
+            None => Err(vec![Diagnostic::error(
                 codes::UNSUPPORTED_FILE,
                 format!("cannot load {}: unsupported file type", path.display()),
             )
             .with_help(
                 "tables are read from .csv, .tsv, .json, .jsonl and .ndjson files",
-            )]);
+            )]),
         };
-        return load_file(path, kind).map(|t| vec![t]);
     }
     let entries = std::fs::read_dir(path).map_err(|e| {
         vec![Diagnostic::error(
@@ -141,19 +140,35 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
             "tables are read from .csv, .tsv, .json, .jsonl and .ndjson files",
         )]);
     }
-    let mut tables = Vec::with_capacity(files.len());
+    Ok(files)
+}
+
+/// Applies `open` to every file at `path`, collecting all errors.
+fn each_file<T>(
+    path: &Path,
+    open: impl Fn(&Path, FileKind) -> Result<T, Vec<Diagnostic>>,
+) -> Result<Vec<T>, Vec<Diagnostic>> {
+    let files = files_at(path)?;
+    let mut out = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for (p, k) in files {
-        match load_file(&p, k) {
-            Ok(t) => tables.push(t),
+        match open(&p, k) {
+            Ok(t) => out.push(t),
             Err(mut e) => errors.append(&mut e),
         }
     }
     if errors.is_empty() {
-        Ok(tables)
+        Ok(out)
     } else {
         Err(errors)
     }
+}
+
+/// Loads one file (CSV, TSV, JSON lines, JSON array or a query API response;
+/// table name = file stem) or every such file in a folder (non-recursive,
+/// in name order; files with other extensions are skipped).
+pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
+    each_file(path, load_file)
 }
 
 fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>> {
@@ -176,47 +191,7 @@ fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>
 /// are read when [`TableHandle::load`] is called, and then in parallel.
 /// Other files are read now.
 pub fn open_path(path: &Path) -> Result<Vec<TableHandle>, Vec<Diagnostic>> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        vec![Diagnostic::error(
-            codes::READ_FAILED,
-            format!("cannot read {}: {e}", path.display()),
-        )]
-    })?;
-    if !meta.is_dir() {
-        let Some(kind) = file_kind(path) else {
-            return load_path(path).map(|t| t.into_iter().map(TableHandle::loaded).collect());
-        };
-        return open_file(path, kind).map(|t| vec![t]);
-    }
-    let entries = std::fs::read_dir(path).map_err(|e| {
-        vec![Diagnostic::error(
-            codes::READ_FAILED,
-            format!("cannot list {}: {e}", path.display()),
-        )]
-    })?;
-    let mut files: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter_map(|p| file_kind(&p).map(|k| (p, k)))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return load_path(path).map(|t| t.into_iter().map(TableHandle::loaded).collect());
-    }
-    let mut tables = Vec::with_capacity(files.len());
-    let mut errors = Vec::new();
-    for (p, k) in files {
-        match open_file(&p, k) {
-            Ok(t) => tables.push(t),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(tables)
-    } else {
-        Err(errors)
-    }
+    each_file(path, open_file)
 }
 
 /// The sample tables embedded in the binary, opened without reading their
