@@ -1,7 +1,8 @@
 //! Rows for `externaldata`: read from a local file, a `file://` URL, or for
 //! http(s) URLs from a local cache folder (`--external-data DIR`, the file
 //! named by the URL's last path segment). Nothing is fetched from the
-//! network.
+//! network. A relative path starts from the session's base folder (for
+//! `kql test`, the folder of the case file), else from the current folder.
 
 use kql_common::{Diagnostic, KqlType, ScalarValue};
 use kql_planner::cast::{cast_scalar, implicit_cast};
@@ -11,10 +12,14 @@ use std::path::{Path, PathBuf};
 const CODE: &str = "kql::plan::external_data";
 
 /// The file that holds the data of `url`.
-fn resolve(url: &str, cache: Option<&Path>) -> Result<PathBuf, Diagnostic> {
+fn resolve(url: &str, cache: Option<&Path>, base: Option<&Path>) -> Result<PathBuf, Diagnostic> {
     let lower = url.to_ascii_lowercase();
+    let local = |path: &str| match base {
+        Some(b) if Path::new(path).is_relative() => b.join(path),
+        _ => PathBuf::from(path),
+    };
     if let Some(path) = url.strip_prefix("file://") {
-        return Ok(PathBuf::from(path));
+        return Ok(local(path));
     }
     if lower.starts_with("http://") || lower.starts_with("https://") {
         let no_query = url.split(['?', '#']).next().unwrap_or(url);
@@ -47,7 +52,7 @@ fn resolve(url: &str, cache: Option<&Path>) -> Result<PathBuf, Diagnostic> {
         }
         return Ok(path);
     }
-    Ok(PathBuf::from(url))
+    Ok(local(url))
 }
 
 /// Reads the rows of `url` as values of `schema`'s columns.
@@ -56,8 +61,9 @@ pub fn read(
     props: &[(String, String)],
     schema: &Schema,
     cache: Option<&Path>,
+    base: Option<&Path>,
 ) -> Result<Vec<Vec<ScalarValue>>, Diagnostic> {
-    let path = resolve(url, cache)?;
+    let path = resolve(url, cache, base)?;
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Diagnostic::error(
             CODE,
@@ -230,14 +236,36 @@ mod tests {
 
     #[test]
     fn http_urls_need_the_cache() {
-        let Err(e) = resolve("https://example.com/iocs/list.csv?x=1", None) else {
+        let Err(e) = resolve("https://example.com/iocs/list.csv?x=1", None, None) else {
             panic!("an http URL without a cache must fail");
         };
         assert!(e.message.contains("https://example.com/iocs/list.csv?x=1"));
         assert!(e.help.unwrap_or_default().contains("`list.csv`"));
         assert_eq!(
-            resolve("file:///tmp/a.csv", None).ok(),
+            resolve("file:///tmp/a.csv", None, None).ok(),
             Some(PathBuf::from("/tmp/a.csv"))
+        );
+    }
+
+    #[test]
+    fn relative_paths_start_at_the_base_folder() {
+        let base = Path::new("/cases/hunts");
+        assert_eq!(
+            resolve("iocs.csv", None, Some(base)).ok(),
+            Some(PathBuf::from("/cases/hunts/iocs.csv"))
+        );
+        assert_eq!(
+            resolve("file://../lists/a.csv", None, Some(base)).ok(),
+            Some(PathBuf::from("/cases/hunts/../lists/a.csv"))
+        );
+        // Absolute paths and the current folder without a base are kept.
+        assert_eq!(
+            resolve("/data/a.csv", None, Some(base)).ok(),
+            Some(PathBuf::from("/data/a.csv"))
+        );
+        assert_eq!(
+            resolve("a.csv", None, None).ok(),
+            Some(PathBuf::from("a.csv"))
         );
     }
 }

@@ -21,6 +21,9 @@ pub struct Session {
     pub now: Option<i64>,
     /// Where `externaldata` finds the files of http(s) URLs.
     pub external_data: Option<std::path::PathBuf>,
+    /// The folder that relative `externaldata` paths start from (the
+    /// current folder when `None`).
+    pub base_dir: Option<std::path::PathBuf>,
     /// Set (e.g. by a Ctrl-C handler) to stop the running query.
     pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Warnings from planning the last query (see [`Session::take_warnings`]).
@@ -50,6 +53,7 @@ impl Session {
             db,
             now: None,
             external_data: None,
+            base_dir: None,
             warnings: Default::default(),
             cancel: Default::default(),
         }
@@ -81,6 +85,7 @@ impl Session {
             db,
             now: None,
             external_data: None,
+            base_dir: None,
             warnings: Default::default(),
             cancel: Default::default(),
         }
@@ -113,6 +118,7 @@ impl Session {
             db: &self.db,
             ctx: self.context(),
             external: self.external_data.as_deref(),
+            base: self.base_dir.as_deref(),
         };
         let planned = kql_planner::plan_query(&ast, &catalog)?;
         *self.warnings.borrow_mut() = planned.warnings;
@@ -183,6 +189,7 @@ struct PlanCatalog<'a> {
     db: &'a Database,
     ctx: EvalContext,
     external: Option<&'a std::path::Path>,
+    base: Option<&'a std::path::Path>,
 }
 
 impl kql_planner::Catalog for PlanCatalog<'_> {
@@ -223,6 +230,6 @@ impl kql_planner::Catalog for PlanCatalog<'_> {
         props: &[(String, String)],
         schema: &kql_planner::Schema,
     ) -> Option<Result<Vec<Vec<kql_common::ScalarValue>>, Diagnostic>> {
-        Some(external::read(url, props, schema, self.external))
+        Some(external::read(url, props, schema, self.external, self.base))
     }
 }

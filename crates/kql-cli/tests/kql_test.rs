@@ -466,3 +466,51 @@ fn parallel_runs_report_in_a_stable_order() {
     let o = kql(&["test", "testdata/kqltest", "--filter", "newest"]);
     assert!(out(&o).contains("1 passed, 0 failed"), "{}", out(&o));
 }
+
+/// `kql-test.conf` pins the clock for a folder, a case's own directive wins,
+/// `ignore` keeps files out, and `externaldata` paths start at the case file.
+#[test]
+fn folder_settings_and_case_relative_externaldata() {
+    let ws = workspace("settings");
+    write(&ws, "kql-test.conf", "# suite settings\nignore drafts\n");
+    write(&ws, "hunts/kql-test.conf", "now 2026-01-31T12:00:00Z\n");
+    write(&ws, "hunts/clock.kql", "print t = now()\n");
+    write(
+        &ws,
+        "hunts/clock.expected.csv",
+        "t\n2026-01-31T12:00:00.0000000Z\n",
+    );
+    write(
+        &ws,
+        "hunts/own.kql",
+        "// kql-test: now 2020-02-29T10:00:00Z\nprint t = ago(1h)\n",
+    );
+    write(
+        &ws,
+        "hunts/own.expected.csv",
+        "t\n2020-02-29T09:00:00.0000000Z\n",
+    );
+    write(&ws, "hunts/lists/iocs.csv", "1.2.3.4\n5.6.7.8\n");
+    write(
+        &ws,
+        "hunts/iocs.kql",
+        "externaldata (Ip: string) [\"lists/iocs.csv\"] | count\n",
+    );
+    write(&ws, "hunts/iocs.expected.csv", "Count\n2\n");
+    write(&ws, "drafts/broken.kql", "this is not KQL |");
+    let o = kql_in(&ws, &["test", "."], &[]);
+    let stdout = out(&o);
+    assert!(o.status.success(), "{stdout}\n{}", err(&o));
+    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+    assert!(!stdout.contains("broken"), "{stdout}");
+
+    // Run from elsewhere, the settings and paths still hold.
+    let o = kql_in(&repo(), &["test", ws.to_str().expect("utf-8 path")], &[]);
+    assert!(out(&o).contains("3 passed, 0 failed"), "{}", out(&o));
+
+    // A bad settings line fails the cases below it, naming the file and line.
+    write(&ws, "hunts/kql-test.conf", "now someday\n");
+    let o = kql_in(&ws, &["test", "hunts/clock.kql"], &[]);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("kql-test.conf:1:"), "{}", out(&o));
+}

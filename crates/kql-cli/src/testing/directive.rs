@@ -66,6 +66,14 @@ impl Directives {
         true
     }
 
+    /// Applies the text of one directive (without `kql-test:`), recording a
+    /// problem in `errors`.
+    pub fn apply_text(&mut self, text: &str) {
+        if let Err(e) = self.apply(text) {
+            self.errors.push(e);
+        }
+    }
+
     fn apply(&mut self, text: &str) -> Result<(), String> {
         if text.is_empty() {
             // A bare `kql-test` marker.

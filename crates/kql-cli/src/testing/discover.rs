@@ -1,13 +1,16 @@
 //! Finds test cases under the given paths.
 //!
 //! Folders are walked recursively in name order, skipping hidden folders,
-//! `target`, `node_modules` and fixture folders named `tables`. A file is a
+//! `target`, `node_modules`, fixture folders named `tables` and what a
+//! `kql-test.conf` ignores (see [`settings`](crate::testing::settings)). A file is a
 //! case file when it is a `.kqltest` file, a `.kql` (`.kusto`, `.csl`) file, a Markdown file
 //! with a ```` ```kql ```` block, or a YAML file with a top-level `query:`.
+//! Each case's directives apply on top of its folder's settings.
 
 use crate::testing::case::{Case, Target};
 use crate::testing::directive::Directives;
 use crate::testing::expect::{parse_csv, parse_json, Expected, Form};
+use crate::testing::settings::SettingsCache;
 use crate::testing::{kqltest, markdown, yaml};
 use std::path::{Path, PathBuf};
 
@@ -31,10 +34,11 @@ fn kind(path: &Path) -> Option<Kind> {
     })
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, cache: &mut SettingsCache, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
+    let here = cache.for_dir(dir);
     let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -42,13 +46,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if here.ignores(&p) {
+            continue;
+        }
         if p.is_dir() {
             if name.starts_with('.')
                 || matches!(name.as_str(), "target" | "node_modules" | "tables")
             {
                 continue;
             }
-            walk(&p, out);
+            walk(&p, cache, out);
         } else if kind(&p).is_some() {
             out.push(p);
         }
@@ -58,9 +65,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Every case under `paths`; a path that does not exist is an error.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<Case>, String> {
     let mut files = Vec::new();
+    let mut cache = SettingsCache::default();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut files);
+            walk(p, &mut cache, &mut files);
         } else if p.is_file() {
             files.push(p.clone());
         } else {
@@ -69,7 +77,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Case>, String> {
     }
     let mut cases = Vec::new();
     for f in files {
-        cases.extend(cases_of(&f));
+        let folder = cache.for_dir(f.parent().unwrap_or(Path::new(".")));
+        cases.extend(cases_of(&f).into_iter().map(|mut c| {
+            c.directives = folder.directives.merged(&c.directives);
+            c
+        }));
     }
     Ok(cases)
 }

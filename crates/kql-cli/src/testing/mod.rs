@@ -17,6 +17,7 @@ pub mod expect;
 pub mod kqltest;
 pub mod markdown;
 pub mod report;
+pub mod settings;
 pub mod yaml;
 
 use crate::Session;
@@ -335,6 +336,7 @@ pub fn run_case(case: &Case, tables: &[Arc<SharedTable>], opts: &Options) -> Out
     let mut session = session_over(tables);
     session.now = d.now.or(opts.now);
     session.external_data = opts.external_data.clone();
+    session.base_dir = case.file.parent().map(Path::to_path_buf);
     let is_kqltest = matches!(
         case.target,
         Target::Span {
