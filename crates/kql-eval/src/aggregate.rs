@@ -6,7 +6,10 @@
 //! group; the columns they return are gathered from that row at the end.
 
 mod groups;
+mod series;
 mod state;
+
+pub use series::make_series;
 
 use crate::error::{internal, EvalResult};
 use crate::expr::{arrow_err, eval};

@@ -100,6 +100,10 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             let input = execute(&w.input, data, ctx)?;
             crate::window::window(w, &input, ctx)
         }
+        LogicalPlan::MakeSeries(m) => {
+            let input = execute(&m.input, data, ctx)?;
+            crate::aggregate::make_series(m, &input)
+        }
     }
 }
 

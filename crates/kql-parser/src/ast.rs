@@ -247,6 +247,32 @@ pub struct NamedExpr {
     pub span: Span,
 }
 
+/// The body of `make-series`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MakeSeries {
+    /// `kind=nonempty`: an empty input still gives one row of defaults.
+    pub nonempty: bool,
+    /// Each aggregate with its `default = V` value.
+    pub aggs: Vec<(NamedExpr, Option<Expr>)>,
+    /// The axis column.
+    pub axis: Ident,
+    pub range: SeriesRange,
+    pub by: Vec<NamedExpr>,
+}
+
+/// The axis range of `make-series`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SeriesRange {
+    /// `[from start] [to end] step step` (`end` exclusive).
+    FromTo {
+        from: Option<Expr>,
+        to: Option<Expr>,
+        step: Expr,
+    },
+    /// `in range(start, stop, step)` (`stop` inclusive, bins from zero).
+    InRange { start: Expr, stop: Expr, step: Expr },
+}
+
 /// The parameters and tables of `union`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Union {
@@ -405,6 +431,9 @@ pub enum OperatorKind {
     Count,
     /// `distinct A, B` or `distinct *` (empty list)
     Distinct(Vec<Expr>),
+    /// `make-series [kind=nonempty] [Name =] Agg [default = V], ... on Axis
+    /// (from S to E step T | in range(S, E, T)) [by keys]`
+    MakeSeries(Box<MakeSeries>),
     /// `summarize aggs by keys`
     Summarize {
         aggs: Vec<NamedExpr>,

@@ -1,8 +1,8 @@
 //! Tabular operators after a `|`: `where`, `project`, `summarize`, ...
 
 use crate::ast::{
-    ColumnDecl, Expr, ExprKind, Ident, JoinKind, MvExpandItem, NamedExpr, NullsOrder, Operator,
-    OperatorKind, ParseKind, ParsePart, SortKey, SortOrder, Union,
+    ColumnDecl, Expr, ExprKind, Ident, JoinKind, MakeSeries, MvExpandItem, NamedExpr, NullsOrder,
+    Operator, OperatorKind, ParseKind, ParsePart, SeriesRange, SortKey, SortOrder, Union,
 };
 use crate::error::{self, codes};
 use crate::expr::lone_assign;
@@ -45,6 +45,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "search",
     "partition",
     "top-nested",
+    "make-series",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -55,7 +56,6 @@ const UNSUPPORTED: &[&str] = &[
     "facet",
     "find",
     "fork",
-    "make-series",
     "parse-kv",
     "project-smart",
     "reduce",
@@ -171,6 +171,7 @@ impl Parser<'_> {
                 };
                 OperatorKind::Summarize { aggs, by }
             }
+            "make-series" => OperatorKind::MakeSeries(Box::new(self.make_series()?)),
             "join" => {
                 let mut kind = None;
                 let params = self.operator_params(&["kind"])?;
@@ -440,6 +441,81 @@ impl Parser<'_> {
         Ok(Operator {
             kind,
             span: self.span_from(start),
+        })
+    }
+
+    /// The body of `make-series` after the operator name.
+    fn make_series(&mut self) -> PResult<MakeSeries> {
+        let mut nonempty = false;
+        for (k, v) in self.operator_params(&["kind"])? {
+            if k.name == "kind" {
+                nonempty = match v.name.as_str() {
+                    "nonempty" => true,
+                    _ => {
+                        return Err(Diagnostic::error(
+                            codes::UNEXPECTED_TOKEN,
+                            format!("unknown make-series kind `{}`", v.name),
+                        )
+                        .with_span(v.span)
+                        .with_label("not a make-series kind")
+                        .with_help("the only make-series kind is `nonempty`"))
+                    }
+                };
+            }
+        }
+        let mut aggs = Vec::new();
+        loop {
+            let agg = self.named_expr("after `make-series`")?;
+            let default = if self.at_word("default")? && self.peek2()?.kind == Tok::Assign {
+                self.bump()?;
+                self.bump()?;
+                Some(self.expr("after `default =`")?)
+            } else {
+                None
+            };
+            aggs.push((agg, default));
+            if self.eat(&Tok::Comma)?.is_none() {
+                break;
+            }
+        }
+        self.expect_word("on")?;
+        let axis = self.ident("the axis column after `on`")?;
+        let range = if self.eat_word("in")? {
+            self.expect_word("range")?;
+            let open = self.expect(&Tok::LParen, "`(` and range(start, stop, step)")?;
+            let start = self.expr("as the start of the range")?;
+            self.expect(&Tok::Comma, "`,` and the stop of the range")?;
+            let stop = self.expr("as the stop of the range")?;
+            self.expect(&Tok::Comma, "`,` and the step of the range")?;
+            let step = self.expr("as the step of the range")?;
+            self.close(&Tok::RParen, &open)?;
+            SeriesRange::InRange { start, stop, step }
+        } else {
+            let from = if self.eat_word("from")? {
+                Some(self.expr("after `from`")?)
+            } else {
+                None
+            };
+            let to = if self.eat_word("to")? {
+                Some(self.expr("after `to`")?)
+            } else {
+                None
+            };
+            self.expect_word("step")?;
+            let step = self.expr("after `step`")?;
+            SeriesRange::FromTo { from, to, step }
+        };
+        let by = if self.eat_word("by")? {
+            self.named_exprs("after `by`")?
+        } else {
+            Vec::new()
+        };
+        Ok(MakeSeries {
+            nonempty,
+            aggs,
+            axis,
+            range,
+            by,
         })
     }
 

@@ -735,6 +735,7 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                 }
             }
         }
+        OperatorKind::MakeSeries(m) => make_series(out, m),
         OperatorKind::GetSchema => out.push_str("getschema"),
         OperatorKind::As(id) => {
             out.push_str("as ");
@@ -934,5 +935,51 @@ fn literal(out: &mut String, l: &Literal) {
             out.push_str(t.name());
             out.push_str("(null)");
         }
+    }
+}
+
+fn make_series(out: &mut String, m: &crate::ast::MakeSeries) {
+    out.push_str("make-series ");
+    if m.nonempty {
+        out.push_str("kind=nonempty ");
+    }
+    for (i, (agg, default)) in m.aggs.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        named_list(out, std::slice::from_ref(agg));
+        if let Some(d) = default {
+            out.push_str(" default = ");
+            expr(out, d, P_OR);
+        }
+    }
+    out.push_str(" on ");
+    ident(out, &m.axis);
+    match &m.range {
+        crate::ast::SeriesRange::FromTo { from, to, step } => {
+            if let Some(f) = from {
+                out.push_str(" from ");
+                expr(out, f, P_OR);
+            }
+            if let Some(t) = to {
+                out.push_str(" to ");
+                expr(out, t, P_OR);
+            }
+            out.push_str(" step ");
+            expr(out, step, P_OR);
+        }
+        crate::ast::SeriesRange::InRange { start, stop, step } => {
+            out.push_str(" in range(");
+            expr(out, start, P_OR);
+            out.push_str(", ");
+            expr(out, stop, P_OR);
+            out.push_str(", ");
+            expr(out, step, P_OR);
+            out.push(')');
+        }
+    }
+    if !m.by.is_empty() {
+        out.push_str(" by ");
+        named_list(out, &m.by);
     }
 }

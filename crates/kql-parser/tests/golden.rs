@@ -189,6 +189,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::Search { .. }
         | OperatorKind::Partition { .. }
         | OperatorKind::TopNested(_)
+        | OperatorKind::MakeSeries(_)
         | OperatorKind::As(_)
         | OperatorKind::Sample(_) => {
             let input = Expr {

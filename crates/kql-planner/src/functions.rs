@@ -108,6 +108,7 @@ pub const OPERATOR_NAMES: &[&str] = &[
     "count",
     "distinct",
     "summarize",
+    "make-series",
 ];
 
 impl AggFunc {

@@ -102,6 +102,10 @@ fn map_inputs(
             input: b(x.input),
             ..x
         }),
+        LogicalPlan::MakeSeries(x) => LogicalPlan::MakeSeries(Box::new(MakeSeries {
+            input: b(x.input),
+            ..*x
+        })),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -191,6 +195,10 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
                 .map(|(n, w, t)| (n, map_window(w, f), t))
                 .collect(),
         }),
+        LogicalPlan::MakeSeries(x) => LogicalPlan::MakeSeries(Box::new(MakeSeries {
+            input: b(x.input),
+            ..*x
+        })),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -643,6 +651,15 @@ fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<u
             p.input = Box::new(input);
             let n = p.sub.schema().len();
             (LogicalPlan::Partition(p), identity(n))
+        }
+        LogicalPlan::MakeSeries(mut m) => {
+            // Every aggregate is an output column.
+            let n_in = m.input.schema().len();
+            let all: BTreeSet<usize> = (0..n_in).collect();
+            let (input, _) = prune(*m.input, &all);
+            m.input = Box::new(input);
+            let n = LogicalPlan::MakeSeries(m.clone()).schema().len();
+            (LogicalPlan::MakeSeries(m), identity(n))
         }
         LogicalPlan::MvApply(mut m) => {
             // The expansion and the subquery read the input's columns by

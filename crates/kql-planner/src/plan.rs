@@ -93,6 +93,9 @@ pub enum LogicalPlan {
     /// Appends columns computed over the ordered rows (`row_number()`,
     /// `prev()`, `next()`, `row_cumsum()`).
     Window(Window),
+    /// Arranges aggregates per axis bin into one array per group
+    /// (`make-series`).
+    MakeSeries(Box<MakeSeries>),
 }
 
 pub use kql_parser::ast::JoinKind;
@@ -231,6 +234,34 @@ impl Parse {
             .collect()
     }
 }
+
+/// `make-series`: the input aggregates by the group keys and then the bin
+/// of the axis; this node turns each group's rows into arrays over the
+/// axis, filling bins without rows with each aggregate's default.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MakeSeries {
+    /// Columns: the `groups` group keys, the axis bin, then the aggregates.
+    pub input: Box<LogicalPlan>,
+    pub groups: usize,
+    /// The value of each aggregate in bins without rows.
+    pub defaults: Vec<ScalarValue>,
+    /// The name of the axis column of the output.
+    pub axis: String,
+    /// The type of the axis (datetime, timespan, long or real).
+    pub axis_ty: KqlType,
+    /// The first bin; when None, the smallest bin with data.
+    pub start: Option<ScalarValue>,
+    /// The exclusive end; when None, the end of the largest bin with data.
+    pub end: Option<ScalarValue>,
+    pub step: ScalarValue,
+    /// `kind=nonempty`: an empty input still gives one row of defaults.
+    pub nonempty: bool,
+    /// The operator, for errors found while running.
+    pub span: Span,
+}
+
+/// Largest number of bins `make-series` builds per series (2^20).
+pub const MAX_SERIES_BINS: i64 = 1 << 20;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window {
@@ -385,6 +416,19 @@ impl LogicalPlan {
                 }
                 s
             }
+            LogicalPlan::MakeSeries(m) => {
+                let input = m.input.schema();
+                let mut cols: Vec<Column> = input.columns.iter().take(m.groups).cloned().collect();
+                cols.extend(
+                    input
+                        .columns
+                        .iter()
+                        .skip(m.groups + 1)
+                        .map(|c| Column::new(c.name.clone(), KqlType::Dynamic)),
+                );
+                cols.push(Column::new(m.axis.clone(), KqlType::Dynamic));
+                Schema::new(cols)
+            }
         }
     }
 
@@ -408,6 +452,7 @@ impl LogicalPlan {
             LogicalPlan::MvApply(m) => vec![&m.input],
             LogicalPlan::Partition(p) => vec![&p.input],
             LogicalPlan::Window(w) => vec![&w.input],
+            LogicalPlan::MakeSeries(m) => vec![&m.input],
         }
     }
 
@@ -426,7 +471,7 @@ impl LogicalPlan {
             LogicalPlan::Window(w) => w.input.is_ordered(),
             LogicalPlan::Parse(p) => p.input.is_ordered(),
             LogicalPlan::MvApply(m) => m.input.is_ordered(),
-            LogicalPlan::Partition(_) => false,
+            LogicalPlan::Partition(_) | LogicalPlan::MakeSeries(_) => false,
             LogicalPlan::Filter(f) => f.input.is_ordered(),
             LogicalPlan::Project(p) => p.input.is_ordered(),
             LogicalPlan::Limit(l) => l.input.is_ordered(),
@@ -528,6 +573,20 @@ impl LogicalPlan {
             LogicalPlan::Window(w) => {
                 let names: Vec<&str> = w.funcs.iter().map(|(n, _, _)| n.as_str()).collect();
                 format!("Window: {}", names.join(", "))
+            }
+            LogicalPlan::MakeSeries(m) => {
+                let bound = |v: &Option<ScalarValue>| match v {
+                    Some(v) => ScalarDisplay(v).to_string(),
+                    None => "(data)".to_string(),
+                };
+                format!(
+                    "MakeSeries: {} from {} to {} step {}{}",
+                    m.axis,
+                    bound(&m.start),
+                    bound(&m.end),
+                    ScalarDisplay(&m.step),
+                    if m.nonempty { " nonempty" } else { "" }
+                )
             }
         };
         let cols: Vec<String> = schema

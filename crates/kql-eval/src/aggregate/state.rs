@@ -737,7 +737,7 @@ fn pick_update<T: PartialOrd + Copy>(
     }
 }
 
-fn json_real(x: f64, out: &mut String) {
+pub(super) fn json_real(x: f64, out: &mut String) {
     match serde_json::Number::from_f64(x) {
         Some(n) => {
             let _ = write!(out, "{n}");
@@ -746,7 +746,7 @@ fn json_real(x: f64, out: &mut String) {
     }
 }
 
-fn json_long(ty: KqlType, x: i64, out: &mut String) {
+pub(super) fn json_long(ty: KqlType, x: i64, out: &mut String) {
     match ty {
         KqlType::DateTime => {
             out.push('"');
@@ -766,7 +766,7 @@ fn json_long(ty: KqlType, x: i64, out: &mut String) {
 
 /// Appends the JSON form of value `i` of `a` (of KQL type `ty`) to `out`;
 /// false when the value is null.
-fn json_item(a: &ArrayRef, ty: KqlType, i: usize, out: &mut String) -> bool {
+pub(super) fn json_item(a: &ArrayRef, ty: KqlType, i: usize, out: &mut String) -> bool {
     if !a.is_valid(i) {
         return false;
     }

@@ -4,6 +4,7 @@ mod expr;
 mod operators;
 mod parse;
 mod plugins;
+mod series;
 mod summarize;
 mod tabular;
 mod user;

@@ -256,6 +256,7 @@ impl Planner<'_> {
             }
             OperatorKind::GetSchema => Ok(self.getschema(&schema)),
             OperatorKind::TopNested(levels) => self.top_nested(*input, levels, op.span),
+            OperatorKind::MakeSeries(m) => self.make_series(*input, m, op.span),
             OperatorKind::Partition { by, ops, query } => {
                 self.partition(*input, by, ops, query.as_deref(), op.span)
             }

@@ -896,7 +896,7 @@ fn inner_agg_name(f: AggFunc, args: &[ast::Expr]) -> Option<String> {
 
 /// Replaces every aggregation call inside `e` by a reference to an internal
 /// column, numbered from `next`, and collects the calls.
-fn lift_aggs(e: &ast::Expr, out: &mut Vec<ast::Expr>, next: usize) -> ast::Expr {
+pub(super) fn lift_aggs(e: &ast::Expr, out: &mut Vec<ast::Expr>, next: usize) -> ast::Expr {
     if agg_call(e).is_some() {
         let name = format!("{HIDDEN}{}", next + out.len());
         out.push(e.clone());

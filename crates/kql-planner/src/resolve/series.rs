@@ -1,0 +1,371 @@
+//! Lowering of `make-series`: a filter to the axis range, a hidden column
+//! with each row's axis bin, `summarize` by the group keys and the bin,
+//! then a [`MakeSeries`] node that arranges each group's bins into arrays.
+
+use super::*;
+
+/// The hidden column holding each row's axis bin.
+const BIN: &str = "$series_bin";
+
+/// The axis as the planner computes on it.
+#[derive(Clone, Copy, PartialEq)]
+enum Axis {
+    /// datetime, timespan or whole numbers: 64-bit integers.
+    Ticks(KqlType),
+    Real,
+}
+
+impl Axis {
+    fn ty(self) -> KqlType {
+        match self {
+            Axis::Ticks(t) => t,
+            Axis::Real => KqlType::Real,
+        }
+    }
+
+    /// The type of the step.
+    fn step_ty(self) -> KqlType {
+        match self {
+            Axis::Ticks(KqlType::DateTime) => KqlType::TimeSpan,
+            a => a.ty(),
+        }
+    }
+}
+
+impl Planner<'_> {
+    pub(super) fn make_series(
+        &mut self,
+        input: LogicalPlan,
+        m: &ast::MakeSeries,
+        span: Span,
+    ) -> R<LogicalPlan> {
+        let schema = input.schema();
+        let axis_ast = ast::Expr {
+            kind: ExprKind::Name(m.axis.clone()),
+            span: m.axis.span,
+        };
+        let axis_expr = self.expr(&axis_ast, &schema)?;
+        let (start, stop, step, legacy) = match &m.range {
+            ast::SeriesRange::FromTo { from, to, step } => {
+                (from.as_ref(), to.as_ref(), step, false)
+            }
+            ast::SeriesRange::InRange { start, stop, step } => {
+                (Some(start), Some(stop), step, true)
+            }
+        };
+        let step_v = self.constant(step, &schema)?;
+        let axis = match axis_expr.ty {
+            KqlType::DateTime | KqlType::TimeSpan => Axis::Ticks(axis_expr.ty),
+            KqlType::Int | KqlType::Long
+                if matches!(step_v.kql_type(), KqlType::Int | KqlType::Long) =>
+            {
+                Axis::Ticks(KqlType::Long)
+            }
+            t if t.is_numeric() => Axis::Real,
+            t => {
+                return Err(err(
+                    "kql::plan::bad_arguments",
+                    format!(
+                        "the axis of make-series must be a datetime, timespan or number, not {t}"
+                    ),
+                    m.axis.span,
+                ))
+            }
+        };
+        let step_v = self.series_bound(step, step_v, axis.step_ty(), "step")?;
+        let positive = match step_v {
+            ScalarValue::Real(x) => x > 0.0,
+            ScalarValue::Long(x) | ScalarValue::TimeSpan(x) => x > 0,
+            _ => false,
+        };
+        if !positive {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                "the step of make-series must be greater than zero",
+                step.span,
+            ));
+        }
+        let mut bound = |e: Option<&ast::Expr>, what: &str| -> R<Option<ScalarValue>> {
+            match e {
+                Some(e) => {
+                    let v = self.constant(e, &schema)?;
+                    Ok(Some(self.series_bound(e, v, axis.ty(), what)?))
+                }
+                None => Ok(None),
+            }
+        };
+        let mut start_v = bound(start, "start")?;
+        let mut end_v = bound(stop, "end")?;
+        if legacy {
+            // range(start, stop, step): bins counted from zero, stop inclusive.
+            start_v = start_v.map(|v| floor_to(&v, &step_v, false));
+            end_v = end_v.map(|v| floor_to(&v, &step_v, true));
+        }
+        if let (Some(s), Some(e)) = (&start_v, &end_v) {
+            let bins = bin_count(s, e, &step_v);
+            if bins > MAX_SERIES_BINS {
+                return Err(err(
+                    "kql::plan::bad_arguments",
+                    format!("make-series would build {bins} bins; at most {MAX_SERIES_BINS} are allowed"),
+                    step.span,
+                )
+                .with_help("use a larger step or a shorter range"));
+            }
+        }
+
+        // Rows inside the range, with their bin.
+        let axis_cast = if axis_expr.ty == axis.ty() {
+            axis_expr.clone()
+        } else {
+            PlanExpr::new(
+                PlanExprKind::Cast {
+                    expr: Box::new(axis_expr.clone()),
+                    to: axis.ty(),
+                },
+                axis.ty(),
+                axis_expr.span,
+            )
+        };
+        let mut plan = input;
+        let compare = |op: BinOp, v: &ScalarValue| {
+            PlanExpr::new(
+                PlanExprKind::Binary {
+                    op,
+                    left: Box::new(axis_cast.clone()),
+                    right: Box::new(PlanExpr::literal(v.clone(), span)),
+                },
+                KqlType::Bool,
+                span,
+            )
+        };
+        let mut conds = Vec::new();
+        if let Some(s) = &start_v {
+            conds.push(compare(BinOp::Ge, s));
+        }
+        if let Some(e) = &end_v {
+            conds.push(compare(BinOp::Lt, e));
+        }
+        if let Some(predicate) = conds.into_iter().reduce(|a, b| {
+            PlanExpr::new(
+                PlanExprKind::Binary {
+                    op: BinOp::And,
+                    left: Box::new(a),
+                    right: Box::new(b),
+                },
+                KqlType::Bool,
+                span,
+            )
+        }) {
+            plan = LogicalPlan::Filter(Filter {
+                input: Box::new(plan),
+                predicate,
+            });
+        }
+        let origin = start_v.clone().unwrap_or(match axis {
+            Axis::Ticks(t) => match t {
+                KqlType::DateTime => ScalarValue::DateTime(0),
+                KqlType::TimeSpan => ScalarValue::TimeSpan(0),
+                _ => ScalarValue::Long(0),
+            },
+            Axis::Real => ScalarValue::Real(0.0),
+        });
+        let bin_at = ScalarFunc::from_name("bin_at")
+            .ok_or_else(|| err("kql::plan::internal", "bin_at is not registered", span))?;
+        let bin = PlanExpr::new(
+            PlanExprKind::Call {
+                func: bin_at,
+                args: vec![
+                    axis_cast.clone(),
+                    PlanExpr::literal(step_v.clone(), span),
+                    PlanExpr::literal(origin, span),
+                ],
+            },
+            axis.ty(),
+            span,
+        );
+        let mut exprs = column_refs(&plan.schema());
+        exprs.push((BIN.to_string(), bin));
+        plan = LogicalPlan::Project(Project {
+            input: Box::new(plan),
+            exprs,
+        });
+
+        // summarize Aggs by Keys, $series_bin
+        let mut aggs = Vec::new();
+        for (a, _) in &m.aggs {
+            let mut lifted = Vec::new();
+            let _ = super::summarize::lift_aggs(&a.expr, &mut lifted, 0);
+            if lifted.is_empty() {
+                // A constant (`other = -1`): its value in every bin with rows.
+                let mut a = a.clone();
+                a.expr = ast::Expr {
+                    kind: ExprKind::Call {
+                        func: ast::Ident {
+                            name: "take_any".to_string(),
+                            span: a.expr.span,
+                        },
+                        args: vec![a.expr.clone()],
+                    },
+                    span: a.expr.span,
+                };
+                aggs.push(a);
+            } else {
+                aggs.push(a.clone());
+            }
+        }
+        let mut by = m.by.clone();
+        by.push(ast::NamedExpr {
+            names: vec![ast::Ident {
+                name: BIN.to_string(),
+                span,
+            }],
+            expr: ast::Expr {
+                kind: ExprKind::Name(ast::Ident {
+                    name: BIN.to_string(),
+                    span,
+                }),
+                span,
+            },
+            span,
+        });
+        let summarized = self.summarize(Box::new(plan), &aggs, &by)?;
+        let out = summarized.schema();
+        let groups = m.by.len();
+        let nagg = out.len().saturating_sub(groups + 1);
+        if nagg != m.aggs.len() {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                "each make-series aggregation must produce one column",
+                span,
+            )
+            .with_help(
+                "percentiles() and arg_max() give several columns; use one percentile() per column",
+            ));
+        }
+        let mut defaults = Vec::new();
+        for (i, (a, default)) in m.aggs.iter().enumerate() {
+            let ty = out
+                .columns
+                .get(groups + 1 + i)
+                .map_or(KqlType::Long, |c| c.ty);
+            let v = match default {
+                Some(d) => {
+                    let v = self.constant(d, &schema)?;
+                    match implicit_cast(&v, ty) {
+                        Some(v) => v,
+                        None => {
+                            return Err(err(
+                                "kql::plan::type_mismatch",
+                                format!(
+                                    "the default {} does not fit the aggregate's type {ty}",
+                                    v.kql_type()
+                                ),
+                                d.span,
+                            )
+                            .with_secondary(a.span, "this aggregate"))
+                        }
+                    }
+                }
+                None => zero_of(ty),
+            };
+            defaults.push(v);
+        }
+        if let Some(c) = out
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(i, c)| *i != groups && c.name == m.axis.name)
+        {
+            return Err(err(
+                "kql::plan::duplicate_column",
+                format!("column `{}` is produced twice", c.1.name),
+                m.axis.span,
+            )
+            .with_help("give the aggregate or the group another name with `Name = ...`"));
+        }
+        Ok(LogicalPlan::MakeSeries(Box::new(MakeSeries {
+            input: Box::new(summarized),
+            groups,
+            defaults,
+            axis: m.axis.name.clone(),
+            axis_ty: axis.ty(),
+            start: start_v,
+            end: end_v,
+            step: step_v,
+            nonempty: m.nonempty,
+            span,
+        })))
+    }
+
+    /// `v` (the constant at `e`) converted to the type `ty` of a bound of
+    /// the axis.
+    fn series_bound(
+        &self,
+        e: &ast::Expr,
+        v: ScalarValue,
+        ty: KqlType,
+        what: &str,
+    ) -> R<ScalarValue> {
+        let from = v.kql_type();
+        let fits = from == ty
+            || (from.is_numeric()
+                && ty.is_numeric()
+                && (ty == KqlType::Real || !matches!(from, KqlType::Real | KqlType::Decimal)));
+        match cast_scalar(&v, ty) {
+            Some(c) if fits && !c.is_null() => Ok(c),
+            _ => Err(err(
+                "kql::plan::type_mismatch",
+                format!("the {what} of make-series must be a {ty}, not {from}"),
+                e.span,
+            )),
+        }
+    }
+}
+
+/// Zero of a numeric type; null for the others.
+fn zero_of(ty: KqlType) -> ScalarValue {
+    match ty {
+        KqlType::Int => ScalarValue::Int(0),
+        KqlType::Long => ScalarValue::Long(0),
+        KqlType::Real | KqlType::Decimal => ScalarValue::Real(0.0),
+        KqlType::TimeSpan => ScalarValue::TimeSpan(0),
+        t => ScalarValue::Null(t),
+    }
+}
+
+/// `v` rounded down to a multiple of `step` (plus one step when `next`).
+fn floor_to(v: &ScalarValue, step: &ScalarValue, next: bool) -> ScalarValue {
+    let n = i64::from(next);
+    match (v, step) {
+        (ScalarValue::Real(x), ScalarValue::Real(s)) => {
+            ScalarValue::Real(((x / s).floor() + n as f64) * s)
+        }
+        (ScalarValue::DateTime(x), ScalarValue::TimeSpan(s)) => {
+            ScalarValue::DateTime(x - x.rem_euclid(*s) + n * s)
+        }
+        (ScalarValue::TimeSpan(x), ScalarValue::TimeSpan(s)) => {
+            ScalarValue::TimeSpan(x - x.rem_euclid(*s) + n * s)
+        }
+        (ScalarValue::Long(x), ScalarValue::Long(s)) => {
+            ScalarValue::Long(x - x.rem_euclid(*s) + n * s)
+        }
+        (v, _) => v.clone(),
+    }
+}
+
+/// How many bins of `step` start in `[start, end)`.
+fn bin_count(start: &ScalarValue, end: &ScalarValue, step: &ScalarValue) -> i64 {
+    let ticks = |v: &ScalarValue| match v {
+        ScalarValue::DateTime(x) | ScalarValue::TimeSpan(x) | ScalarValue::Long(x) => {
+            Some(*x as f64)
+        }
+        ScalarValue::Real(x) => Some(*x),
+        _ => None,
+    };
+    match (ticks(start), ticks(end), ticks(step)) {
+        (Some(s), Some(e), Some(t)) if e > s && t > 0.0 => {
+            ((e - s) / t).ceil().min(i64::MAX as f64) as i64
+        }
+        _ => 0,
+    }
+}
