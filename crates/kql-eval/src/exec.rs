@@ -104,6 +104,10 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             let input = execute(&m.input, data, ctx)?;
             crate::aggregate::make_series(m, &input)
         }
+        LogicalPlan::RowOp(r) => {
+            let input = execute(&r.input, data, ctx)?;
+            crate::rowops::row_op(r, &input, ctx)
+        }
     }
 }
 

@@ -522,4 +522,45 @@ pub enum OperatorKind {
     As(Ident),
     /// `sample n`
     Sample(Expr),
+    /// `scan [with_match_id=Name] [declare (Col: type [= default], ...)]
+    /// with (step Name [output=all|last|none]: Condition [=> Col = expr,
+    /// ...]; ...)`
+    Scan(ScanSpec),
+}
+
+/// The clauses of `scan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanSpec {
+    /// `with_match_id=Name`
+    pub match_id: Option<Ident>,
+    /// `declare (Name: type [= default], ...)`
+    pub declare: Vec<ScanDecl>,
+    pub steps: Vec<ScanStep>,
+}
+
+/// `Name: type [= default]` in `scan ... declare (...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanDecl {
+    pub name: Ident,
+    pub ty: KqlType,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// Which matches of a `scan` step produce output rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanOutput {
+    All,
+    Last,
+    None,
+}
+
+/// `step Name [output=...]: Condition [=> Col = expr, ...];`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanStep {
+    pub name: Ident,
+    pub output: ScanOutput,
+    pub condition: Expr,
+    pub assignments: Vec<(Ident, Expr)>,
+    pub span: Span,
 }

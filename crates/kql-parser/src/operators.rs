@@ -2,7 +2,8 @@
 
 use crate::ast::{
     ColumnDecl, Expr, ExprKind, Ident, JoinKind, MakeSeries, MvExpandItem, NamedExpr, NullsOrder,
-    Operator, OperatorKind, ParseKind, ParsePart, SeriesRange, SortKey, SortOrder, Union,
+    Operator, OperatorKind, ParseKind, ParsePart, ScanDecl, ScanOutput, ScanSpec, ScanStep,
+    SeriesRange, SortKey, SortOrder, Union,
 };
 use crate::error::{self, codes};
 use crate::expr::lone_assign;
@@ -46,6 +47,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "partition",
     "top-nested",
     "make-series",
+    "scan",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -60,7 +62,6 @@ const UNSUPPORTED: &[&str] = &[
     "project-smart",
     "reduce",
     "sample-distinct",
-    "scan",
     "top-hitters",
 ];
 
@@ -436,6 +437,7 @@ impl Parser<'_> {
                 self.skip_params()?;
                 OperatorKind::Sample(self.expr("after `sample`")?)
             }
+            "scan" => OperatorKind::Scan(self.scan_op()?),
             _ => return Err(self.unknown_operator(name, name_span)),
         };
         Ok(Operator {
@@ -578,6 +580,111 @@ impl Parser<'_> {
             };
             out.push((name, value));
         }
+    }
+
+    /// The clauses of `scan` after the operator's name.
+    fn scan_op(&mut self) -> PResult<ScanSpec> {
+        let mut match_id = None;
+        for (k, v) in self.operator_params(&["with_match_id"])? {
+            if k.name == "with_match_id" {
+                match_id = Some(v);
+            }
+        }
+        let mut declare = Vec::new();
+        if self.eat_word("declare")? {
+            let open = self.expect(&Tok::LParen, "`(` and the declared columns")?;
+            loop {
+                let name = self.ident("a column name")?;
+                self.expect(&Tok::Colon, "`:` and a type")?;
+                let ty = self.type_name()?;
+                let default = if self.eat(&Tok::Assign)?.is_some() {
+                    Some(self.expr("as the column's default value")?)
+                } else {
+                    None
+                };
+                declare.push(ScanDecl {
+                    span: self.span_from(name.span.start),
+                    name,
+                    ty,
+                    default,
+                });
+                if self.eat(&Tok::Comma)?.is_none() {
+                    break;
+                }
+            }
+            self.close(&Tok::RParen, &open)?;
+        }
+        self.expect_word("with")?;
+        let open = self.expect(&Tok::LParen, "`(` and the steps")?;
+        let mut steps = Vec::new();
+        while self.peek()?.kind != Tok::RParen {
+            let kw = self.expect_word("step")?;
+            let name = self.ident("a step name")?;
+            let mut output = ScanOutput::All;
+            if self.at_word("output")? && self.peek2()?.kind == Tok::Assign {
+                self.bump()?;
+                self.bump()?;
+                let v = self.ident("`all`, `last` or `none`")?;
+                output = match v.name.as_str() {
+                    "all" => ScanOutput::All,
+                    "last" => ScanOutput::Last,
+                    "none" => ScanOutput::None,
+                    _ => {
+                        return Err(Diagnostic::error(
+                            codes::UNEXPECTED_TOKEN,
+                            format!("unknown step output `{}`", v.name),
+                        )
+                        .with_span(v.span)
+                        .with_label("not an output kind")
+                        .with_help("a step's output is `all` (the default), `last` or `none`"))
+                    }
+                };
+            }
+            self.expect(&Tok::Colon, "`:` and the step's condition")?;
+            let condition = self.expr("as the step's condition")?;
+            let mut assignments = Vec::new();
+            let t = self.peek()?;
+            if t.kind == Tok::Assign {
+                let gt = lex(self.src, t.span.end)?;
+                if gt.kind != Tok::Gt || gt.span.start != t.span.end {
+                    return Err(lone_assign(self.src, &t));
+                }
+                self.bump()?;
+                self.bump()?;
+                loop {
+                    let col = self.ident("a declared column name")?;
+                    self.expect(&Tok::Assign, "`=` and the assigned value")?;
+                    let value = self.expr("as the assigned value")?;
+                    assignments.push((col, value));
+                    if self.eat(&Tok::Comma)?.is_none() {
+                        break;
+                    }
+                }
+            }
+            self.expect(&Tok::Semi, "`;` after the step")?;
+            steps.push(ScanStep {
+                span: self.span_from(kw.span.start),
+                name,
+                output,
+                condition,
+                assignments,
+            });
+        }
+        self.close(&Tok::RParen, &open)?;
+        if steps.is_empty() {
+            return Err(Diagnostic::error(
+                codes::UNEXPECTED_TOKEN,
+                "`scan` needs at least one step",
+            )
+            .with_span(open.span)
+            .with_label("no `step` here")
+            .with_help("e.g. `scan with (step s1: true;)`"));
+        }
+        Ok(ScanSpec {
+            match_id,
+            declare,
+            steps,
+        })
     }
 
     /// `search [kind=...] predicate` after a pipe.

@@ -8,8 +8,8 @@
 use crate::ast::Query;
 use crate::ast::{
     BinaryOp, ColumnDecl, Expr, ExprKind, Ident, ListOp, Literal, NamedExpr, NullsOrder, Operator,
-    OperatorKind, Param, ParamType, ParseKind, ParsePart, SortKey, SortOrder, Statement,
-    StatementKind, StrOpKind, UnaryOp, Union,
+    OperatorKind, Param, ParamType, ParseKind, ParsePart, ScanOutput, ScanSpec, SortKey, SortOrder,
+    Statement, StatementKind, StrOpKind, UnaryOp, Union,
 };
 use crate::expr::STR_OPS;
 use crate::lexical::is_plain_ident;
@@ -745,8 +745,54 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             out.push_str("sample ");
             expr(out, e, P_OR);
         }
+        OperatorKind::Scan(spec) => scan(out, spec),
         _ => {}
     }
+}
+
+fn scan(out: &mut String, spec: &ScanSpec) {
+    out.push_str("scan ");
+    if let Some(m) = &spec.match_id {
+        out.push_str("with_match_id=");
+        ident(out, m);
+        out.push(' ');
+    }
+    if !spec.declare.is_empty() {
+        out.push_str("declare (");
+        for (i, d) in spec.declare.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            ident(out, &d.name);
+            out.push(':');
+            out.push_str(d.ty.name());
+            if let Some(v) = &d.default {
+                out.push_str(" = ");
+                expr(out, v, P_OR);
+            }
+        }
+        out.push_str(") ");
+    }
+    out.push_str("with (");
+    for s in &spec.steps {
+        out.push_str(" step ");
+        ident(out, &s.name);
+        match s.output {
+            ScanOutput::All => {}
+            ScanOutput::Last => out.push_str(" output=last"),
+            ScanOutput::None => out.push_str(" output=none"),
+        }
+        out.push_str(": ");
+        expr(out, &s.condition, P_OR);
+        for (i, (c, v)) in s.assignments.iter().enumerate() {
+            out.push_str(if i == 0 { " => " } else { ", " });
+            ident(out, c);
+            out.push_str(" = ");
+            expr(out, v, P_OR);
+        }
+        out.push(';');
+    }
+    out.push_str(" )");
 }
 
 fn sort_key(out: &mut String, k: &SortKey) {

@@ -191,7 +191,8 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::TopNested(_)
         | OperatorKind::MakeSeries(_)
         | OperatorKind::As(_)
-        | OperatorKind::Sample(_) => {
+        | OperatorKind::Sample(_)
+        | OperatorKind::Scan(_) => {
             let input = Expr {
                 kind: ExprKind::Name(Ident {
                     name: "_".into(),

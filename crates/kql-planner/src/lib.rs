@@ -10,6 +10,7 @@ pub mod functions;
 pub mod optimize;
 pub mod plan;
 pub mod resolve;
+pub mod rowops;
 
 pub use plan::{Column, LogicalPlan, PlanExpr, PlanExprKind, Schema};
 pub use resolve::{plan_query, Catalog, PlannedQuery};

@@ -106,6 +106,10 @@ fn map_inputs(
             input: b(x.input),
             ..*x
         })),
+        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(crate::rowops::RowOp {
+            input: b(x.input),
+            ..x
+        }),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -199,6 +203,10 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
             input: b(x.input),
             ..*x
         })),
+        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(crate::rowops::RowOp {
+            input: b(x.input),
+            ..x
+        }),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -703,6 +711,15 @@ fn prune(plan: LogicalPlan, needed: &BTreeSet<usize>) -> (LogicalPlan, HashMap<u
             }
             w.input = Box::new(input);
             (LogicalPlan::Window(w), map)
+        }
+        LogicalPlan::RowOp(mut r) => {
+            // The node reads its input's columns by position: keep them all.
+            let n_in = r.input.schema().len();
+            let all: BTreeSet<usize> = (0..n_in).collect();
+            let (input, _) = prune(*r.input, &all);
+            r.input = Box::new(input);
+            let n = r.schema().len();
+            (LogicalPlan::RowOp(r), identity(n))
         }
     }
 }

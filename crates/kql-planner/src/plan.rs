@@ -96,6 +96,9 @@ pub enum LogicalPlan {
     /// Arranges aggregates per axis bin into one array per group
     /// (`make-series`).
     MakeSeries(Box<MakeSeries>),
+    /// An operator with a pass of its own over all its input rows (`scan`,
+    /// ...); see [`crate::rowops`].
+    RowOp(crate::rowops::RowOp),
 }
 
 pub use kql_parser::ast::JoinKind;
@@ -429,6 +432,7 @@ impl LogicalPlan {
                 cols.push(Column::new(m.axis.clone(), KqlType::Dynamic));
                 Schema::new(cols)
             }
+            LogicalPlan::RowOp(r) => r.schema(),
         }
     }
 
@@ -453,6 +457,7 @@ impl LogicalPlan {
             LogicalPlan::Partition(p) => vec![&p.input],
             LogicalPlan::Window(w) => vec![&w.input],
             LogicalPlan::MakeSeries(m) => vec![&m.input],
+            LogicalPlan::RowOp(r) => vec![&r.input],
         }
     }
 
@@ -469,6 +474,7 @@ impl LogicalPlan {
             | LogicalPlan::Union(_) => false,
             LogicalPlan::MvExpand(m) => m.input.is_ordered(),
             LogicalPlan::Window(w) => w.input.is_ordered(),
+            LogicalPlan::RowOp(r) => r.is_ordered(),
             LogicalPlan::Parse(p) => p.input.is_ordered(),
             LogicalPlan::MvApply(m) => m.input.is_ordered(),
             LogicalPlan::Partition(_) | LogicalPlan::MakeSeries(_) => false,
@@ -588,6 +594,7 @@ impl LogicalPlan {
                     if m.nonempty { " nonempty" } else { "" }
                 )
             }
+            LogicalPlan::RowOp(r) => r.explain(),
         };
         let cols: Vec<String> = schema
             .columns

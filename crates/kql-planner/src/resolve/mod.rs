@@ -5,6 +5,7 @@ mod operators;
 mod parse;
 mod plugins;
 mod series;
+mod scan;
 mod summarize;
 mod tabular;
 mod user;

@@ -304,6 +304,7 @@ impl Planner<'_> {
                 expr,
                 parts,
             } => self.parse_op(*input, *kind, flags.as_deref(), *filter, expr, parts),
+            OperatorKind::Scan(spec) => self.scan_op(*input, spec, op.span),
         }
     }
 

@@ -1,0 +1,109 @@
+//! Plan nodes for operators that make one pass of their own over their
+//! whole input (`scan`, `parse-kv`, `reduce`, ...). They share one
+//! [`LogicalPlan::RowOp`](crate::LogicalPlan::RowOp) variant: each keeps
+//! every input column, and computes its output schema here.
+
+use crate::plan::{Column, PlanExpr, Schema};
+use kql_common::{KqlType, ScalarValue};
+pub use kql_parser::ast::ScanOutput;
+
+/// An operator over its input's rows; see [`RowOpKind`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowOp {
+    pub input: Box<crate::LogicalPlan>,
+    pub kind: RowOpKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowOpKind {
+    /// `scan`: matches rows against a sequence of steps.
+    Scan(ScanPlan),
+}
+
+/// `scan`. Conditions and assignments read an *environment* of
+/// `(1 + steps) * width` columns, where `width` is the number of input
+/// columns plus declared columns: first the current row (declared columns
+/// at their defaults), then for each step `j` the values that step `j`'s
+/// row holds in the state being matched against (`StepName.Column`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanPlan {
+    /// Declared columns: name, type and default value.
+    pub declared: Vec<(String, KqlType, ScalarValue)>,
+    pub steps: Vec<ScanStepPlan>,
+    /// `with_match_id=Name`: a `long` column with each output row's match.
+    pub match_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanStepPlan {
+    pub name: String,
+    pub output: ScanOutput,
+    pub condition: PlanExpr,
+    /// Declared column index and the value assigned to it.
+    pub assignments: Vec<(usize, PlanExpr)>,
+}
+
+impl ScanPlan {
+    /// The columns of one row: the input's, then the declared ones.
+    pub fn row_columns(&self, input: &Schema) -> Vec<Column> {
+        let mut row = input.columns.clone();
+        row.extend(
+            self.declared
+                .iter()
+                .map(|(n, t, _)| Column::new(n.clone(), *t)),
+        );
+        row
+    }
+
+    /// The environment the steps' expressions read (see [`ScanPlan`]).
+    pub fn env_schema(&self, input: &Schema) -> Schema {
+        let row = self.row_columns(input);
+        let mut env = row.clone();
+        for s in &self.steps {
+            env.extend(
+                row.iter()
+                    .map(|c| Column::new(format!("{}.{}", s.name, c.name), c.ty)),
+            );
+        }
+        Schema::new(env)
+    }
+}
+
+impl RowOp {
+    /// The columns this node produces.
+    pub fn schema(&self) -> Schema {
+        let mut s = self.input.schema();
+        match &self.kind {
+            RowOpKind::Scan(p) => {
+                for (n, t, _) in &p.declared {
+                    s.columns.push(Column::new(n.clone(), *t));
+                }
+                if let Some(m) = &p.match_id {
+                    s.columns.push(Column::new(m.clone(), KqlType::Long));
+                }
+            }
+        }
+        s
+    }
+
+    /// Whether the output rows keep a defined order.
+    pub fn is_ordered(&self) -> bool {
+        match &self.kind {
+            RowOpKind::Scan(_) => self.input.is_ordered(),
+        }
+    }
+
+    /// The one-line description for `explain`.
+    pub fn explain(&self) -> String {
+        match &self.kind {
+            RowOpKind::Scan(p) => {
+                let steps: Vec<String> = p
+                    .steps
+                    .iter()
+                    .map(|s| format!("{}: {}", s.name, s.condition))
+                    .collect();
+                format!("ScanSteps: {}", steps.join("; "))
+            }
+        }
+    }
+}
