@@ -33,6 +33,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &SET_INTERSECT,
     &SET_UNION,
     &SET_DIFFERENCE,
+    &JACCARD_INDEX,
     &STRCAT_ARRAY,
     &ARRAY_SORT_ASC,
     &ARRAY_SORT_DESC,
@@ -1327,3 +1328,30 @@ static BAG_ZIP: FunctionDef = FunctionDef::new(
     },
 )
 .examples(&[Example { query: "print bag_zip(dynamic(['a', 8, 'b']), dynamic([1, '2', 2.5]))", output: "print_0\n\"{\"\"a\"\":1,\"\"b\"\":2.5}\"" }]);
+
+static JACCARD_INDEX: FunctionDef = FunctionDef::new(
+    "jaccard_index",
+    C,
+    "jaccard_index(set1: dynamic, set2: dynamic): real",
+    "The Jaccard index of two arrays taken as sets (duplicates ignored): the size of their intersection over the size of their union. Null when an argument is not an array; NaN when both are empty.",
+    |a| sig("jaccard_index", a, 2, &[P::Dyn, P::Dyn], KqlType::Real),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| match (array_arg(r, 0), array_arg(r, 1)) {
+            (Some(a), Some(b)) => {
+                let mut union = Vec::new();
+                push_distinct(&mut union, a);
+                let n1 = union.len();
+                push_distinct(&mut union, b);
+                let mut distinct_b = Vec::new();
+                push_distinct(&mut distinct_b, b);
+                let inter = n1 + distinct_b.len() - union.len();
+                ScalarValue::Real(inter as f64 / union.len() as f64)
+            }
+            _ => ScalarValue::Null(KqlType::Real),
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = jaccard_index(dynamic([1, 2, 3]), dynamic([1, 2, 3, 4])), b = jaccard_index(dynamic([1, 1, 2]), dynamic([\"1\", 2])), c = jaccard_index(dynamic([]), dynamic([])), d = jaccard_index(dynamic(null), dynamic([1]))",
+    output: "a,b,c,d\n0.75,0.3333333333333333,NaN,",
+}]);

@@ -35,6 +35,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &HAS_ANY_IPV4,
     &HAS_ANY_IPV4_PREFIX,
     &GEO_INFO_FROM_IP_ADDRESS,
+    &IPV4_RANGE_TO_CIDR_LIST,
 ];
 
 /// `a.b.c.d[/n]` (or a number) as the address and its prefix length.
@@ -556,3 +557,44 @@ static GEO_INFO_FROM_IP_ADDRESS: FunctionDef = FunctionDef::new(
     },
 )
 .notes("Kusto looks addresses up in a cloud geolocation database, which is not available locally: kql returns the documented property bag with empty values (null for invalid addresses) and warns when a query uses the function.");
+
+/// The smallest list of CIDR blocks that covers `start..=end` exactly.
+fn range_to_cidrs(start: u32, end: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut lo, hi) = (u64::from(start), u64::from(end));
+    while lo <= hi {
+        // The largest block aligned at `lo` that stays within the range.
+        let mut size = if lo == 0 { 1u64 << 32 } else { 1u64 << lo.trailing_zeros().min(32) };
+        while lo + size - 1 > hi {
+            size >>= 1;
+        }
+        let prefix = 32 - size.trailing_zeros();
+        out.push(format!("{}/{prefix}", Ipv4Addr::from(lo as u32)));
+        lo += size;
+    }
+    out
+}
+
+static IPV4_RANGE_TO_CIDR_LIST: FunctionDef = FunctionDef::new(
+    "ipv4_range_to_cidr_list",
+    C,
+    "ipv4_range_to_cidr_list(start: string, end: string): dynamic",
+    "The IPv4 range from start to end (both included) as an array of CIDR blocks; an empty array when start is after end, null when an address is not valid.",
+    |a| sig("ipv4_range_to_cidr_list", a, 2, &[P::Str, P::Str], Dynamic),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let addr = |i: usize| val::str(&r[i]).trim().parse::<Ipv4Addr>().ok().map(u32::from);
+            match (addr(0), addr(1)) {
+                (Some(a), Some(b)) if a <= b => ScalarValue::Dynamic(Value::Array(
+                    range_to_cidrs(a, b).into_iter().map(Value::String).collect(),
+                )),
+                (Some(_), Some(_)) => ScalarValue::Dynamic(Value::Array(Vec::new())),
+                _ => ScalarValue::Null(Dynamic),
+            }
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = ipv4_range_to_cidr_list(\"1.1.128.0\", \"1.1.140.255\"), b = ipv4_range_to_cidr_list(\"10.0.0.1\", \"10.0.0.1\"), c = ipv4_range_to_cidr_list(\"0.0.0.0\", \"255.255.255.255\"), d = ipv4_range_to_cidr_list(\"1.2.3\", \"1.2.3.4\")",
+    output: "a,b,c,d\n\"[\"\"1.1.128.0/21\"\",\"\"1.1.136.0/22\"\",\"\"1.1.140.0/24\"\"]\",\"[\"\"10.0.0.1/32\"\"]\",\"[\"\"0.0.0.0/0\"\"]\",",
+}]);

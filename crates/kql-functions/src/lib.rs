@@ -14,6 +14,7 @@ pub mod json;
 mod kernel;
 mod typing;
 
+mod compress;
 mod conversion;
 mod datetime;
 mod dynamic;
@@ -21,6 +22,7 @@ mod encoding;
 mod ip;
 mod logic;
 mod math;
+mod special;
 mod string;
 
 use arrow::array::ArrayRef;
@@ -220,8 +222,10 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.extend(dynamic::FUNCTIONS);
         v.extend(datetime::FUNCTIONS);
         v.extend(math::FUNCTIONS);
+        v.extend(special::FUNCTIONS);
         v.extend(ip::FUNCTIONS);
         v.extend(encoding::FUNCTIONS);
+        v.extend(compress::FUNCTIONS);
         v
     })
 }

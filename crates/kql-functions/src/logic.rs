@@ -1,5 +1,5 @@
 //! Logic and null handling: `not`, `isnull`, `isempty`, `iff`, `case`,
-//! `coalesce`.
+//! `coalesce`, `around`.
 
 use crate::kernel::{arg, bools, rows_ok};
 use crate::typing::{arity, common_of, sig, P};
@@ -23,6 +23,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &IIF,
     &CASE,
     &COALESCE,
+    &AROUND,
 ];
 
 static NOT: FunctionDef = FunctionDef::new(
@@ -260,3 +261,60 @@ static COALESCE: FunctionDef = FunctionDef::new(
     query: "print a = coalesce(long(null), 5, 7), b = coalesce(\"\", \"x\")",
     output: "a,b\n5,x",
 }]);
+
+fn around_typing(a: &[ArgInfo]) -> Result<Typed, String> {
+    use KqlType::*;
+    arity("around", a, 3, 3)?;
+    let (v, c) = match (a[0].ty, a[1].ty) {
+        (DateTime, DateTime | Dynamic) | (Dynamic, DateTime) => (DateTime, TimeSpan),
+        (TimeSpan, TimeSpan | Dynamic) | (Dynamic, TimeSpan) => (TimeSpan, TimeSpan),
+        (x, y) if (x.is_numeric() || x == Dynamic) && (y.is_numeric() || y == Dynamic) => {
+            (Real, Real)
+        }
+        (x, y) => {
+            return Err(format!(
+                "around() needs a value and a center of the same kind (numbers, datetimes or timespans), not {x} and {y}"
+            ))
+        }
+    };
+    let d = a[2].ty;
+    let ok = match c {
+        TimeSpan => matches!(d, TimeSpan | Dynamic),
+        _ => d.is_numeric() || d == Dynamic,
+    };
+    if !ok {
+        return Err(format!("argument 3 of around() must be {c}, not {d}"));
+    }
+    Ok(Typed {
+        ret: Bool,
+        args: vec![v, v, c],
+    })
+}
+
+static AROUND: FunctionDef = FunctionDef::new(
+    "around",
+    C,
+    "around(value, center, delta): bool",
+    "Whether value is within [center - delta, center + delta]; numbers, datetimes (with a timespan delta) or timespans. Null when any argument is null.",
+    around_typing,
+    |ctx, args| {
+        use kql_common::ScalarValue as S;
+        rows_ok(ctx, args, |r| match (&r[0], &r[1], &r[2]) {
+            (S::Real(v), S::Real(c), S::Real(d)) => S::Bool(*v >= c - d && *v <= c + d),
+            (S::DateTime(v) | S::TimeSpan(v), S::DateTime(c) | S::TimeSpan(c), S::TimeSpan(d)) => {
+                S::Bool(*v >= c.saturating_sub(*d) && *v <= c.saturating_add(*d))
+            }
+            _ => S::Null(KqlType::Bool),
+        })
+    },
+)
+.examples(&[
+    Example {
+        query: "range dt from datetime(2021-01-01 01:00) to datetime(2021-01-01 02:00) step 1min\n| where around(dt, datetime(2021-01-01 01:30), 1min)",
+        output: "dt\n2021-01-01T01:29:00.0000000Z\n2021-01-01T01:30:00.0000000Z\n2021-01-01T01:31:00.0000000Z",
+    },
+    Example {
+        query: "print a = around(100, 105, 5), b = around(1.5, 1, 0.4), c = around(2h, 1h, 30m), d = around(int(null), 1, 1)",
+        output: "a,b,c,d\ntrue,false,false,",
+    },
+]);

@@ -44,6 +44,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &INDEXOF_REGEX,
     &REPLACE_STRINGS,
     &FORMAT_BYTES,
+    &PARSE_VERSION,
 ];
 
 fn regex_at(args: &[Arg], i: usize) -> Result<regex::Regex, String> {
@@ -1104,4 +1105,46 @@ static FORMAT_BYTES: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "print v1 = format_bytes(564), v2 = format_bytes(10332, 1), v3 = format_bytes(20010332), v4 = format_bytes(20010332, 2), v5 = format_bytes(20010332, 0, \"KB\")",
     output: "v1,v2,v3,v4,v5\n564 Bytes,10.1 KB,19 MB,19.08 MB,19541 KB",
+}]);
+
+/// A version of up to four dot-separated parts of up to eight digits each,
+/// as one comparable number: the parts are the base-10^8 digits, the first
+/// the most significant, missing trailing parts 0.
+fn parse_version(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut v = 0f64;
+    for i in 0..4 {
+        let n = match parts.get(i) {
+            Some(p) if !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u32>().ok()?
+            }
+            Some(_) => return None,
+            None => 0,
+        };
+        v = v * 1e8 + f64::from(n);
+    }
+    Some(v)
+}
+
+static PARSE_VERSION: FunctionDef = FunctionDef::new(
+    "parse_version",
+    C,
+    "parse_version(version: string): decimal",
+    "A version string of one to four dot-separated parts (each up to eight digits) as a comparable decimal: the parts are digits in base 10^8, missing trailing parts are 0. Null when the string is not such a version.",
+    |a| sig("parse_version", a, 1, &[P::Str], KqlType::Decimal),
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            parse_version(val::str(&r[0]))
+                .map_or(ScalarValue::Null(KqlType::Decimal), ScalarValue::Real)
+        })
+    },
+)
+.notes("Kusto's decimal has 28 significant digits; here a decimal is a 64-bit float, so versions that differ only beyond about 16 significant digits (for example 1.0.0.1 and 1.0.0.2) compare equal.")
+.examples(&[Example {
+    query: "datatable(v: string) [\"0.0.0.5\", \"0.0.7.0\", \"0.2\", \"1\", \"1.2.3.4.5\", \"1.x\", \"123456789\"]\n| extend parsed = parse_version(v), needs_update = parse_version(v) < parse_version(\"1.0.0.0\")",
+    output: "v,parsed,needs_update\n0.0.0.5,5.0,true\n0.0.7.0,700000000.0,true\n0.2,2e+16,true\n1,1e+24,false\n1.2.3.4.5,,\n1.x,,\n123456789,,",
 }]);
