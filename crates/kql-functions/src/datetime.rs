@@ -1,6 +1,7 @@
 //! Datetimes and timespans: the clock (`now`, `ago`), calendar parts,
 //! period starts and ends, arithmetic by calendar unit, formatting and
-//! construction.
+//! construction, and time zone conversion (the IANA database, via
+//! `chrono-tz`).
 
 use crate::kernel::{longs, rows, rows_ok, val};
 use crate::typing::{sig, P};
@@ -47,6 +48,8 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &UNIX_US,
     &UNIX_NS,
     &INGESTION_TIME,
+    &DATETIME_LOCAL_TO_UTC,
+    &DATETIME_UTC_TO_LOCAL,
 ];
 
 static NOW: FunctionDef = FunctionDef::new(
@@ -812,3 +815,109 @@ static INGESTION_TIME: FunctionDef = FunctionDef::new(
     |ctx, _| Ok(arrow::array::new_null_array(&arrow::datatypes::DataType::Int64, ctx.len)),
 )
 .notes("Local tables have no ingestion time: the result is the table's `$IngestionTime` or `IngestionTime` column when it has one, else null.");
+
+/// A tick count as a naive date and time (the same wall-clock reading).
+fn naive(ticks: i64) -> Option<chrono::NaiveDateTime> {
+    let secs = ticks.div_euclid(TICKS_PER_SECOND);
+    let nanos = (ticks.rem_euclid(TICKS_PER_SECOND) * 100) as u32;
+    chrono::DateTime::from_timestamp(secs, nanos).map(|d| d.naive_utc())
+}
+
+/// The offset of `tz` from UTC at the instant `utc` (ticks).
+fn offset_at(tz: chrono_tz::Tz, utc: i64) -> Option<i64> {
+    use chrono::{Offset, TimeZone};
+    let n = naive(utc)?;
+    let secs = tz.offset_from_utc_datetime(&n).fix().local_minus_utc();
+    Some(i64::from(secs) * TICKS_PER_SECOND)
+}
+
+/// The UTC instant of a wall-clock reading in `tz`. A reading that occurs
+/// twice (clocks going back) is taken as standard time, the later instant;
+/// one skipped by clocks going forward is read with the offset in force
+/// after the change (as Kusto does: 02:00 on the morning Brussels moves to
+/// summer time is 00:00 UTC).
+fn local_to_utc(tz: chrono_tz::Tz, local: i64) -> Option<i64> {
+    use chrono::{LocalResult, Offset, TimeZone};
+    let n = naive(local)?;
+    let off = match tz.offset_from_local_datetime(&n) {
+        LocalResult::Single(o) => i64::from(o.fix().local_minus_utc()) * TICKS_PER_SECOND,
+        LocalResult::Ambiguous(a, b) => {
+            let (a, b) = (a.fix().local_minus_utc(), b.fix().local_minus_utc());
+            i64::from(a.min(b)) * TICKS_PER_SECOND
+        }
+        LocalResult::None => {
+            let before = offset_at(tz, local.checked_sub(TICKS_PER_DAY)?)?;
+            let after = offset_at(tz, local.checked_add(TICKS_PER_DAY)?)?;
+            before.max(after)
+        }
+    };
+    local.checked_sub(off)
+}
+
+fn time_zone(name: &str) -> Option<chrono_tz::Tz> {
+    name.trim().parse::<chrono_tz::Tz>().ok()
+}
+
+fn tz_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
+    let t = sig(name, a, 2, &[P::DateTime, P::Str], Dt)?;
+    if let Some(ScalarValue::String(z)) = crate::constant(a, 1) {
+        if time_zone(z).is_none() {
+            return Err(format!(
+                "{name}(): unknown time zone '{z}' (use an IANA name such as 'Europe/Paris' or 'US/Pacific')"
+            ));
+        }
+    }
+    Ok(t)
+}
+
+fn tz_kernel(ctx: &Ctx, args: &[Arg], to_utc: bool) -> Result<ArrayRef, String> {
+    rows_ok(ctx, args, |r| {
+        let out = match (&r[0], time_zone(val::str(&r[1]))) {
+            (ScalarValue::DateTime(t), Some(tz)) => {
+                if to_utc {
+                    local_to_utc(tz, *t)
+                } else {
+                    offset_at(tz, *t).and_then(|o| t.checked_add(o))
+                }
+            }
+            _ => None,
+        };
+        out.map_or(ScalarValue::Null(Dt), ScalarValue::DateTime)
+    })
+}
+
+static DATETIME_LOCAL_TO_UTC: FunctionDef = FunctionDef::new(
+    "datetime_local_to_utc",
+    C,
+    "datetime_local_to_utc(local: datetime, timezone: string): datetime",
+    "The UTC datetime of a wall-clock time in the time zone (an IANA name). A time that occurs twice when clocks go back is taken as standard time; one skipped when clocks go forward is read with the new offset. Null for an unknown time zone.",
+    |a| tz_typing("datetime_local_to_utc", a),
+    |ctx, args| tz_kernel(ctx, args, true),
+)
+.examples(&[
+    Example {
+        query: "datatable(local_dt: datetime, tz: string) [datetime(2020-02-02 20:02:20), 'US/Pacific', datetime(2020-02-02 20:02:20), 'America/Chicago', datetime(2020-02-02 20:02:20), 'Europe/Paris', datetime(2020-02-02 20:02:20), 'Mars/Olympus']\n| extend utc_dt = datetime_local_to_utc(local_dt, tz)",
+        output: "local_dt,tz,utc_dt\n2020-02-02T20:02:20.0000000Z,US/Pacific,2020-02-03T04:02:20.0000000Z\n2020-02-02T20:02:20.0000000Z,America/Chicago,2020-02-03T02:02:20.0000000Z\n2020-02-02T20:02:20.0000000Z,Europe/Paris,2020-02-02T19:02:20.0000000Z\n2020-02-02T20:02:20.0000000Z,Mars/Olympus,",
+    },
+    Example {
+        query: "range Local from datetime(2022-03-27 01:00) to datetime(2022-03-27 04:00) step 1h\n| extend UTC = datetime_local_to_utc(Local, 'Europe/Brussels')\n| extend BackToLocal = datetime_utc_to_local(UTC, 'Europe/Brussels')\n| extend diff = Local - BackToLocal",
+        output: "Local,UTC,BackToLocal,diff\n2022-03-27T01:00:00.0000000Z,2022-03-27T00:00:00.0000000Z,2022-03-27T01:00:00.0000000Z,00:00:00\n2022-03-27T02:00:00.0000000Z,2022-03-27T00:00:00.0000000Z,2022-03-27T01:00:00.0000000Z,01:00:00\n2022-03-27T03:00:00.0000000Z,2022-03-27T01:00:00.0000000Z,2022-03-27T03:00:00.0000000Z,00:00:00\n2022-03-27T04:00:00.0000000Z,2022-03-27T02:00:00.0000000Z,2022-03-27T04:00:00.0000000Z,00:00:00",
+    },
+    Example {
+        query: "print a = datetime_local_to_utc(datetime(2022-10-30 02:30), 'Europe/Brussels'), b = datetime_local_to_utc(datetime(null), 'UTC')",
+        output: "a,b\n2022-10-30T01:30:00.0000000Z,",
+    },
+]);
+
+static DATETIME_UTC_TO_LOCAL: FunctionDef = FunctionDef::new(
+    "datetime_utc_to_local",
+    C,
+    "datetime_utc_to_local(utc: datetime, timezone: string): datetime",
+    "The wall-clock time in the time zone (an IANA name) at a UTC datetime. Null for an unknown time zone.",
+    |a| tz_typing("datetime_utc_to_local", a),
+    |ctx, args| tz_kernel(ctx, args, false),
+)
+.examples(&[Example {
+    query: "print a = datetime_utc_to_local(datetime(2020-07-01 12:00), 'Asia/Kolkata'), b = datetime_utc_to_local(datetime(2020-01-01 12:00), 'America/New_York')",
+    output: "a,b\n2020-07-01T17:30:00.0000000Z,2020-01-01T07:00:00.0000000Z",
+}]);
