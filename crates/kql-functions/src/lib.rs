@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+pub use logic::ASSERT_FAILED;
 pub use typing::{ArgInfo, Typed};
 
 /// The group a function is listed under in the documentation.

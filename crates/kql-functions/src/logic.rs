@@ -1,5 +1,5 @@
 //! Logic and null handling: `not`, `isnull`, `isempty`, `iff`, `case`,
-//! `coalesce`, `around`.
+//! `coalesce`, `around`, `assert`.
 
 use crate::kernel::{arg, bools, rows_ok};
 use crate::typing::{arity, common_of, sig, P};
@@ -24,6 +24,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &CASE,
     &COALESCE,
     &AROUND,
+    &ASSERT,
 ];
 
 static NOT: FunctionDef = FunctionDef::new(
@@ -318,3 +319,36 @@ static AROUND: FunctionDef = FunctionDef::new(
         output: "a,b,c,d\ntrue,false,false,",
     },
 ]);
+
+/// The message of a failed assertion starts with this, so the planner can
+/// report it under its own code.
+pub const ASSERT_FAILED: &str = "assertion failed: ";
+
+fn assert_typing(a: &[ArgInfo]) -> Result<Typed, String> {
+    let t = sig("assert", a, 2, &[P::Bool, P::Str], KqlType::Bool)?;
+    let message = match a[1].value {
+        Some(kql_common::ScalarValue::String(m)) => m.clone(),
+        _ => return Err("the message of assert() must be a constant string".into()),
+    };
+    match a[0].value {
+        Some(kql_common::ScalarValue::Bool(true)) => Ok(t),
+        Some(kql_common::ScalarValue::Bool(false)) => Err(format!("{ASSERT_FAILED}{message}")),
+        Some(_) => Err(format!("{ASSERT_FAILED}{message} (the condition is null)")),
+        None => Err(
+            "the condition of assert() must be known while planning (a constant, or an expression of constants and function parameters)".into(),
+        ),
+    }
+}
+
+static ASSERT: FunctionDef = FunctionDef::new(
+    "assert",
+    C,
+    "assert(condition: bool, message: string): bool",
+    "Checks a condition while the query is planned: true when it holds; otherwise the query fails with the message. The condition must be constant (typically built from a user-defined function's parameters).",
+    assert_typing,
+    |_, args| Ok(arg(args, 0)?.array.clone()),
+)
+.examples(&[Example {
+    query: "let checkLength = (len: long, s: string) {\n    assert(len > 0, \"Length must be greater than zero\") and strlen(s) > len\n};\ndatatable(input: string) ['123', '4567']\n| where checkLength(len = 3, input)",
+    output: "input\n4567",
+}]);

@@ -89,6 +89,13 @@ pub enum ExprKind {
         func: Ident,
         args: Vec<Expr>,
     },
+    /// `name = value` as an argument of a call (`f(c = 7, a = 12)`): the
+    /// value of the parameter with that name. Only valid directly inside
+    /// `Call::args`.
+    NamedArg {
+        name: Ident,
+        value: Box<Expr>,
+    },
     Unary {
         op: UnaryOp,
         expr: Box<Expr>,

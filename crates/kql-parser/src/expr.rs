@@ -518,11 +518,25 @@ impl Parser<'_> {
                 let a = self.peek()?;
                 let star =
                     a.kind == Tok::Star && matches!(self.peek2()?.kind, Tok::Comma | Tok::RParen);
+                let named = matches!(a.kind, Tok::Ident | Tok::BracketIdent(_))
+                    && self.peek2()?.kind == Tok::Assign;
                 if star {
                     self.bump()?;
                     args.push(Expr {
                         kind: ExprKind::Star,
                         span: a.span,
+                    });
+                } else if named {
+                    let name = self.ident("a parameter name")?;
+                    self.bump()?;
+                    let ctx = format!("as the value of `{}` in `{}`", name.name, func.name);
+                    let value = self.expr_pipe(&ctx)?;
+                    args.push(Expr {
+                        span: name.span.to(value.span),
+                        kind: ExprKind::NamedArg {
+                            name,
+                            value: Box::new(value),
+                        },
                     });
                 } else {
                     let ctx = format!("as an argument of `{}`", func.name);

@@ -220,6 +220,7 @@ fn prec(e: &Expr) -> u8 {
         ExprKind::Literal(Literal::Real(v)) if v.is_sign_negative() && !v.is_nan() => P_UNARY,
         ExprKind::Literal(Literal::TimeSpan(v)) if *v < 0 => P_UNARY,
         ExprKind::Member { .. } | ExprKind::Index { .. } | ExprKind::Call { .. } => P_POSTFIX,
+        ExprKind::NamedArg { .. } => P_PIPE,
         ExprKind::Literal(_)
         | ExprKind::Name(_)
         | ExprKind::Star
@@ -283,6 +284,11 @@ fn expr(out: &mut String, e: &Expr, min: u8) {
         ExprKind::Literal(l) => literal(out, l),
         ExprKind::Name(id) => ident(out, id),
         ExprKind::Star => out.push('*'),
+        ExprKind::NamedArg { name, value } => {
+            ident(out, name);
+            out.push_str(" = ");
+            expr(out, value, P_PIPE);
+        }
         ExprKind::Call { func, args } => {
             ident(out, func);
             out.push('(');

@@ -282,6 +282,11 @@ fn expr(out: &mut String, e: &Expr, level: usize) {
         ExprKind::Literal(l) => literal(out, l),
         ExprKind::Name(id) => out.push_str(&ident(id)),
         ExprKind::Star => out.push('*'),
+        ExprKind::NamedArg { name, value } => {
+            let _ = write!(out, "(named {} ", ident(name));
+            expr(out, value, level);
+            out.push(')');
+        }
         ExprKind::Call { func, args } => {
             let _ = write!(out, "(call {}", ident(func));
             list(out, args, level);

@@ -91,6 +91,12 @@ impl Planner<'_> {
                 "`*` is not allowed here",
                 span,
             )),
+            ExprKind::NamedArg { name, .. } => Err(err(
+                "kql::plan::named_argument",
+                format!("the named argument `{}` is not allowed here", name.name),
+                span,
+            )
+            .with_help("named arguments (`name = value`) are for user-defined functions and functions whose parameters have names in their signature")),
             ExprKind::Call { func, args } => match self.scalar_call(func, args, schema, span) {
                 Some(r) => r,
                 None => self.call(func, args, schema, span),
@@ -287,6 +293,16 @@ impl Planner<'_> {
                 }
             }
         }
+        let reordered;
+        let args = if args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::NamedArg { .. }))
+        {
+            reordered = self.builtin_named_args(f, func, args, span)?;
+            reordered.as_slice()
+        } else {
+            args
+        };
         // `extract(..., typeof(T))` and `extract_json(..., typeof(T))`: the
         // text found, converted to T.
         let (args, convert_to) = match trailing_type(f, args) {
@@ -304,14 +320,56 @@ impl Planner<'_> {
         })
     }
 
+    /// The arguments of a built-in call with named arguments, in the order
+    /// of the parameters in the function's signature.
+    fn builtin_named_args(
+        &mut self,
+        f: ScalarFunc,
+        func: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> R<Vec<ast::Expr>> {
+        let names = signature_params(f.def().signature);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let slots = assign_args(&func.name, &refs, args, 0, span)?;
+        let last = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let mut out = Vec::with_capacity(last);
+        for (i, s) in slots.iter().take(last).enumerate() {
+            match s {
+                Some(e) => out.push((*e).clone()),
+                None => {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!(
+                            "argument `{}` of {}() must be given when a later argument is",
+                            refs[i], func.name
+                        ),
+                        span,
+                    )
+                    .with_note(format!("signature: {}", f.def().signature)))
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Types a call through the function registry and converts its
     /// arguments to the types the kernel expects.
     pub(super) fn typed_call(
         &mut self,
         f: ScalarFunc,
-        pargs: Vec<PlanExpr>,
+        mut pargs: Vec<PlanExpr>,
         span: Span,
     ) -> R<PlanExpr> {
+        if f.is("assert") {
+            // The condition must be known while planning: evaluate
+            // comparisons and logic over constants here.
+            if let Some(c) = pargs.first_mut() {
+                if let Some(b) = const_bool(c) {
+                    *c = PlanExpr::literal(ScalarValue::Bool(b), c.span);
+                }
+            }
+        }
         let infos: Vec<kql_functions::ArgInfo> = pargs
             .iter()
             .map(|a| kql_functions::ArgInfo {
@@ -320,6 +378,9 @@ impl Planner<'_> {
             })
             .collect();
         let typed = f.typing(&infos).map_err(|m| {
+            if let Some(msg) = m.strip_prefix(kql_functions::ASSERT_FAILED) {
+                return err("kql::plan::assertion_failed", msg.to_string(), span);
+            }
             err("kql::plan::bad_arguments", m, span)
                 .with_note(format!("signature: {}", f.def().signature))
         })?;
@@ -775,4 +836,148 @@ fn fold_call(f: ScalarFunc, args: &[PlanExpr], ret: KqlType) -> Option<ScalarVal
     };
     let out = kql_functions::invoke(f, &ctx, &arrays).ok()?;
     Some(kql_functions::convert::array_value(out.as_ref(), ret, 0))
+}
+
+/// The parameter names in a registry signature such as
+/// `hash(source, [mod: long]): long` (optional brackets, types and `...`
+/// dropped; for several forms, the first).
+pub(super) fn signature_params(sig: &str) -> Vec<String> {
+    let Some(open) = sig.find('(') else {
+        return Vec::new();
+    };
+    let mut depth = 0usize;
+    let mut end = sig.len();
+    for (i, c) in sig[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = open + i;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let inner = &sig[open + 1..end];
+    let first_form = inner.split(" | ").next().unwrap_or("");
+    first_form
+        .split(',')
+        .map(|p| {
+            let p = p.trim().trim_start_matches('[').trim_end_matches(']');
+            p.split(':').next().unwrap_or("").trim().trim_end_matches("...").to_string()
+        })
+        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .collect()
+}
+
+/// Assigns a call's arguments to parameters: a `name = value` argument
+/// goes to the parameter of that name, a positional one to the parameter
+/// at its own position (counting from `offset`). Returns each parameter's
+/// argument.
+pub(super) fn assign_args<'a>(
+    func: &str,
+    names: &[&str],
+    args: &'a [ast::Expr],
+    offset: usize,
+    span: Span,
+) -> R<Vec<Option<&'a ast::Expr>>> {
+    let mut slots: Vec<Option<&ast::Expr>> = vec![None; names.len()];
+    for (k, a) in args.iter().enumerate() {
+        let pos = offset + k;
+        match &a.kind {
+            ExprKind::NamedArg { name, value } => {
+                let Some(i) = names.iter().position(|n| *n == name.name) else {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!("`{func}` has no parameter named `{}`", name.name),
+                        name.span,
+                    )
+                    .with_suggestion(did_you_mean(&name.name, names.iter().copied()))
+                    .with_note(format!("its parameters: {}", names.join(", "))));
+                };
+                if slots[i].is_some() {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!("the parameter `{}` of `{func}` is given twice", name.name),
+                        a.span,
+                    ));
+                }
+                slots[i] = Some(value);
+            }
+            _ => {
+                if pos >= names.len() {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!(
+                            "`{func}` takes at most {} argument{}, got {}",
+                            names.len() - offset,
+                            if names.len() - offset == 1 { "" } else { "s" },
+                            args.len()
+                        ),
+                        span,
+                    ));
+                }
+                if slots[pos].is_some() {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!(
+                            "the parameter `{}` of `{func}` is given twice (by name, and by position here)",
+                            names[pos]
+                        ),
+                        a.span,
+                    ));
+                }
+                slots[pos] = Some(a);
+            }
+        }
+    }
+    Ok(slots)
+}
+
+/// The value of a bool expression over constants (comparisons of numbers,
+/// strings, datetimes and timespans, `and`, `or`, `not`), or `None`.
+fn const_bool(e: &PlanExpr) -> Option<bool> {
+    use std::cmp::Ordering;
+    use ScalarValue as S;
+    fn num(v: &S) -> Option<f64> {
+        match v {
+            S::Int(x) => Some(f64::from(*x)),
+            S::Long(x) => Some(*x as f64),
+            S::Real(x) => Some(*x),
+            _ => None,
+        }
+    }
+    fn cmp(l: &PlanExpr, r: &PlanExpr) -> Option<Ordering> {
+        let (a, b) = (literal_of(l)?, literal_of(r)?);
+        match (a, b) {
+            (S::String(x), S::String(y)) => Some(x.cmp(y)),
+            (S::DateTime(x), S::DateTime(y)) | (S::TimeSpan(x), S::TimeSpan(y)) => Some(x.cmp(y)),
+            (S::Bool(x), S::Bool(y)) => Some(x.cmp(y)),
+            (x, y) => num(x)?.partial_cmp(&num(y)?),
+        }
+    }
+    fn literal_of(e: &PlanExpr) -> Option<&S> {
+        match &e.kind {
+            PlanExprKind::Cast { expr, .. } => literal_of(expr),
+            _ => e.as_literal(),
+        }
+    }
+    match &e.kind {
+        PlanExprKind::Literal(S::Bool(b)) => Some(*b),
+        PlanExprKind::Not(x) => const_bool(x).map(|b| !b),
+        PlanExprKind::Binary { op, left, right } => match op {
+            BinOp::And => Some(const_bool(left)? && const_bool(right)?),
+            BinOp::Or => Some(const_bool(left)? || const_bool(right)?),
+            BinOp::Eq => cmp(left, right).map(|o| o == Ordering::Equal),
+            BinOp::NotEq => cmp(left, right).map(|o| o != Ordering::Equal),
+            BinOp::Lt => cmp(left, right).map(|o| o == Ordering::Less),
+            BinOp::Le => cmp(left, right).map(|o| o != Ordering::Greater),
+            BinOp::Gt => cmp(left, right).map(|o| o == Ordering::Greater),
+            BinOp::Ge => cmp(left, right).map(|o| o != Ordering::Less),
+            _ => None,
+        },
+        _ => None,
+    }
 }

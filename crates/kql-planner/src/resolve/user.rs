@@ -39,7 +39,10 @@ impl Planner<'_> {
         }
         let given = args.len() + usize::from(first.is_some());
         let required = def.params.iter().filter(|p| p.default.is_none()).count();
-        if given > def.params.len() || given < required {
+        let named = args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::NamedArg { .. }));
+        if !named && (given > def.params.len() || given < required) {
             return Err(err(
                 "kql::plan::bad_arguments",
                 format!(
@@ -56,10 +59,17 @@ impl Planner<'_> {
             ));
         }
         // Bind every argument in the caller's scope first.
+        let names: Vec<&str> = def.params.iter().map(|p| p.name.name.as_str()).collect();
+        let slots = expr::assign_args(
+            &name.name,
+            &names,
+            args,
+            usize::from(first.is_some()),
+            span,
+        )?;
         let mut bound: Vec<(String, Binding)> = Vec::new();
-        let mut args_iter = args.iter();
         let mut first = first;
-        for p in &def.params {
+        for (p, slot) in def.params.iter().zip(slots) {
             let binding = if let Some(input) = first.take() {
                 if !matches!(p.ty, ast::ParamType::Tabular(_)) {
                     return Err(err(
@@ -73,7 +83,7 @@ impl Planner<'_> {
                 }
                 self.check_tabular_param(p, &input, span)?;
                 Binding::Tabular(input)
-            } else if let Some(a) = args_iter.next() {
+            } else if let Some(a) = slot {
                 match &p.ty {
                     ast::ParamType::Tabular(_) => {
                         let plan = self.tabular(a)?;
