@@ -421,7 +421,10 @@ mod tests {
             punycode_encode(arabic).as_deref(),
             Some("egbpdaj6bu4bxfgehfvwxn")
         );
-        assert_eq!(punycode_decode("egbpdaj6bu4bxfgehfvwxn").as_deref(), Some(arabic));
+        assert_eq!(
+            punycode_decode("egbpdaj6bu4bxfgehfvwxn").as_deref(),
+            Some(arabic)
+        );
         assert_eq!(
             punycode_encode("3年B組金八先生").as_deref(),
             Some("3B-ww4c5e180e575a65lsy2b")
@@ -439,7 +442,10 @@ mod tests {
         assert_eq!(decompress_b64(&g, true).as_deref(), Some(long.as_str()));
         let z = B64.encode(zlib(long.as_bytes()));
         assert_eq!(decompress_b64(&z, false).as_deref(), Some(long.as_str()));
-        assert_eq!(decompress_b64(&B64.encode(gzip(b"")), true).as_deref(), Some(""));
+        assert_eq!(
+            decompress_b64(&B64.encode(gzip(b"")), true).as_deref(),
+            Some("")
+        );
         assert_eq!(decompress_b64(&z, true), None);
     }
 }

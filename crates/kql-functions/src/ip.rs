@@ -564,7 +564,11 @@ fn range_to_cidrs(start: u32, end: u32) -> Vec<String> {
     let (mut lo, hi) = (u64::from(start), u64::from(end));
     while lo <= hi {
         // The largest block aligned at `lo` that stays within the range.
-        let mut size = if lo == 0 { 1u64 << 32 } else { 1u64 << lo.trailing_zeros().min(32) };
+        let mut size = if lo == 0 {
+            1u64 << 32
+        } else {
+            1u64 << lo.trailing_zeros().min(32)
+        };
         while lo + size - 1 > hi {
             size >>= 1;
         }

@@ -866,7 +866,12 @@ pub(super) fn signature_params(sig: &str) -> Vec<String> {
         .split(',')
         .map(|p| {
             let p = p.trim().trim_start_matches('[').trim_end_matches(']');
-            p.split(':').next().unwrap_or("").trim().trim_end_matches("...").to_string()
+            p.split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_end_matches("...")
+                .to_string()
         })
         .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .collect()

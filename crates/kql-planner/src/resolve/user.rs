@@ -60,13 +60,8 @@ impl Planner<'_> {
         }
         // Bind every argument in the caller's scope first.
         let names: Vec<&str> = def.params.iter().map(|p| p.name.name.as_str()).collect();
-        let slots = expr::assign_args(
-            &name.name,
-            &names,
-            args,
-            usize::from(first.is_some()),
-            span,
-        )?;
+        let slots =
+            expr::assign_args(&name.name, &names, args, usize::from(first.is_some()), span)?;
         let mut bound: Vec<(String, Binding)> = Vec::new();
         let mut first = first;
         for (p, slot) in def.params.iter().zip(slots) {
