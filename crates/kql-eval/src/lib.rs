@@ -14,6 +14,7 @@ pub mod functions;
 pub mod join;
 pub mod mv_expand;
 pub mod parse;
+pub mod parse_kv;
 pub mod rowops;
 pub mod strings;
 pub mod union;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub fn row_op(r: &RowOp, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
     match &r.kind {
         RowOpKind::Scan(p) => scan(r, p, input, ctx),
+        RowOpKind::ParseKv(p) => crate::parse_kv::parse_kv(r, p, input, ctx),
     }
 }
 

@@ -533,6 +533,14 @@ pub enum OperatorKind {
     /// with (step Name [output=all|last|none]: Condition [=> Col = expr,
     /// ...]; ...)`
     Scan(ScanSpec),
+    /// `parse-kv expr as (Key: type, ...) [with (name = value, ...)]`
+    ParseKv {
+        expr: Expr,
+        keys: Vec<ColumnDecl>,
+        /// The `with (...)` parameters (`pair_delimiter`, `kv_delimiter`,
+        /// `quote`, `escape`, `greedy`, `regex`), in order.
+        params: Vec<(Ident, Expr)>,
+    },
 }
 
 /// The clauses of `scan`.

@@ -48,6 +48,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "top-nested",
     "make-series",
     "scan",
+    "parse-kv",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -58,7 +59,6 @@ const UNSUPPORTED: &[&str] = &[
     "facet",
     "find",
     "fork",
-    "parse-kv",
     "project-smart",
     "reduce",
     "sample-distinct",
@@ -438,6 +438,29 @@ impl Parser<'_> {
                 OperatorKind::Sample(self.expr("after `sample`")?)
             }
             "scan" => OperatorKind::Scan(self.scan_op()?),
+            "parse-kv" => {
+                let expr = self.expr("after `parse-kv`")?;
+                self.expect_word("as")?;
+                let open = self.expect(&Tok::LParen, "`(` and the keys to extract")?;
+                let keys = self.column_decls(&open)?;
+                let mut params = Vec::new();
+                if self.eat_word("with")? {
+                    let open = self.expect(&Tok::LParen, "`(` and the parameters")?;
+                    if self.peek()?.kind != Tok::RParen {
+                        loop {
+                            let name = self.ident("a parameter name")?;
+                            self.expect(&Tok::Assign, "`=` and the parameter's value")?;
+                            let value = self.expr("as the parameter's value")?;
+                            params.push((name, value));
+                            if self.eat(&Tok::Comma)?.is_none() {
+                                break;
+                            }
+                        }
+                    }
+                    self.close(&Tok::RParen, &open)?;
+                }
+                OperatorKind::ParseKv { expr, keys, params }
+            }
             _ => return Err(self.unknown_operator(name, name_span)),
         };
         Ok(Operator {

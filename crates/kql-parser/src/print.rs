@@ -752,6 +752,28 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             expr(out, e, P_OR);
         }
         OperatorKind::Scan(spec) => scan(out, spec),
+        OperatorKind::ParseKv {
+            expr: e,
+            keys,
+            params,
+        } => {
+            out.push_str("parse-kv ");
+            expr(out, e, P_OR);
+            out.push_str(" as ");
+            column_decls(out, keys);
+            if !params.is_empty() {
+                out.push_str(" with (");
+                for (i, (n, v)) in params.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    ident(out, n);
+                    out.push_str(" = ");
+                    expr(out, v, P_OR);
+                }
+                out.push(')');
+            }
+        }
         _ => {}
     }
 }

@@ -192,7 +192,8 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::MakeSeries(_)
         | OperatorKind::As(_)
         | OperatorKind::Sample(_)
-        | OperatorKind::Scan(_) => {
+        | OperatorKind::Scan(_)
+        | OperatorKind::ParseKv { .. } => {
             let input = Expr {
                 kind: ExprKind::Name(Ident {
                     name: "_".into(),

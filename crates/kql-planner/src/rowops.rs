@@ -18,6 +18,40 @@ pub struct RowOp {
 pub enum RowOpKind {
     /// `scan`: matches rows against a sequence of steps.
     Scan(ScanPlan),
+    /// `parse-kv`: extracts the values of listed keys from a string.
+    ParseKv(ParseKvPlan),
+}
+
+/// `parse-kv`: the string, the keys (appended as columns of their types)
+/// and how pairs are found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParseKvPlan {
+    pub expr: PlanExpr,
+    pub keys: Vec<(String, KqlType)>,
+    pub mode: KvMode,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum KvMode {
+    /// `pair_delimiter` and `kv_delimiter` given.
+    Delimited {
+        pair: String,
+        kv: String,
+        /// Opening and closing quote characters.
+        quotes: Vec<(char, char)>,
+        escapes: Vec<char>,
+        /// An unquoted value runs up to the next key, not the next pair
+        /// delimiter.
+        greedy: bool,
+    },
+    /// No delimiters: any character that is not alphanumeric separates a
+    /// key from its value.
+    Free {
+        quotes: Vec<(char, char)>,
+        escapes: Vec<char>,
+    },
+    /// `regex=`: a pattern whose two groups are a key and its value.
+    Regex(String),
 }
 
 /// `scan`. Conditions and assignments read an *environment* of
@@ -82,6 +116,11 @@ impl RowOp {
                     s.columns.push(Column::new(m.clone(), KqlType::Long));
                 }
             }
+            RowOpKind::ParseKv(p) => {
+                for (n, t) in &p.keys {
+                    s.columns.push(Column::new(n.clone(), *t));
+                }
+            }
         }
         s
     }
@@ -89,7 +128,7 @@ impl RowOp {
     /// Whether the output rows keep a defined order.
     pub fn is_ordered(&self) -> bool {
         match &self.kind {
-            RowOpKind::Scan(_) => self.input.is_ordered(),
+            RowOpKind::Scan(_) | RowOpKind::ParseKv(_) => self.input.is_ordered(),
         }
     }
 
@@ -103,6 +142,10 @@ impl RowOp {
                     .map(|s| format!("{}: {}", s.name, s.condition))
                     .collect();
                 format!("ScanSteps: {}", steps.join("; "))
+            }
+            RowOpKind::ParseKv(p) => {
+                let keys: Vec<&str> = p.keys.iter().map(|(n, _)| n.as_str()).collect();
+                format!("ParseKv: {} as ({})", p.expr, keys.join(", "))
             }
         }
     }

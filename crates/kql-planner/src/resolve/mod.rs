@@ -3,6 +3,7 @@
 mod expr;
 mod operators;
 mod parse;
+mod parse_kv;
 mod plugins;
 mod scan;
 mod series;

@@ -305,6 +305,9 @@ impl Planner<'_> {
                 parts,
             } => self.parse_op(*input, *kind, flags.as_deref(), *filter, expr, parts),
             OperatorKind::Scan(spec) => self.scan_op(*input, spec, op.span),
+            OperatorKind::ParseKv { expr, keys, params } => {
+                self.parse_kv(*input, expr, keys, params, op.span)
+            }
         }
     }
 
