@@ -533,6 +533,8 @@ pub enum OperatorKind {
     /// with (step Name [output=all|last|none]: Condition [=> Col = expr,
     /// ...]; ...)`
     Scan(ScanSpec),
+    /// `project-by-names "Name", "C*", dynamic([...]), column_names_of(T)`
+    ProjectByNames(Vec<Expr>),
     /// `parse-kv expr as (Key: type, ...) [with (name = value, ...)]`
     ParseKv {
         expr: Expr,

@@ -49,6 +49,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "make-series",
     "scan",
     "parse-kv",
+    "project-by-names",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -438,6 +439,16 @@ impl Parser<'_> {
                 OperatorKind::Sample(self.expr("after `sample`")?)
             }
             "scan" => OperatorKind::Scan(self.scan_op()?),
+            "project-by-names" => {
+                let mut items = Vec::new();
+                loop {
+                    items.push(self.expr("after `project-by-names`")?);
+                    if self.eat(&Tok::Comma)?.is_none() {
+                        break;
+                    }
+                }
+                OperatorKind::ProjectByNames(items)
+            }
             "parse-kv" => {
                 let expr = self.expr("after `parse-kv`")?;
                 self.expect_word("as")?;

@@ -752,6 +752,15 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             expr(out, e, P_OR);
         }
         OperatorKind::Scan(spec) => scan(out, spec),
+        OperatorKind::ProjectByNames(items) => {
+            out.push_str("project-by-names ");
+            for (i, e) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, e, P_OR);
+            }
+        }
         OperatorKind::ParseKv {
             expr: e,
             keys,

@@ -305,9 +305,65 @@ impl Planner<'_> {
                 parts,
             } => self.parse_op(*input, *kind, flags.as_deref(), *filter, expr, parts),
             OperatorKind::Scan(spec) => self.scan_op(*input, spec, op.span),
+            OperatorKind::ProjectByNames(items) => {
+                let mut keep: Vec<usize> = Vec::new();
+                for item in items {
+                    for name in self.column_specifier(item, &schema)? {
+                        for (i, c) in schema.columns.iter().enumerate() {
+                            if wildcard_match(&name, &c.name) && !keep.contains(&i) {
+                                keep.push(i);
+                            }
+                        }
+                    }
+                }
+                let refs = column_refs(&schema);
+                let exprs = keep.iter().map(|&i| refs[i].clone()).collect();
+                Ok(LogicalPlan::Project(Project { input, exprs }))
+            }
             OperatorKind::ParseKv { expr, keys, params } => {
                 self.parse_kv(*input, expr, keys, params, op.span)
             }
+        }
+    }
+
+    /// The names or patterns one argument of `project-by-names` stands
+    /// for: a string, a dynamic array of strings, or `column_names_of(T)`.
+    fn column_specifier(&mut self, e: &ast::Expr, schema: &Schema) -> R<Vec<String>> {
+        if let ExprKind::Call { func, args } = &e.kind {
+            if func.name == "column_names_of" {
+                let [t] = args.as_slice() else {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        "column_names_of() takes one table",
+                        e.span,
+                    ));
+                };
+                let plan = self.tabular(t)?;
+                // Exact names: escape nothing, wildcards never appear in
+                // names that are matched literally below.
+                return Ok(plan.schema().names().map(str::to_string).collect());
+            }
+        }
+        let bad = || {
+            err(
+                "kql::plan::bad_arguments",
+                "project-by-names takes column names: strings, dynamic arrays of strings, or column_names_of(T)",
+                e.span,
+            )
+        };
+        match self.expr(e, schema)?.kind {
+            PlanExprKind::Literal(ScalarValue::String(s)) => Ok(vec![s]),
+            PlanExprKind::Literal(ScalarValue::Dynamic(serde_json::Value::Array(a))) => Ok(a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()),
+            PlanExprKind::Literal(ScalarValue::Dynamic(serde_json::Value::String(s))) => {
+                Ok(vec![s])
+            }
+            PlanExprKind::Column { name, .. } => {
+                Err(bad().with_help(format!("write the name as a string: \"{name}\"")))
+            }
+            _ => Err(bad()),
         }
     }
 
