@@ -73,8 +73,8 @@ impl Session {
             db.insert_lazy(
                 name,
                 schema,
-                std::sync::Arc::new(move |projection: Option<&[usize]>| {
-                    handle.load(projection).map(|t| Table {
+                std::sync::Arc::new(move |projection: Option<&[usize]>, predicates: &[_]| {
+                    handle.load_filtered(projection, predicates).map(|t| Table {
                         schema: t.schema,
                         batches: t.batches,
                     })
@@ -100,7 +100,7 @@ impl Session {
     /// Reads a whole table (from memory, or from its file the first time).
     pub fn table(&self, name: &str) -> Result<Table, Vec<Diagnostic>> {
         use kql_eval::TableSource;
-        self.db.table(name, None)
+        self.db.table(name, None, &[])
     }
 
     /// Parses and plans a query without running it.

@@ -39,8 +39,9 @@ struct Args {
     )]
     file: Option<PathBuf>,
 
-    /// Load a CSV, JSON-lines or JSON file (table name = file stem), or every
-    /// such file in a folder, instead of the bundled tables. Repeatable.
+    /// Load a CSV, TSV, JSON-lines, JSON, Parquet or Arrow IPC file (table
+    /// name = file stem), or every such file in a folder, instead of the
+    /// bundled tables. Repeatable.
     #[arg(short = 'd', long = "data", value_name = "PATH")]
     data: Vec<PathBuf>,
 

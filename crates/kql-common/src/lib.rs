@@ -5,6 +5,7 @@
 //! planner into a runtime error, and a KQL type means the same thing everywhere.
 
 pub mod diagnostic;
+pub mod scan;
 pub mod span;
 pub mod suggest;
 pub mod time;
@@ -12,6 +13,7 @@ pub mod types;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use scan::{ScanOp, ScanPredicate};
 pub use span::{Span, Spanned};
 pub use types::KqlType;
 pub use value::ScalarValue;

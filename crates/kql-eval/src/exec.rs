@@ -10,9 +10,10 @@ use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::compute::{SortColumn, SortOptions};
 use arrow::datatypes::UInt32Type;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use kql_common::{Diagnostic, KqlType, ScalarValue};
+use kql_common::{Diagnostic, KqlType, ScalarValue, ScanOp, ScanPredicate};
+use kql_planner::plan::BinOp;
 use kql_planner::plan::{Filter, Limit, Project, Range, Sort, Values};
-use kql_planner::LogicalPlan;
+use kql_planner::{LogicalPlan, PlanExpr, PlanExprKind};
 use std::sync::Arc;
 
 /// Largest number of rows `range` may produce.
@@ -22,7 +23,7 @@ const MAX_RANGE_ROWS: i64 = 100_000_000;
 pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     ctx.check_cancelled()?;
     match plan {
-        LogicalPlan::Scan(s) => data.table(&s.table, None).map_err(first),
+        LogicalPlan::Scan(s) => data.table(&s.table, None, &[]).map_err(first),
         LogicalPlan::Values(v) => values(v),
         LogicalPlan::SingleRow => {
             let schema = arrow_schema_of(&plan.schema());
@@ -41,23 +42,7 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         LogicalPlan::Filter(f) => filter(f, data, ctx),
         LogicalPlan::Project(p) => match scan_columns(p) {
             // Only some columns of a table: read just those.
-            Some((table, cols)) => {
-                let t = data.table(table, Some(&cols)).map_err(first)?;
-                let schema = arrow_schema_of(&plan.schema());
-                let batches = t
-                    .batches
-                    .into_iter()
-                    .map(|b| {
-                        RecordBatch::try_new_with_options(
-                            schema.clone(),
-                            b.columns().to_vec(),
-                            &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
-                        )
-                        .map_err(arrow_err)
-                    })
-                    .collect::<EvalResult<Vec<_>>>()?;
-                Ok(Table { schema, batches })
-            }
+            Some((table, cols)) => read_columns(p, table, &cols, &[], data),
             None => project(p, data, ctx),
         },
         LogicalPlan::Sort(s) => sort(s, None, data, ctx),
@@ -124,6 +109,117 @@ fn first(mut diags: Vec<Diagnostic>) -> Diagnostic {
         ));
     }
     d
+}
+
+/// Reads the columns `cols` of `table` as the projection `p` names them,
+/// passing `predicates` (on table columns) to the source.
+fn read_columns(
+    p: &Project,
+    table: &str,
+    cols: &[usize],
+    predicates: &[ScanPredicate],
+    data: &dyn TableSource,
+) -> EvalResult<Table> {
+    let t = data.table(table, Some(cols), predicates).map_err(first)?;
+    let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
+    let batches = t
+        .batches
+        .into_iter()
+        .map(|b| {
+            RecordBatch::try_new_with_options(
+                schema.clone(),
+                b.columns().to_vec(),
+                &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+            )
+            .map_err(arrow_err)
+        })
+        .collect::<EvalResult<Vec<_>>>()?;
+    Ok(Table { schema, batches })
+}
+
+/// The filter's input when it reads a table directly (a scan, or a
+/// projection that only picks a scan's columns), with the simple conjuncts
+/// of the filter (`column op constant`) as predicates on the table's
+/// columns, for the source to skip what cannot match.
+fn filtered_scan(f: &Filter, data: &dyn TableSource) -> Option<EvalResult<Table>> {
+    let (table, cols, project) = match f.input.as_ref() {
+        LogicalPlan::Scan(s) => (s.table.as_str(), None, None),
+        LogicalPlan::Project(p) => {
+            let (table, cols) = scan_columns(p)?;
+            (table, Some(cols), Some(p))
+        }
+        _ => return None,
+    };
+    let mut predicates = Vec::new();
+    for part in f.predicate.conjuncts() {
+        for (input_col, op, value) in simple_comparisons(part) {
+            let column = match &cols {
+                Some(cols) => *cols.get(input_col)?,
+                None => input_col,
+            };
+            predicates.push(ScanPredicate { column, op, value });
+        }
+    }
+    if predicates.is_empty() {
+        return None;
+    }
+    Some(match (project, &cols) {
+        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, data),
+        _ => data.table(table, None, &predicates).map_err(first),
+    })
+}
+
+/// `column op constant` (either way round, or `column between (a .. b)`)
+/// over a column and a non-null constant of the same type, as (input
+/// column, op, constant); nothing for other expressions.
+fn simple_comparisons(e: &PlanExpr) -> Vec<(usize, ScanOp, ScalarValue)> {
+    let column_of = |x: &PlanExpr| match &x.kind {
+        PlanExprKind::Column { index, .. } if ScanPredicate::supports(x.ty) => Some(*index),
+        _ => None,
+    };
+    let constant = |x: &PlanExpr, ty: KqlType| {
+        x.as_literal()
+            .filter(|v| !matches!(v, ScalarValue::Null(_)) && v.kql_type() == ty && x.ty == ty)
+            .cloned()
+    };
+    match &e.kind {
+        PlanExprKind::Binary { op, left, right } => {
+            let op = match op {
+                BinOp::Eq => ScanOp::Eq,
+                BinOp::Lt => ScanOp::Lt,
+                BinOp::Le => ScanOp::Le,
+                BinOp::Gt => ScanOp::Gt,
+                BinOp::Ge => ScanOp::Ge,
+                _ => return vec![],
+            };
+            if let (Some(c), Some(v)) = (column_of(left), constant(right, left.ty)) {
+                return vec![(c, op, v)];
+            }
+            if let (Some(c), Some(v)) = (column_of(right), constant(left, right.ty)) {
+                return vec![(c, op.flipped(), v)];
+            }
+            vec![]
+        }
+        PlanExprKind::Between {
+            expr,
+            low,
+            high,
+            negated: false,
+        } => {
+            let Some(c) = column_of(expr) else {
+                return vec![];
+            };
+            let mut out = Vec::new();
+            if let Some(v) = constant(low, expr.ty) {
+                out.push((c, ScanOp::Ge, v));
+            }
+            if let Some(v) = constant(high, expr.ty) {
+                out.push((c, ScanOp::Le, v));
+            }
+            out
+        }
+        _ => vec![],
+    }
 }
 
 /// When a projection only picks columns of a table scan, the table and the
@@ -236,7 +332,10 @@ fn range(r: &Range) -> EvalResult<Table> {
 /// reads, so a cheap selective test up front spares the later ones most of
 /// the work; the surviving rows are copied once at the end.
 fn filter(f: &Filter, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
-    let input = execute(&f.input, data, ctx)?;
+    let input = match filtered_scan(f, data) {
+        Some(t) => t?,
+        None => execute(&f.input, data, ctx)?,
+    };
     let parts = f.predicate.conjuncts();
     let mut out = Vec::with_capacity(input.batches.len());
     for batch in &input.batches {
@@ -421,4 +520,157 @@ fn limit(l: &Limit, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Tab
         schema: input.schema,
         batches: out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kql_common::Span;
+    use kql_planner::plan::Scan;
+    use kql_planner::{Column, Schema};
+    use std::cell::RefCell;
+
+    /// A table source that records what it was asked for.
+    struct Recorder {
+        table: Table,
+        asked: RefCell<Vec<(Option<Vec<usize>>, Vec<ScanPredicate>)>>,
+    }
+
+    impl TableSource for Recorder {
+        fn table(
+            &self,
+            _: &str,
+            projection: Option<&[usize]>,
+            predicates: &[ScanPredicate],
+        ) -> Result<Table, Vec<Diagnostic>> {
+            self.asked
+                .borrow_mut()
+                .push((projection.map(<[usize]>::to_vec), predicates.to_vec()));
+            match projection {
+                None => Ok(self.table.clone()),
+                Some(cols) => crate::project_table(&self.table, cols),
+            }
+        }
+    }
+
+    fn col(index: usize, ty: KqlType) -> PlanExpr {
+        PlanExpr::new(
+            PlanExprKind::Column {
+                index,
+                name: format!("c{index}"),
+            },
+            ty,
+            Span::default(),
+        )
+    }
+
+    fn lit(v: ScalarValue) -> PlanExpr {
+        PlanExpr::literal(v, Span::default())
+    }
+
+    fn bin(op: BinOp, l: PlanExpr, r: PlanExpr) -> PlanExpr {
+        PlanExpr::new(
+            PlanExprKind::Binary {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+            KqlType::Bool,
+            Span::default(),
+        )
+    }
+
+    #[test]
+    fn simple_conjuncts_reach_the_source_as_predicates_on_table_columns() {
+        let schema = Schema::new(vec![
+            Column::new("s", KqlType::String),
+            Column::new("t", KqlType::DateTime),
+            Column::new("n", KqlType::Long),
+        ]);
+        let table = Table {
+            schema: arrow_schema_of(&schema),
+            batches: vec![RecordBatch::try_new(
+                arrow_schema_of(&schema),
+                vec![
+                    Arc::new(arrow::array::StringArray::from(vec!["a", "b", "c"])),
+                    Arc::new(Int64Array::from(vec![10, 20, 30])),
+                    Arc::new(Int64Array::from(vec![1, 2, 3])),
+                ],
+            )
+            .expect("batch")],
+        };
+        let scan = LogicalPlan::Scan(Scan {
+            table: "T".into(),
+            schema,
+        });
+        // Project t, s (table columns 1 and 0) then filter on them.
+        let project = LogicalPlan::Project(Project {
+            input: Box::new(scan),
+            exprs: vec![
+                ("t".into(), col(1, KqlType::DateTime)),
+                ("s".into(), col(0, KqlType::String)),
+            ],
+        });
+        let between = PlanExpr::new(
+            PlanExprKind::Between {
+                expr: Box::new(col(0, KqlType::DateTime)),
+                low: Box::new(lit(ScalarValue::DateTime(15))),
+                high: Box::new(lit(ScalarValue::DateTime(30))),
+                negated: false,
+            },
+            KqlType::Bool,
+            Span::default(),
+        );
+        let predicate = bin(
+            BinOp::And,
+            between,
+            bin(
+                BinOp::And,
+                // Constant first: flipped.
+                bin(
+                    BinOp::NotEq,
+                    col(1, KqlType::String),
+                    lit(ScalarValue::String("x".into())),
+                ),
+                bin(
+                    BinOp::Gt,
+                    lit(ScalarValue::String("c".into())),
+                    col(1, KqlType::String),
+                ),
+            ),
+        );
+        let plan = LogicalPlan::Filter(Filter {
+            input: Box::new(project),
+            predicate,
+        });
+        let source = Recorder {
+            table,
+            asked: RefCell::new(vec![]),
+        };
+        let out = execute(&plan, &source, &EvalContext::at(0)).expect("runs");
+        assert_eq!(out.num_rows(), 1);
+        let asked = source.asked.borrow();
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].0, Some(vec![1, 0]));
+        assert_eq!(
+            asked[0].1,
+            vec![
+                ScanPredicate {
+                    column: 1,
+                    op: ScanOp::Ge,
+                    value: ScalarValue::DateTime(15)
+                },
+                ScanPredicate {
+                    column: 1,
+                    op: ScanOp::Le,
+                    value: ScalarValue::DateTime(30)
+                },
+                ScanPredicate {
+                    column: 0,
+                    op: ScanOp::Lt,
+                    value: ScalarValue::String("c".into())
+                },
+            ]
+        );
+    }
 }

@@ -25,6 +25,7 @@ use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use kql_common::Diagnostic;
 use kql_common::KqlType;
+use kql_common::ScanPredicate;
 use kql_planner::{Catalog, Column, Schema};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,7 +58,17 @@ impl Table {
 pub trait TableSource {
     /// The rows of a table; with `projection`, only those columns (indices
     /// into the table's schema, in that order).
-    fn table(&self, name: &str, projection: Option<&[usize]>) -> Result<Table, Vec<Diagnostic>>;
+    ///
+    /// `predicates` are conditions every row the query keeps satisfies (a
+    /// conjunction; column indices into the table's schema). A source may
+    /// use them to skip rows it can tell fail one (Parquet row groups by
+    /// their statistics) or ignore them: the query filters the rows again.
+    fn table(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<Table, Vec<Diagnostic>>;
 }
 
 /// Settings that hold for one whole query.
@@ -115,8 +126,9 @@ pub fn arrow_schema_of(schema: &Schema) -> SchemaRef {
 }
 
 /// Reads a table's rows when a query first needs them; with a projection,
-/// only those columns.
-pub type Loader = dyn Fn(Option<&[usize]>) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
+/// only those columns; the predicates as in [`TableSource::table`].
+pub type Loader =
+    dyn Fn(Option<&[usize]>, &[ScanPredicate]) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
 
 /// One table of a [`Database`]: its schema, and its rows once read.
 pub struct Entry {
@@ -243,7 +255,12 @@ fn project_table(t: &Table, cols: &[usize]) -> Result<Table, Vec<Diagnostic>> {
 }
 
 impl TableSource for Database {
-    fn table(&self, name: &str, projection: Option<&[usize]>) -> Result<Table, Vec<Diagnostic>> {
+    fn table(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<Table, Vec<Diagnostic>> {
         let Some(entry) = self.tables.get(name) else {
             return Err(vec![Diagnostic::error(
                 "kql::eval::missing_table",
@@ -252,9 +269,9 @@ impl TableSource for Database {
         };
         let whole = match (entry.rows.get(), &entry.loader) {
             (Some(t), _) => t,
-            (None, Some(load)) if !self.keep_loaded => return load(projection),
+            (None, Some(load)) if !self.keep_loaded => return load(projection, predicates),
             (None, Some(load)) => {
-                let t = load(None)?;
+                let t = load(None, &[])?;
                 entry.rows.get_or_init(|| t)
             }
             (None, None) => {

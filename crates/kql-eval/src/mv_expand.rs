@@ -127,9 +127,10 @@ impl TableSource for ApplyRows<'_> {
         &self,
         name: &str,
         projection: Option<&[usize]>,
+        predicates: &[kql_common::ScanPredicate],
     ) -> Result<Table, Vec<kql_common::Diagnostic>> {
         if name != MV_APPLY_ROWS {
-            return self.data.table(name, projection);
+            return self.data.table(name, projection, predicates);
         }
         match projection {
             None => Ok(self.rows.clone()),

@@ -13,7 +13,7 @@ use crate::diag::{self, Errors};
 use crate::{mde, LoadedTable};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Schema, SchemaRef};
-use kql_common::{Diagnostic, KqlType};
+use kql_common::{Diagnostic, KqlType, ScanPredicate};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -28,6 +28,10 @@ enum Source {
         origin: String,
         delimiter: u8,
     },
+    /// A Parquet file, read by row groups on use.
+    Parquet(Arc<crate::parquet_read::ParquetFile>),
+    /// A memory-mapped Arrow IPC file.
+    Ipc(Arc<crate::ipc_read::IpcTable>),
     /// Delimited text built into the binary.
     Static {
         bytes: &'static [u8],
@@ -62,7 +66,20 @@ impl TableHandle {
     /// Reads the table's rows; with `projection`, only those columns (by
     /// index into [`TableHandle::schema`], in that order).
     pub fn load(&self, projection: Option<&[usize]>) -> Result<LoadedTable, Vec<Diagnostic>> {
+        self.load_filtered(projection, &[])
+    }
+
+    /// Like [`TableHandle::load`]; the reader may also leave out rows that
+    /// fail one of `predicates` (see [`ScanPredicate`]), so the caller
+    /// must still filter the rows it gets.
+    pub fn load_filtered(
+        &self,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<LoadedTable, Vec<Diagnostic>> {
         match &self.source {
+            Source::Parquet(f) => f.read(&self.name, &self.schema, projection, predicates),
+            Source::Ipc(f) => f.read(&self.name, &self.schema, projection),
             Source::Loaded(t) => Ok(match projection {
                 None => t.clone(),
                 Some(cols) => project(t, cols)?,
@@ -199,6 +216,34 @@ pub(crate) fn open_delimited(
     }
     let bytes = std::fs::read(path).map_err(read_err)?;
     crate::csv_load::load_delimited(name, &bytes, origin, delimiter).map(TableHandle::loaded)
+}
+
+/// Opens a Parquet file (reads its footer).
+pub(crate) fn open_parquet(
+    path: &std::path::Path,
+    name: &str,
+    origin: &str,
+) -> Result<TableHandle, Vec<Diagnostic>> {
+    let (schema, file) = crate::parquet_read::open(path, name, origin)?;
+    Ok(TableHandle {
+        name: name.to_string(),
+        schema,
+        source: Source::Parquet(Arc::new(file)),
+    })
+}
+
+/// Opens an Arrow IPC file (maps it and reads its footer).
+pub(crate) fn open_ipc(
+    path: &std::path::Path,
+    name: &str,
+    origin: &str,
+) -> Result<TableHandle, Vec<Diagnostic>> {
+    let (schema, file) = crate::ipc_read::open(path, name, origin)?;
+    Ok(TableHandle {
+        name: name.to_string(),
+        schema,
+        source: Source::Ipc(Arc::new(file)),
+    })
 }
 
 /// Opens CSV text built into the binary (see [`open_delimited`]).

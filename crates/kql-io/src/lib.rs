@@ -10,13 +10,16 @@
 //! with [`format_value`].
 
 mod column;
+mod convert;
 mod csv_load;
 mod diag;
 mod format;
+mod ipc_read;
 mod json_load;
 mod lazy;
 pub mod mde;
 mod output;
+mod parquet_read;
 
 pub use format::{format_value, write_value};
 pub use lazy::TableHandle;
@@ -64,7 +67,12 @@ enum FileKind {
     Csv,
     Tsv,
     Json,
+    Parquet,
+    /// Arrow IPC (Feather v2).
+    Ipc,
 }
+
+const SUPPORTED_FILES: &str = "tables are read from .csv, .tsv, .json, .jsonl, .ndjson, .parquet and Arrow IPC (.arrow, .feather, .ipc) files";
 
 fn file_kind(path: &Path) -> Option<FileKind> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -72,6 +80,8 @@ fn file_kind(path: &Path) -> Option<FileKind> {
         "csv" => FileKind::Csv,
         "tsv" | "tab" => FileKind::Tsv,
         "json" | "jsonl" | "ndjson" => FileKind::Json,
+        "parquet" | "parq" => FileKind::Parquet,
+        "arrow" | "feather" | "ipc" => FileKind::Ipc,
         _ => return None,
     })
 }
@@ -84,6 +94,9 @@ fn load_file(path: &Path, kind: FileKind) -> Result<LoadedTable, Vec<Diagnostic>
     let name = path
         .file_stem()
         .map_or_else(|| origin.clone(), |n| n.to_string_lossy().into_owned());
+    if matches!(kind, FileKind::Parquet | FileKind::Ipc) {
+        return open_file(path, kind)?.load(None);
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::error(
             codes::READ_FAILED,
@@ -94,6 +107,7 @@ fn load_file(path: &Path, kind: FileKind) -> Result<LoadedTable, Vec<Diagnostic>
         FileKind::Csv => load_csv_bytes(&name, &bytes, &origin),
         FileKind::Tsv => csv_load::load_delimited(&name, &bytes, &origin, b'\t'),
         FileKind::Json => load_json_bytes(&name, &bytes, &origin),
+        FileKind::Parquet | FileKind::Ipc => open_file(path, kind)?.load(None),
     }
 }
 
@@ -113,9 +127,7 @@ fn files_at(path: &Path) -> Result<Vec<(std::path::PathBuf, FileKind)>, Vec<Diag
                 codes::UNSUPPORTED_FILE,
                 format!("cannot load {}: unsupported file type", path.display()),
             )
-            .with_help(
-                "tables are read from .csv, .tsv, .json, .jsonl and .ndjson files",
-            )]),
+            .with_help(SUPPORTED_FILES)]),
         };
     }
     let entries = std::fs::read_dir(path).map_err(|e| {
@@ -136,9 +148,7 @@ fn files_at(path: &Path) -> Result<Vec<(std::path::PathBuf, FileKind)>, Vec<Diag
             codes::NO_TABLES,
             format!("no tables in {}", path.display()),
         )
-        .with_help(
-            "tables are read from .csv, .tsv, .json, .jsonl and .ndjson files",
-        )]);
+        .with_help(SUPPORTED_FILES)]);
     }
     Ok(files)
 }
@@ -164,7 +174,8 @@ fn each_file<T>(
     }
 }
 
-/// Loads one file (CSV, TSV, JSON lines, JSON array or a query API response;
+/// Loads one file (CSV, TSV, JSON lines, JSON array or a query API response,
+/// Parquet, Arrow IPC;
 /// table name = file stem) or every such file in a folder (non-recursive,
 /// in name order; files with other extensions are skipped).
 pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
@@ -183,6 +194,8 @@ fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>
         FileKind::Csv => lazy::open_delimited(path, &name, &origin, b','),
         FileKind::Tsv => lazy::open_delimited(path, &name, &origin, b'\t'),
         FileKind::Json => load_file(path, kind).map(TableHandle::loaded),
+        FileKind::Parquet => lazy::open_parquet(path, &name, &origin),
+        FileKind::Ipc => lazy::open_ipc(path, &name, &origin),
     }
 }
 

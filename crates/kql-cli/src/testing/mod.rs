@@ -151,7 +151,7 @@ fn session_over(tables: &[Arc<SharedTable>]) -> Session {
         session.db.insert_lazy(
             t.handle.name.clone(),
             t.handle.schema.clone(),
-            Arc::new(move |projection: Option<&[usize]>| shared.read(projection)),
+            Arc::new(move |projection: Option<&[usize]>, _: &[_]| shared.read(projection)),
         );
     }
     session
