@@ -530,10 +530,13 @@ mod tests {
     use kql_planner::{Column, Schema};
     use std::cell::RefCell;
 
+    /// A projection and the predicates passed with it.
+    type Request = (Option<Vec<usize>>, Vec<ScanPredicate>);
+
     /// A table source that records what it was asked for.
     struct Recorder {
         table: Table,
-        asked: RefCell<Vec<(Option<Vec<usize>>, Vec<ScanPredicate>)>>,
+        asked: RefCell<Vec<Request>>,
     }
 
     impl TableSource for Recorder {
