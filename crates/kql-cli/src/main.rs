@@ -64,6 +64,12 @@ struct Args {
     /// Widest cell of the text table, in characters (0 = no limit).
     #[arg(long, value_name = "N")]
     max_width: Option<usize>,
+
+    /// Parse CSV/TSV files without using or filling the cache of parsed
+    /// columns (kept in $XDG_CACHE_HOME/kql/tables or ~/.cache/kql/tables;
+    /// KQL_CACHE_DIR sets another folder, KQL_NO_CACHE=1 works like this flag).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,10 +156,17 @@ fn main() -> ExitCode {
     let handles = if args.data.is_empty() {
         kql_io::bundled_handles()
     } else {
+        let open_options = kql_io::OpenOptions {
+            cache_dir: if args.no_cache {
+                None
+            } else {
+                kql_io::default_cache_dir()
+            },
+        };
         let mut all = Vec::new();
         let mut errors = Vec::new();
         for p in &args.data {
-            match kql_io::open_path(p) {
+            match kql_io::open_path_with(p, &open_options) {
                 Ok(mut t) => all.append(&mut t),
                 Err(mut e) => errors.append(&mut e),
             }

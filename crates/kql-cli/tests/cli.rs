@@ -6,6 +6,8 @@ use std::process::{Command, Output, Stdio};
 fn kql(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kql"))
         .args(args)
+        // Tests never fill the user's cache of parsed tables.
+        .env("KQL_NO_CACHE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -284,4 +286,69 @@ fn externaldata_reads_http_urls_from_the_cache_folder() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--external-data"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A Defender export in a fresh folder; the query counts rows per device.
+fn cache_fixture(tag: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("kql-cli-cache-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut csv = String::from("Timestamp,DeviceName,FileName\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "2026-01-29T16:{:02}:00Z,host-{},f{i}.exe\n",
+            i % 60,
+            i % 3
+        ));
+    }
+    std::fs::write(dir.join("DeviceFileEvents.csv"), csv).expect("write");
+    (
+        dir,
+        "DeviceFileEvents | summarize n = count() by DeviceName | sort by DeviceName asc".into(),
+    )
+}
+
+fn run_cached(dir: &std::path::Path, query: &str, extra: &[&str], env: &[(&str, &str)]) -> String {
+    let data = dir.join("DeviceFileEvents.csv");
+    let cache = dir.join("cache");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kql"));
+    c.args(["--format", "csv", "--data"])
+        .arg(&data)
+        .args(extra)
+        .args(["-e", query])
+        .env_remove("KQL_NO_CACHE")
+        .env("KQL_CACHE_DIR", &cache);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("kql runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn csv_tables_are_cached_unless_told_not_to() {
+    let (dir, query) = cache_fixture("flag");
+    let expected = "DeviceName,n\nhost-0,100\nhost-1,100\nhost-2,100\n";
+    let cache = dir.join("cache");
+    assert_eq!(run_cached(&dir, &query, &["--no-cache"], &[]), expected);
+    assert!(!cache.exists(), "--no-cache writes nothing");
+    assert_eq!(
+        run_cached(&dir, &query, &[], &[("KQL_NO_CACHE", "1")]),
+        expected
+    );
+    assert!(!cache.exists(), "KQL_NO_CACHE writes nothing");
+    assert_eq!(run_cached(&dir, &query, &[], &[]), expected);
+    assert!(cache.exists(), "the first run fills the cache");
+    // A cache hit gives the same answer; so does a changed file, re-read.
+    assert_eq!(run_cached(&dir, &query, &[], &[]), expected);
+    std::fs::write(
+        dir.join("DeviceFileEvents.csv"),
+        "Timestamp,DeviceName,FileName\n2026-01-29T16:00:00Z,host-9,x.exe\n",
+    )
+    .expect("rewrite");
+    assert_eq!(
+        run_cached(&dir, &query, &[], &[]),
+        "DeviceName,n\nhost-9,1\n"
+    );
 }

@@ -7,6 +7,7 @@
 //! projection, only the columns) it uses. The body is split into chunks at
 //! record boundaries and the chunks are parsed on all cores.
 
+use crate::cache::TableCache;
 use crate::column::{TypedColumn, BATCH_ROWS};
 use crate::csv_load::{column_names, decode_text, line_at};
 use crate::diag::{self, Errors};
@@ -27,6 +28,7 @@ enum Source {
         path: PathBuf,
         origin: String,
         delimiter: u8,
+        cache: Option<Arc<TableCache>>,
     },
     /// A Parquet file, read by row groups on use.
     Parquet(Arc<crate::parquet_read::ParquetFile>),
@@ -88,6 +90,15 @@ impl TableHandle {
                 path,
                 origin,
                 delimiter,
+                cache: Some(cache),
+            } if projection.is_none_or(|p| !p.is_empty()) => {
+                self.read_cached(path, origin, *delimiter, cache, projection)
+            }
+            Source::File {
+                path,
+                origin,
+                delimiter,
+                ..
             } => {
                 let bytes = std::fs::read(path).map_err(|e| {
                     vec![Diagnostic::error(
@@ -115,6 +126,86 @@ impl TableHandle {
                 origin,
                 *delimiter,
                 projection,
+            ),
+        }
+    }
+}
+
+impl TableHandle {
+    /// Reads columns from the cache where it has them, parses the others
+    /// and caches them.
+    fn read_cached(
+        &self,
+        path: &std::path::Path,
+        origin: &str,
+        delimiter: u8,
+        cache: &TableCache,
+        projection: Option<&[usize]>,
+    ) -> Result<LoadedTable, Vec<Diagnostic>> {
+        let ncols = self.schema.fields().len();
+        let cols: Vec<usize> = projection.map_or_else(|| (0..ncols).collect(), <[usize]>::to_vec);
+        let (unique, positions) = crate::parquet_read::decode_plan(&cols);
+        let mut found: Vec<Option<Vec<ArrayRef>>> = unique
+            .iter()
+            .map(|&c| cache.read_column(c, self.schema.field(c)))
+            .collect();
+        let missing: Vec<usize> = unique
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(c, _)| *c)
+            .collect();
+        let read = || {
+            std::fs::read(path).map_err(|e| {
+                vec![Diagnostic::error(
+                    diag::READ_FAILED,
+                    format!("cannot read {}: {e}", path.display()),
+                )]
+            })
+        };
+        if !missing.is_empty() {
+            let bytes = read()?;
+            let parsed = read_typed(
+                &self.name,
+                &self.schema,
+                &bytes,
+                origin,
+                delimiter,
+                Some(&missing),
+            )?;
+            for (k, &c) in missing.iter().enumerate() {
+                let arrays: Vec<ArrayRef> =
+                    parsed.batches.iter().map(|b| b.column(k).clone()).collect();
+                cache.write_column(c, self.schema.field(c), &arrays);
+                if let Ok(slot) = unique.binary_search(&c) {
+                    found[slot] = Some(arrays);
+                }
+            }
+        }
+        let out_schema = Arc::new(self.schema.project(&cols).map_err(|e| {
+            vec![Diagnostic::error(
+                diag::READ_FAILED,
+                format!("internal error while reading {}: {e}", self.name),
+            )]
+        })?);
+        let columns: Vec<Vec<ArrayRef>> = positions
+            .iter()
+            .map(|&p| found.get(p).cloned().flatten().unwrap_or_default())
+            .collect();
+        match crate::cache::assemble(&out_schema, columns) {
+            Some(batches) => Ok(LoadedTable {
+                name: self.name.clone(),
+                schema: out_schema,
+                batches,
+            }),
+            // Cached columns of different lengths: parse them all again.
+            None => read_typed(
+                &self.name,
+                &self.schema,
+                &read()?,
+                origin,
+                delimiter,
+                Some(&cols),
             ),
         }
     }
@@ -195,6 +286,7 @@ pub(crate) fn open_delimited(
     name: &str,
     origin: &str,
     delimiter: u8,
+    options: &crate::OpenOptions,
 ) -> Result<TableHandle, Vec<Diagnostic>> {
     let read_err = |e: std::io::Error| {
         vec![Diagnostic::error(
@@ -204,6 +296,11 @@ pub(crate) fn open_delimited(
     };
     let head = head_of(path).map_err(read_err)?;
     if let Some(schema) = typed_header(name, &head, delimiter) {
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .and_then(|root| TableCache::new(root, path, &schema, delimiter))
+            .map(Arc::new);
         return Ok(TableHandle {
             name: name.to_string(),
             schema,
@@ -211,6 +308,7 @@ pub(crate) fn open_delimited(
                 path: path.to_path_buf(),
                 origin: origin.to_string(),
                 delimiter,
+                cache,
             },
         });
     }

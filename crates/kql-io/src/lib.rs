@@ -9,6 +9,7 @@
 //! Writing goes through [`write_result`]; every format prints single values
 //! with [`format_value`].
 
+mod cache;
 mod column;
 mod convert;
 mod csv_load;
@@ -29,7 +30,7 @@ pub use output::{write_result, OutputFormat, TableOptions};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use kql_common::{Diagnostic, KqlType};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The error codes of this crate.
 pub mod codes {
@@ -182,7 +183,44 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedTable>, Vec<Diagnostic>> {
     each_file(path, load_file)
 }
 
+/// How [`open_path_with`] opens files.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// Where parsed CSV/TSV columns are cached (see [`default_cache_dir`]);
+    /// `None` parses every time.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The folder for cached tables: `$KQL_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/kql/tables`, else `~/.cache/kql/tables`; `None` when
+/// `$KQL_NO_CACHE` is set (to anything but `0` or nothing) or no home
+/// folder is known.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let set = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if set("KQL_NO_CACHE").is_some_and(|v| v != "0") {
+        return None;
+    }
+    if let Some(d) = set("KQL_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = set("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+    {
+        return Some(d.join("kql").join("tables"));
+    }
+    set("HOME").map(|h| PathBuf::from(h).join(".cache").join("kql").join("tables"))
+}
+
 fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>> {
+    open_file_with(path, kind, &OpenOptions::default())
+}
+
+fn open_file_with(
+    path: &Path,
+    kind: FileKind,
+    options: &OpenOptions,
+) -> Result<TableHandle, Vec<Diagnostic>> {
     let origin = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -191,8 +229,8 @@ fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>
         .file_stem()
         .map_or_else(|| origin.clone(), |n| n.to_string_lossy().into_owned());
     match kind {
-        FileKind::Csv => lazy::open_delimited(path, &name, &origin, b','),
-        FileKind::Tsv => lazy::open_delimited(path, &name, &origin, b'\t'),
+        FileKind::Csv => lazy::open_delimited(path, &name, &origin, b',', options),
+        FileKind::Tsv => lazy::open_delimited(path, &name, &origin, b'\t', options),
         FileKind::Json => load_file(path, kind).map(TableHandle::loaded),
         FileKind::Parquet => lazy::open_parquet(path, &name, &origin),
         FileKind::Ipc => lazy::open_ipc(path, &name, &origin),
@@ -205,6 +243,16 @@ fn open_file(path: &Path, kind: FileKind) -> Result<TableHandle, Vec<Diagnostic>
 /// Other files are read now.
 pub fn open_path(path: &Path) -> Result<Vec<TableHandle>, Vec<Diagnostic>> {
     each_file(path, open_file)
+}
+
+/// Like [`open_path`]; with a cache folder, the columns read from a typed
+/// CSV/TSV file are kept there as Arrow IPC files, and later reads of the
+/// unchanged file map them instead of parsing the text.
+pub fn open_path_with(
+    path: &Path,
+    options: &OpenOptions,
+) -> Result<Vec<TableHandle>, Vec<Diagnostic>> {
+    each_file(path, |p, k| open_file_with(p, k, options))
 }
 
 /// The sample tables embedded in the binary, opened without reading their
