@@ -15,6 +15,7 @@ pub mod join;
 pub mod mv_expand;
 pub mod parse;
 pub mod parse_kv;
+pub mod reduce;
 pub mod rowops;
 pub mod strings;
 pub mod union;

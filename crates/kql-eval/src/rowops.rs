@@ -21,6 +21,7 @@ pub fn row_op(r: &RowOp, input: &Table, ctx: &EvalContext) -> EvalResult<Table> 
     match &r.kind {
         RowOpKind::Scan(p) => scan(r, p, input, ctx),
         RowOpKind::ParseKv(p) => crate::parse_kv::parse_kv(r, p, input, ctx),
+        RowOpKind::Reduce(p) => crate::reduce::reduce(r, p, input, ctx),
     }
 }
 

@@ -533,6 +533,12 @@ pub enum OperatorKind {
     /// with (step Name [output=all|last|none]: Condition [=> Col = expr,
     /// ...]; ...)`
     Scan(ScanSpec),
+    /// `reduce [kind=source] by expr [with threshold = x, characters = "s"]`
+    Reduce {
+        source: bool,
+        expr: Expr,
+        params: Vec<(Ident, Expr)>,
+    },
     /// `project-by-names "Name", "C*", dynamic([...]), column_names_of(T)`
     ProjectByNames(Vec<Expr>),
     /// `parse-kv expr as (Key: type, ...) [with (name = value, ...)]`

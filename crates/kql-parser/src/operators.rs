@@ -50,6 +50,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "scan",
     "parse-kv",
     "project-by-names",
+    "reduce",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -61,7 +62,6 @@ const UNSUPPORTED: &[&str] = &[
     "find",
     "fork",
     "project-smart",
-    "reduce",
     "sample-distinct",
     "top-hitters",
 ];
@@ -439,6 +439,41 @@ impl Parser<'_> {
                 OperatorKind::Sample(self.expr("after `sample`")?)
             }
             "scan" => OperatorKind::Scan(self.scan_op()?),
+            "reduce" => {
+                let mut source = false;
+                for (k, v) in self.operator_params(&["kind"])? {
+                    if k.name == "kind" {
+                        if v.name != "source" {
+                            return Err(Diagnostic::error(
+                                codes::UNEXPECTED_TOKEN,
+                                format!("unknown reduce kind `{}`", v.name),
+                            )
+                            .with_span(v.span)
+                            .with_label("not a reduce kind")
+                            .with_help("the only kind is `source`"));
+                        }
+                        source = true;
+                    }
+                }
+                self.expect_word("by")?;
+                let expr = self.expr("after `by`")?;
+                let mut params = Vec::new();
+                if self.eat_word("with")? {
+                    loop {
+                        let name = self.ident("`threshold` or `characters`")?;
+                        self.expect(&Tok::Assign, "`=` and the parameter's value")?;
+                        params.push((name, self.expr("as the parameter's value")?));
+                        if self.eat(&Tok::Comma)?.is_none() {
+                            break;
+                        }
+                    }
+                }
+                OperatorKind::Reduce {
+                    source,
+                    expr,
+                    params,
+                }
+            }
             "project-by-names" => {
                 let mut items = Vec::new();
                 loop {

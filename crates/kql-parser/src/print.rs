@@ -752,6 +752,24 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             expr(out, e, P_OR);
         }
         OperatorKind::Scan(spec) => scan(out, spec),
+        OperatorKind::Reduce {
+            source,
+            expr: e,
+            params,
+        } => {
+            out.push_str(if *source {
+                "reduce kind=source by "
+            } else {
+                "reduce by "
+            });
+            expr(out, e, P_OR);
+            for (i, (n, v)) in params.iter().enumerate() {
+                out.push_str(if i == 0 { " with " } else { ", " });
+                ident(out, n);
+                out.push_str(" = ");
+                expr(out, v, P_OR);
+            }
+        }
         OperatorKind::ProjectByNames(items) => {
             out.push_str("project-by-names ");
             for (i, e) in items.iter().enumerate() {

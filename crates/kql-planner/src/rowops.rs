@@ -20,6 +20,25 @@ pub enum RowOpKind {
     Scan(ScanPlan),
     /// `parse-kv`: extracts the values of listed keys from a string.
     ParseKv(ParseKvPlan),
+    /// `reduce`: groups strings by the patterns of their frequent terms.
+    Reduce(ReducePlan),
+}
+
+/// `reduce by expr`: see `kql-eval`'s `reduce.rs` for the algorithm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReducePlan {
+    /// The string to reduce.
+    pub expr: PlanExpr,
+    /// A term is frequent when it occurs in more than `threshold` of the
+    /// rows (and so is a pattern).
+    pub threshold: f64,
+    /// `characters=`: the characters that separate terms (dropped from
+    /// patterns); by default every character that is not an ASCII letter
+    /// or digit separates terms (and is kept).
+    pub characters: Option<String>,
+    /// `kind=source`: append `Pattern` to each input row instead of
+    /// one row per pattern.
+    pub source: bool,
 }
 
 /// `parse-kv`: the string, the keys (appended as columns of their types)
@@ -121,6 +140,16 @@ impl RowOp {
                     s.columns.push(Column::new(n.clone(), *t));
                 }
             }
+            RowOpKind::Reduce(p) if p.source => {
+                s.columns.push(Column::new("Pattern", KqlType::String));
+            }
+            RowOpKind::Reduce(_) => {
+                s = Schema::new(vec![
+                    Column::new("Pattern", KqlType::String),
+                    Column::new("Count", KqlType::Long),
+                    Column::new("Representative", KqlType::String),
+                ]);
+            }
         }
         s
     }
@@ -129,6 +158,7 @@ impl RowOp {
     pub fn is_ordered(&self) -> bool {
         match &self.kind {
             RowOpKind::Scan(_) | RowOpKind::ParseKv(_) => self.input.is_ordered(),
+            RowOpKind::Reduce(p) => p.source && self.input.is_ordered(),
         }
     }
 
@@ -147,6 +177,7 @@ impl RowOp {
                 let keys: Vec<&str> = p.keys.iter().map(|(n, _)| n.as_str()).collect();
                 format!("ParseKv: {} as ({})", p.expr, keys.join(", "))
             }
+            RowOpKind::Reduce(p) => format!("Reduce: by {} threshold {}", p.expr, p.threshold),
         }
     }
 }

@@ -305,6 +305,11 @@ impl Planner<'_> {
                 parts,
             } => self.parse_op(*input, *kind, flags.as_deref(), *filter, expr, parts),
             OperatorKind::Scan(spec) => self.scan_op(*input, spec, op.span),
+            OperatorKind::Reduce {
+                source,
+                expr,
+                params,
+            } => self.reduce(*input, *source, expr, params),
             OperatorKind::ProjectByNames(items) => {
                 let mut keep: Vec<usize> = Vec::new();
                 for item in items {

@@ -169,3 +169,77 @@ impl Planner<'_> {
         }))
     }
 }
+
+impl Planner<'_> {
+    /// `reduce [kind=source] by expr [with threshold = x, characters = "s"]`
+    pub(super) fn reduce(
+        &mut self,
+        input: LogicalPlan,
+        source: bool,
+        e: &ast::Expr,
+        params: &[(ast::Ident, ast::Expr)],
+    ) -> R<LogicalPlan> {
+        let schema = input.schema();
+        let mut expr = self.expr(e, &schema)?;
+        match expr.ty {
+            KqlType::String => {}
+            KqlType::Dynamic | KqlType::Guid => expr = expr.cast(KqlType::String),
+            t => {
+                return Err(err(
+                    "kql::plan::type_mismatch",
+                    format!("reduce groups strings, this is {t}"),
+                    e.span,
+                )
+                .with_help("convert it with tostring()"))
+            }
+        }
+        if source && schema.index_of("Pattern").is_some() {
+            return Err(err(
+                "kql::plan::duplicate_column",
+                "reduce kind=source adds a `Pattern` column, which the input already has",
+                e.span,
+            ));
+        }
+        let mut threshold = 0.1;
+        let mut characters = None;
+        for (name, value) in params {
+            let v = self.constant(value, &Schema::default())?;
+            match (name.name.as_str(), v) {
+                ("threshold", ScalarValue::Real(x)) if (0.0..=1.0).contains(&x) => threshold = x,
+                ("threshold", ScalarValue::Long(x)) if (0..=1).contains(&x) => threshold = x as f64,
+                ("threshold", _) => {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        "`threshold` is a real number between 0 and 1",
+                        value.span,
+                    ))
+                }
+                ("characters", ScalarValue::String(s)) if !s.is_empty() => characters = Some(s),
+                ("characters", _) => {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        "`characters` is a non-empty string of term separators",
+                        value.span,
+                    ))
+                }
+                (other, _) => {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!("reduce has no parameter `{other}`"),
+                        name.span,
+                    )
+                    .with_help("parameters: threshold, characters"))
+                }
+            }
+        }
+        Ok(LogicalPlan::RowOp(RowOp {
+            input: Box::new(input),
+            kind: RowOpKind::Reduce(crate::rowops::ReducePlan {
+                expr,
+                threshold,
+                characters,
+                source,
+            }),
+        }))
+    }
+}
