@@ -5,7 +5,7 @@
 //! (arity, argument types, result type, and the type each argument is
 //! converted to), and the Arrow kernel the evaluator runs. Functions live in
 //! one module per category (`string`, `datetime`, `dynamic`, `math`, `ip`,
-//! `conversion`, `logic`, `encoding`); [`all`] lists them and
+//! `conversion`, `logic`, `encoding`, `series`); [`all`] lists them and
 //! [`ScalarFunc::from_name`] looks one up. `docs/functions.md` is generated
 //! from this registry ([`markdown`]).
 
@@ -22,6 +22,7 @@ mod encoding;
 mod ip;
 mod logic;
 mod math;
+mod series;
 mod special;
 mod string;
 
@@ -45,6 +46,7 @@ pub enum Category {
     Math,
     Ip,
     Encoding,
+    Series,
 }
 
 impl Category {
@@ -58,6 +60,7 @@ impl Category {
             Category::Math => "Math and bits",
             Category::Ip => "IP addresses",
             Category::Encoding => "Encoding and hashing",
+            Category::Series => "Series (numeric arrays)",
         }
     }
 }
@@ -227,6 +230,7 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.extend(ip::FUNCTIONS);
         v.extend(encoding::FUNCTIONS);
         v.extend(compress::FUNCTIONS);
+        v.extend(series::FUNCTIONS);
         v
     })
 }
@@ -273,6 +277,7 @@ pub fn markdown() -> String {
         Category::Math,
         Category::Ip,
         Category::Encoding,
+        Category::Series,
     ] {
         let names: Vec<String> = fs
             .iter()

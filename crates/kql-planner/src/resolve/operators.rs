@@ -4,6 +4,15 @@ use super::*;
 
 impl Planner<'_> {
     pub(super) fn operator(&mut self, input: LogicalPlan, op: &ast::Operator) -> R<LogicalPlan> {
+        // Functions with several result columns (`series_stats(x)`) are
+        // computed once into hidden columns and read back field by field.
+        let (input, op) = match self.multi_prepass(input, op)? {
+            (input, Some(op)) => {
+                let out = self.operator(input, &op)?;
+                return Ok(series::drop_hidden(out));
+            }
+            (input, None) => (input, op),
+        };
         // Window functions run in a node of their own before the operator.
         if let OperatorKind::Extend(items) | OperatorKind::Project(items) = &op.kind {
             let (input, rewritten) = self.window_prepass(input, items)?;

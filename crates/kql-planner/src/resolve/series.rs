@@ -369,3 +369,177 @@ fn bin_count(start: &ScalarValue, end: &ScalarValue, step: &ScalarValue) -> i64 
         _ => 0,
     }
 }
+
+/// Prefix of the hidden columns holding the bags of functions with several
+/// result columns.
+const MULTI_PREFIX: &str = "$multi";
+
+/// A function whose result is several columns: the function computing
+/// them as one property bag, and each field with its type.
+struct MultiColumn {
+    name: &'static str,
+    bag: &'static str,
+    fields: &'static [(&'static str, KqlType)],
+}
+
+const MULTI_COLUMN: &[MultiColumn] = &[
+    MultiColumn {
+        name: "series_stats",
+        bag: "series_stats_dynamic",
+        fields: &[
+            ("min", KqlType::Real),
+            ("min_idx", KqlType::Long),
+            ("max", KqlType::Real),
+            ("max_idx", KqlType::Long),
+            ("avg", KqlType::Real),
+            ("stdev", KqlType::Real),
+            ("variance", KqlType::Real),
+        ],
+    },
+    MultiColumn {
+        name: "series_fit_line",
+        bag: "series_fit_line_dynamic",
+        fields: &[
+            ("rsquare", KqlType::Real),
+            ("slope", KqlType::Real),
+            ("variance", KqlType::Real),
+            ("rvariance", KqlType::Real),
+            ("interception", KqlType::Real),
+            ("line_fit", KqlType::Dynamic),
+        ],
+    },
+];
+
+/// `input` without the hidden columns of [`MULTI_PREFIX`].
+pub(super) fn drop_hidden(plan: LogicalPlan) -> LogicalPlan {
+    let schema = plan.schema();
+    if !schema.names().any(|n| n.starts_with(MULTI_PREFIX)) {
+        return plan;
+    }
+    let exprs = column_refs(&schema)
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with(MULTI_PREFIX))
+        .collect();
+    LogicalPlan::Project(Project {
+        input: Box::new(plan),
+        exprs,
+    })
+}
+
+fn ident(name: &str, span: Span) -> ast::Ident {
+    ast::Ident {
+        name: name.to_string(),
+        span,
+    }
+}
+
+fn call(name: &str, args: Vec<ast::Expr>, span: Span) -> ast::Expr {
+    ast::Expr {
+        kind: ExprKind::Call {
+            func: ident(name, span),
+            args,
+        },
+        span,
+    }
+}
+
+impl Planner<'_> {
+    /// When an `extend`/`project` item calls a function with several result
+    /// columns, returns the input extended with a hidden column per such
+    /// call (its result bag) and the operator with each of those items
+    /// replaced by one item per field.
+    pub(super) fn multi_prepass(
+        &mut self,
+        input: LogicalPlan,
+        op: &ast::Operator,
+    ) -> R<(LogicalPlan, Option<ast::Operator>)> {
+        let items = match &op.kind {
+            OperatorKind::Extend(items) | OperatorKind::Project(items) => items,
+            _ => return Ok((input, None)),
+        };
+        fn multi(
+            item: &ast::NamedExpr,
+        ) -> Option<(&'static MultiColumn, &ast::Ident, &[ast::Expr])> {
+            match &item.expr.kind {
+                ExprKind::Call { func, args } => MULTI_COLUMN
+                    .iter()
+                    .find(|m| m.name == func.name)
+                    .map(|m| (m, func, args.as_slice())),
+                _ => None,
+            }
+        }
+        if !items.iter().any(|i| multi(i).is_some()) || self.user_function("series_stats").is_some()
+        {
+            return Ok((input, None));
+        }
+        let schema = input.schema();
+        let mut hidden = column_refs(&schema);
+        let mut rewritten = Vec::new();
+        for item in items {
+            let Some((m, func, args)) = multi(item) else {
+                rewritten.push(item.clone());
+                continue;
+            };
+            if item.names.len() > m.fields.len() {
+                return Err(err(
+                    "kql::plan::too_many_names",
+                    format!(
+                        "`{}` produces {} columns, but {} names are given",
+                        m.name,
+                        m.fields.len(),
+                        item.names.len()
+                    ),
+                    item.span,
+                ));
+            }
+            let col = format!("{MULTI_PREFIX}{}", hidden.len());
+            let bag = self.expr(&call(m.bag, args.to_vec(), item.expr.span), &schema)?;
+            hidden.push((col.clone(), bag));
+            let stem = match args.first().map(|a| &a.kind) {
+                Some(ExprKind::Name(id)) => id.name.clone(),
+                _ => String::new(),
+            };
+            let span = item.expr.span;
+            for (k, (field, ty)) in m.fields.iter().enumerate() {
+                let member = ast::Expr {
+                    kind: ExprKind::Member {
+                        expr: Box::new(ast::Expr {
+                            kind: ExprKind::Name(ident(&col, span)),
+                            span,
+                        }),
+                        name: ident(field, span),
+                    },
+                    span,
+                };
+                let conv = match ty {
+                    KqlType::Long => "tolong",
+                    KqlType::Real => "todouble",
+                    _ => "todynamic",
+                };
+                let name = match item.names.get(k) {
+                    Some(n) => n.clone(),
+                    None => ident(&format!("{}_{stem}_{field}", func.name), func.span),
+                };
+                rewritten.push(ast::NamedExpr {
+                    names: vec![name],
+                    expr: call(conv, vec![member], span),
+                    span: item.span,
+                });
+            }
+        }
+        let kind = match &op.kind {
+            OperatorKind::Extend(_) => OperatorKind::Extend(rewritten),
+            _ => OperatorKind::Project(rewritten),
+        };
+        Ok((
+            LogicalPlan::Project(Project {
+                input: Box::new(input),
+                exprs: hidden,
+            }),
+            Some(ast::Operator {
+                kind,
+                span: op.span,
+            }),
+        ))
+    }
+}
