@@ -383,14 +383,9 @@ impl Planner<'_> {
         let mut keys: Vec<ast::NamedExpr> = Vec::new();
         let mut names: Vec<(String, String)> = Vec::new();
         let mut result: Option<LogicalPlan> = None;
+        // After a level with `others`, its others rows have no children.
+        let mut outer = false;
         for (i, l) in levels.iter().enumerate() {
-            if let Some(o) = &l.others {
-                return Err(err(
-                    "kql::plan::unsupported",
-                    "`with others` in top-nested is not supported yet",
-                    o.span,
-                ));
-            }
             let key_name = match (l.key.names.as_slice(), &l.key.expr.kind) {
                 ([n], _) => n.name.clone(),
                 ([], ExprKind::Name(id)) => id.name.clone(),
@@ -489,26 +484,102 @@ impl Planner<'_> {
                         span,
                     ),
                 )?;
-                level = self.operator(
-                    level,
-                    &op(
-                        OperatorKind::Where(ast::Expr {
-                            span,
-                            kind: ExprKind::Binary {
-                                op: ast::BinaryOp::Le,
-                                left: Box::new(name_expr(rn, span)),
-                                right: Box::new(count.clone()),
-                            },
-                        }),
+                let ranked = level.clone();
+                let rank_test = |op: ast::BinaryOp| {
+                    OperatorKind::Where(ast::Expr {
                         span,
-                    ),
-                )?;
+                        kind: ExprKind::Binary {
+                            op,
+                            left: Box::new(name_expr(rn, span)),
+                            right: Box::new(count.clone()),
+                        },
+                    })
+                };
+                level = self.operator(level, &op(rank_test(ast::BinaryOp::Le), span))?;
                 level = self.operator(
                     level,
                     &op(OperatorKind::ProjectAway(vec![ident(rn, span)]), span),
                 )?;
+                if let Some(other) = &l.others {
+                    // The groups past the top N, aggregated again from
+                    // their input rows per parent group.
+                    let rest = self.operator(ranked, &op(rank_test(ast::BinaryOp::Gt), span))?;
+                    let key_names: Vec<ast::Expr> = keys
+                        .iter()
+                        .filter_map(|k| k.names.first().map(|n| name_expr(&n.name, span)))
+                        .collect();
+                    let rest = self.operator(
+                        rest,
+                        &op(
+                            OperatorKind::Project(
+                                key_names
+                                    .iter()
+                                    .map(|e| ast::NamedExpr {
+                                        names: vec![],
+                                        expr: e.clone(),
+                                        span,
+                                    })
+                                    .collect(),
+                            ),
+                            span,
+                        ),
+                    )?;
+                    let rows = self
+                        .operator(input.clone(), &op(OperatorKind::Extend(keys.clone()), span))?;
+                    let rows = self.join_plans(rows, JoinKind::Inner, rest, &key_names, false)?;
+                    let agg_item = ast::NamedExpr {
+                        names: vec![ident(&agg_name, l.agg.span)],
+                        expr: l.agg.expr.clone(),
+                        span: l.agg.span,
+                    };
+                    let others = self.operator(
+                        rows,
+                        &op(
+                            OperatorKind::Summarize {
+                                aggs: vec![agg_item],
+                                by: keys[..keys.len() - 1].to_vec(),
+                            },
+                            span,
+                        ),
+                    )?;
+                    let ls = level.schema();
+                    let os = others.schema();
+                    let key_ty = ls.columns.get(i).map_or(KqlType::String, |c| c.ty);
+                    let value = self.expr(other, &Schema::default())?;
+                    let value = if value.ty == key_ty {
+                        value
+                    } else if common_type(value.ty, key_ty).is_some() {
+                        value.cast(key_ty)
+                    } else {
+                        return Err(err(
+                            "kql::plan::type_mismatch",
+                            format!(
+                                "the `others` value is {}, but the level's values are {key_ty}",
+                                value.ty
+                            ),
+                            other.span,
+                        ));
+                    };
+                    // Parent keys, this level's key, the aggregate.
+                    let orefs = column_refs(&os);
+                    let mut exprs: Vec<(String, PlanExpr)> = orefs[..i].to_vec();
+                    exprs.push((key_name.clone(), value));
+                    exprs.extend(orefs.get(i).cloned());
+                    let others = LogicalPlan::Project(Project {
+                        input: Box::new(others),
+                        exprs,
+                    });
+                    let n = ls.len();
+                    level = LogicalPlan::Union(Union {
+                        inputs: vec![level, others],
+                        maps: vec![(0..n).map(Some).collect(), (0..n).map(Some).collect()],
+                        schema: ls,
+                        source: None,
+                    });
+                }
             }
             names.push((key_name.clone(), agg_name.clone()));
+            outer |= l.others.is_some() && l.count.is_some();
             result = Some(match result {
                 None => level,
                 Some(prev) => {
@@ -516,7 +587,12 @@ impl Planner<'_> {
                         .iter()
                         .map(|(k, _)| name_expr(k, span))
                         .collect();
-                    let joined = self.join_plans(prev, JoinKind::Inner, level, &on, false)?;
+                    let kind = if outer {
+                        JoinKind::LeftOuter
+                    } else {
+                        JoinKind::Inner
+                    };
+                    let joined = self.join_plans(prev, kind, level, &on, false)?;
                     let js = joined.schema();
                     let refs = column_refs(&js);
                     // Left: k1, a1, ... ; then this level's key and aggregate
