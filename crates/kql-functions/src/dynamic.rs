@@ -34,6 +34,10 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &SET_UNION,
     &SET_DIFFERENCE,
     &JACCARD_INDEX,
+    &PACK_ALL,
+    &BAG_PACK_COLUMNS,
+    &COLUMN_NAMES_OF,
+    &ESTIMATE_DATA_SIZE,
     &STRCAT_ARRAY,
     &ARRAY_SORT_ASC,
     &ARRAY_SORT_DESC,
@@ -1354,4 +1358,111 @@ static JACCARD_INDEX: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "print a = jaccard_index(dynamic([1, 2, 3]), dynamic([1, 2, 3, 4])), b = jaccard_index(dynamic([1, 1, 2]), dynamic([\"1\", 2])), c = jaccard_index(dynamic([]), dynamic([])), d = jaccard_index(dynamic(null), dynamic([1]))",
     output: "a,b,c,d\n0.75,0.3333333333333333,NaN,",
+}]);
+
+static PACK_ALL: FunctionDef = FunctionDef::new(
+    "pack_all",
+    C,
+    "pack_all([ignore_null_empty: bool]): dynamic",
+    "A property bag of every column of the input row, keyed by column name; with ignore_null_empty true, columns that are null or the empty string are left out.",
+    // The planner passes the flag, then a key and a value per column.
+    |a| {
+        let Some((first, rest)) = a.split_first() else {
+            return Err("pack_all() needs its columns".into());
+        };
+        if !matches!(first.ty, KqlType::Bool | KqlType::Dynamic) {
+            return Err(format!("argument 1 of pack_all() must be bool, not {}", first.ty));
+        }
+        let mut t = bag_pack_typing("pack_all", rest)?;
+        t.args.insert(0, KqlType::Bool);
+        Ok(t)
+    },
+    |ctx, args| {
+        rows_ok(ctx, args, |r| {
+            let skip = matches!(r.first(), Some(ScalarValue::Bool(true)));
+            let mut m = Map::new();
+            for pair in r[1..].chunks(2) {
+                if let [k, v] = pair {
+                    let empty = match v {
+                        ScalarValue::Null(_) => true,
+                        ScalarValue::String(s) => s.is_empty(),
+                        ScalarValue::Dynamic(d) => d.is_null(),
+                        _ => false,
+                    };
+                    if !(skip && empty) {
+                        m.insert(val::str(k).to_string(), to_json(v));
+                    }
+                }
+            }
+            ScalarValue::Dynamic(Value::Object(m))
+        })
+    },
+)
+.examples(&[Example {
+    query: "datatable(Source: string, Target: string, CharsCount: long) ['555-1234', '555-1212', 46, '555-1313', '', 42, '', '555-3456', long(null)]\n| extend Packed = pack_all(), PackedIgnoreNullEmpty = pack_all(true)",
+    output: "Source,Target,CharsCount,Packed,PackedIgnoreNullEmpty\n555-1234,555-1212,46,\"{\"\"Source\"\":\"\"555-1234\"\",\"\"Target\"\":\"\"555-1212\"\",\"\"CharsCount\"\":46}\",\"{\"\"Source\"\":\"\"555-1234\"\",\"\"Target\"\":\"\"555-1212\"\",\"\"CharsCount\"\":46}\"\n555-1313,,42,\"{\"\"Source\"\":\"\"555-1313\"\",\"\"Target\"\":\"\"\"\",\"\"CharsCount\"\":42}\",\"{\"\"Source\"\":\"\"555-1313\"\",\"\"CharsCount\"\":42}\"\n,555-3456,,\"{\"\"Source\"\":\"\"\"\",\"\"Target\"\":\"\"555-3456\"\",\"\"CharsCount\"\":null}\",\"{\"\"Target\"\":\"\"555-3456\"\"}\"",
+}]);
+
+static BAG_PACK_COLUMNS: FunctionDef = FunctionDef::new(
+    "bag_pack_columns",
+    C,
+    "bag_pack_columns(column1, column2, ...): dynamic",
+    "A property bag of the given columns, keyed by column name (the arguments must be columns of the input).",
+    // The planner passes a key and a value per column.
+    |a| bag_pack_typing("bag_pack_columns", a),
+    bag_pack_kernel,
+)
+.examples(&[Example {
+    query: "datatable(Id: string, Value: string, Other: long) [\"A\", \"val_a\", 1, \"B\", \"val_b\", 2]\n| extend Packed = bag_pack_columns(Id, Value)",
+    output: "Id,Value,Other,Packed\nA,val_a,1,\"{\"\"Id\"\":\"\"A\"\",\"\"Value\"\":\"\"val_a\"\"}\"\nB,val_b,2,\"{\"\"Id\"\":\"\"B\"\",\"\"Value\"\":\"\"val_b\"\"}\"",
+}]);
+
+static COLUMN_NAMES_OF: FunctionDef = FunctionDef::new(
+    "column_names_of",
+    C,
+    "column_names_of(table): dynamic",
+    "The column names of a tabular expression (a table, a tabular `let` or a call of a function that returns a table), as a dynamic array; known while planning.",
+    // The planner passes the names as one constant array.
+    |a| sig("column_names_of", a, 1, &[P::Dyn], Dynamic),
+    |_, args| Ok(arg(args, 0)?.array.clone()),
+)
+.examples(&[Example {
+    query: "let T = datatable(A: string, B: int) [];\nlet F = () { print A = \"\", B = 1, C = now() };\nprint Columns = column_names_of(T), Other = column_names_of(F())",
+    output: "Columns,Other\n\"[\"\"A\"\",\"\"B\"\"]\",\"[\"\"A\"\",\"\"B\"\",\"\"C\"\"]\"",
+}]);
+
+/// The estimated size in bytes of one value: 8 for longs, reals (and
+/// decimals), datetimes and timespans, 4 for ints, 1 for bools, 16 for
+/// GUIDs, the UTF-8 length of strings and of dynamic values' JSON text;
+/// 0 for nulls.
+fn value_size(v: &ScalarValue) -> i64 {
+    match v {
+        ScalarValue::Null(_) => 0,
+        ScalarValue::Bool(_) => 1,
+        ScalarValue::Int(_) => 4,
+        ScalarValue::Long(_)
+        | ScalarValue::Real(_)
+        | ScalarValue::DateTime(_)
+        | ScalarValue::TimeSpan(_) => 8,
+        ScalarValue::Guid(_) => 16,
+        ScalarValue::String(s) => s.len() as i64,
+        ScalarValue::Dynamic(d) => d.to_string().len() as i64,
+    }
+}
+
+static ESTIMATE_DATA_SIZE: FunctionDef = FunctionDef::new(
+    "estimate_data_size",
+    C,
+    "estimate_data_size(column1, ... | *): long",
+    "An estimate of the size in bytes of the given columns of the row (`*` for all): 8 per long, real, decimal, datetime or timespan, 4 per int, 1 per bool, 16 per guid, the UTF-8 length of strings and of dynamic values' JSON text; nulls count 0.",
+    |a| {
+        crate::typing::arity("estimate_data_size", a, 1, usize::MAX)?;
+        Ok(Typed { ret: Long, args: a.iter().map(|x| x.ty).collect() })
+    },
+    |ctx, args| rows_ok(ctx, args, |r| ScalarValue::Long(r.iter().map(value_size).sum())),
+)
+.notes("Kusto estimates from its own storage layout; the sizes here follow the documented example (a long is 8 bytes, a string its length).")
+.examples(&[Example {
+    query: "range x from 1 to 10 step 1\n| extend Text = '1234567890'\n| summarize Total = sum(estimate_data_size(*)), JustText = sum(estimate_data_size(Text))",
+    output: "Total,JustText\n180,100",
 }]);

@@ -16,6 +16,7 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &BIN,
     &FLOOR,
     &BIN_AT,
+    &BIN_AUTO,
     &ABS,
     &ROUND,
     &CEILING,
@@ -161,6 +162,20 @@ static BIN_AT: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "print a = bin_at(6.5, 2.5, 7), b = bin_at(datetime(2017-05-15 10:20:00.0), 1d, datetime(1970-01-01 12:00:00.0))",
     output: "a,b\n4.5,2017-05-14T12:00:00.0000000Z",
+}]);
+
+static BIN_AUTO: FunctionDef = FunctionDef::new(
+    "bin_auto",
+    C,
+    "bin_auto(value)",
+    "Rounds down to a multiple of the query's `set query_bin_auto_size = ...`, counted from `set query_bin_auto_at = ...` (default 0, the Unix epoch for datetimes). Without query_bin_auto_size the call is an error.",
+    // The planner passes the size and the fixed point after the value.
+    |a| (BIN_AT.typing)(a),
+    |ctx, args| (BIN_AT.kernel)(ctx, args),
+)
+.examples(&[Example {
+    query: "set query_bin_auto_size = 1h;\nset query_bin_auto_at = datetime(2017-01-01 00:05);\nrange Timestamp from datetime(2017-01-01 00:05) to datetime(2017-01-01 02:00) step 1m\n| summarize count() by bin_auto(Timestamp)",
+    output: "Timestamp,count_\n2017-01-01T00:05:00.0000000Z,60\n2017-01-01T01:05:00.0000000Z,56",
 }]);
 
 static ABS: FunctionDef = FunctionDef::new(

@@ -240,6 +240,9 @@ impl Planner<'_> {
         schema: &Schema,
         span: Span,
     ) -> R<PlanExpr> {
+        if let Some(r) = self.expanded_call(func, args, schema, span) {
+            return r;
+        }
         // `datetime(2025, 6, 14)`: a datetime from its parts, as make_datetime.
         let parts = func.name == "datetime" && (3..=6).contains(&args.len());
         let lookup = if parts {
@@ -773,13 +776,47 @@ impl Planner<'_> {
                     )),
                 }
             }
+            "query_bin_auto_size" | "query_bin_auto_at" => {
+                let Some(e) = value else {
+                    return Err(err(
+                        "kql::plan::bad_set",
+                        format!("`set {}` needs a value", name.name),
+                        name.span,
+                    ));
+                };
+                let v = self.constant(e, &Schema::default())?;
+                let ok = match v {
+                    ScalarValue::Int(_) | ScalarValue::Long(_) | ScalarValue::Real(_) => true,
+                    ScalarValue::TimeSpan(_) => true,
+                    ScalarValue::DateTime(_) => name.name == "query_bin_auto_at",
+                    _ => false,
+                };
+                if !ok {
+                    return Err(err(
+                        "kql::plan::bad_set",
+                        format!(
+                            "{} must be a number or a timespan{}, not {}",
+                            name.name,
+                            if name.name == "query_bin_auto_at" { " or a datetime" } else { "" },
+                            v.kql_type()
+                        ),
+                        e.span,
+                    ));
+                }
+                if name.name == "query_bin_auto_size" {
+                    self.bin_auto_size = Some(v);
+                } else {
+                    self.bin_auto_at = Some(v);
+                }
+                Ok(None)
+            }
             n if NO_EFFECT.contains(&n) => Ok(None),
             n => Err(err(
                 "kql::plan::unsupported",
                 format!("the request option `{n}` is not supported"),
                 name.span,
             )
-            .with_help("supported: set query_now = datetime(...); truncation options are accepted and ignored")),
+            .with_help("supported: set query_now = datetime(...), set query_bin_auto_size / query_bin_auto_at = ...; truncation options are accepted and ignored")),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Name and type resolution: lowers the syntax tree into a logical plan.
 
+mod expand;
 mod expr;
 mod operators;
 mod parse;
@@ -69,6 +70,8 @@ pub fn plan_query(
         warnings: Vec::new(),
         depth: 0,
         calling: Vec::new(),
+        bin_auto_size: None,
+        bin_auto_at: None,
     };
     let mut results = Vec::new();
     let mut errors = Vec::new();
@@ -186,6 +189,10 @@ pub(super) struct Planner<'a> {
     pub(super) depth: usize,
     /// The user-defined functions being planned, innermost last.
     pub(super) calling: Vec<String>,
+    /// `set query_bin_auto_size = ...`: the bin size of `bin_auto()`.
+    pub(super) bin_auto_size: Option<ScalarValue>,
+    /// `set query_bin_auto_at = ...`: the fixed point of `bin_auto()`.
+    pub(super) bin_auto_at: Option<ScalarValue>,
 }
 
 pub(super) type R<T> = Result<T, Diagnostic>;
