@@ -173,8 +173,14 @@ fn fraction(c: &mut Cur) -> Option<i64> {
 /// Parses the ISO 8601 forms Kusto accepts for `datetime(...)` and in data:
 /// `2026-01-29`, `2026-01-29T16:49`, `2026-01-29 16:49:20`,
 /// `2026-01-29T16:49:20.4813094Z`, with an optional `Z` or `±hh:mm` offset
-/// (converted to UTC). Also `2026/01/29`. Returns ticks since the Unix epoch.
+/// (converted to UTC). Also `2026/01/29`, and the other forms Kusto
+/// accepts (see [`parse_datetime_other`]). Returns ticks since the Unix
+/// epoch.
 pub fn parse_datetime(text: &str) -> Option<i64> {
+    parse_iso(text).or_else(|| parse_datetime_other(text.trim()))
+}
+
+fn parse_iso(text: &str) -> Option<i64> {
     let t = text.trim();
     let mut c = Cur {
         b: t.as_bytes(),
@@ -231,6 +237,172 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         c.i = t.len();
     }
     c.done().then_some(ticks)
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// A month name (three letters or in full, any case) as 1..=12.
+fn month_of(word: &str) -> Option<u32> {
+    let w = word.to_ascii_lowercase();
+    let i = MONTHS.iter().position(|m| w.starts_with(m))?;
+    const FULL: [&str; 12] = [
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december",
+    ];
+    (w.len() == 3 || w == FULL[i] || (i == 8 && w == "sept")).then_some(i as u32 + 1)
+}
+
+/// A two-digit year as .NET reads it: 00..49 is 2000..2049, 50..99 is
+/// 1950..1999.
+fn full_year(y: i64, digits: usize) -> i64 {
+    match digits {
+        2 if y < 50 => 2000 + y,
+        2 => 1900 + y,
+        _ => y,
+    }
+}
+
+/// `H:mm[:ss[.fffffff]]` then an optional `AM`/`PM` and zone (`GMT`,
+/// `UTC`, `UT`, `Z` or `±hh[:]mm`), as ticks from midnight UTC.
+fn time_of_day(c: &mut Cur, t: &str) -> Option<i64> {
+    let (mut h, _) = c.digits(1, 2)?;
+    if !c.eat(b':') {
+        return None;
+    }
+    let (mi, _) = c.digits(2, 2)?;
+    let mut s = 0;
+    let mut frac = 0;
+    if c.eat(b':') {
+        s = c.digits(2, 2)?.0;
+        if c.eat(b'.') {
+            frac = fraction(c)?;
+        }
+    }
+    while c.eat(b' ') {}
+    let rest = t[c.i..].to_ascii_lowercase();
+    if rest.starts_with("am") || rest.starts_with("pm") {
+        if !(1..=12).contains(&h) {
+            return None;
+        }
+        let pm = rest.starts_with("pm");
+        h = match (h, pm) {
+            (12, false) => 0,
+            (12, true) => 12,
+            (h, true) => h + 12,
+            (h, false) => h,
+        };
+        c.i += 2;
+        while c.eat(b' ') {}
+    }
+    if h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let mut ticks = h * TICKS_PER_HOUR + mi * TICKS_PER_MINUTE + s * TICKS_PER_SECOND + frac;
+    let rest = t[c.i..].to_ascii_lowercase();
+    if rest.is_empty() {
+        return Some(ticks);
+    }
+    if ["gmt", "utc", "ut", "z"].contains(&rest.as_str()) {
+        c.i = t.len();
+        return Some(ticks);
+    }
+    if let Some(sign @ (b'+' | b'-')) = c.peek() {
+        c.i += 1;
+        let (oh, _) = c.digits(2, 2)?;
+        c.eat(b':');
+        let (om, _) = c.digits(2, 2)?;
+        let off = oh * TICKS_PER_HOUR + om * TICKS_PER_MINUTE;
+        ticks += if sign == b'+' { -off } else { off };
+        return c.done().then_some(ticks);
+    }
+    None
+}
+
+/// The non-ISO forms Kusto reads (`todatetime()` and `datetime(...)`):
+///
+/// - US month/day/year (four-digit year): `12-02-2022`,
+///   `02/17/2016 08:40:00`, `2/17/2016 8:40 PM`;
+/// - RFC 822 and RFC 850, with or without the weekday and zone:
+///   `Sat, 8 Nov 14 15:05:02 GMT`, `8 Nov 2014 15:05`,
+///   `Saturday, 08-Nov-14 15:05:02 GMT`;
+/// - sortable with a zone name: `2014-11-08 15:05:25 GMT`.
+///
+/// A time of day is `H:mm[:ss[.fffffff]]`, optionally with `AM`/`PM`; a
+/// zone is `GMT`, `UTC`, `UT`, `Z` or `±hh:mm`. Two-digit years are
+/// 1950..2049.
+pub fn parse_datetime_other(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    let mut c = Cur { b, i: 0 };
+    // The sortable form with a zone name.
+    if let Some(p) = t.rfind(' ') {
+        let zone = t[p + 1..].to_ascii_lowercase();
+        if ["gmt", "utc", "ut"].contains(&zone.as_str()) && b.first()?.is_ascii_digit() {
+            if let Some(v) = parse_iso(&t[..p]) {
+                return Some(v);
+            }
+        }
+    }
+    // An optional weekday name and comma.
+    let first_alpha = b.first()?.is_ascii_alphabetic();
+    if first_alpha {
+        let end = t.find(',')?;
+        let day = t[..end].to_ascii_lowercase();
+        if !WEEKDAYS.iter().any(|w| day.starts_with(w)) {
+            return None;
+        }
+        c.i = end + 1;
+        while c.eat(b' ') {}
+    }
+    let (a, _) = c.digits(1, 2)?;
+    let sep = c.peek()?;
+    let (y, mo, d);
+    if (sep == b'/' || sep == b'-') && c.b.get(c.i + 1).is_some_and(u8::is_ascii_digit) {
+        // Month, day, year.
+        if first_alpha {
+            return None;
+        }
+        c.i += 1;
+        let (dd, _) = c.digits(1, 2)?;
+        if !c.eat(sep) {
+            return None;
+        }
+        let (yy, _) = c.digits(4, 4)?;
+        (y, mo, d) = (yy, a, dd);
+    } else {
+        // Day, month name, year.
+        if sep != b' ' && sep != b'-' {
+            return None;
+        }
+        c.i += 1;
+        let start = c.i;
+        while c.peek().is_some_and(|x| x.is_ascii_alphabetic()) {
+            c.i += 1;
+        }
+        let m = month_of(&t[start..c.i])?;
+        if !c.eat(sep) {
+            return None;
+        }
+        let (yy, n) = c.digits(2, 4)?;
+        if n == 3 {
+            return None;
+        }
+        (y, mo, d) = (full_year(yy, n), i64::from(m), a);
+    }
+    if !(1..=12).contains(&mo) || d < 1 || d > i64::from(days_in_month(y, mo as u32)) {
+        return None;
+    }
+    let day = days_from_civil(y, mo as u32, d as u32) * TICKS_PER_DAY;
+    if c.done() {
+        return Some(day);
+    }
+    if !c.eat(b' ') {
+        return None;
+    }
+    while c.eat(b' ') {}
+    Some(day + time_of_day(&mut c, t)?)
 }
 
 /// Parses a timespan written `[-][d.]hh:mm[:ss[.fffffff]]` (as in `time(...)`
@@ -309,6 +481,44 @@ fn parse_unit_timespan(body: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_datetime_forms() {
+        let d = |s: &str| parse_datetime(s).map(format_datetime);
+        let want = |s: &str| Some(s.to_string());
+        assert_eq!(d("12-02-2022"), want("2022-12-02T00:00:00.0000000Z"));
+        assert_eq!(d("02/17/2016 08:40:00"), want("2016-02-17T08:40:00.0000000Z"));
+        assert_eq!(d("2/17/2016 8:40"), want("2016-02-17T08:40:00.0000000Z"));
+        assert_eq!(d("2/17/2016 8:40:01.5 PM"), want("2016-02-17T20:40:01.5000000Z"));
+        assert_eq!(d("2/17/2016 12:05 AM"), want("2016-02-17T00:05:00.0000000Z"));
+        assert_eq!(d("Sat, 8 Nov 14 15:05:02 GMT"), want("2014-11-08T15:05:02.0000000Z"));
+        assert_eq!(d("Sat, 8 Nov 14 15:05"), want("2014-11-08T15:05:00.0000000Z"));
+        assert_eq!(d("8 Nov 14 15:05 GMT"), want("2014-11-08T15:05:00.0000000Z"));
+        assert_eq!(d("8 November 2014 15:05:02 +01:00"), want("2014-11-08T14:05:02.0000000Z"));
+        assert_eq!(d("Saturday, 08-Nov-14 15:05:02 GMT"), want("2014-11-08T15:05:02.0000000Z"));
+        assert_eq!(d("08-Nov-14 15:05"), want("2014-11-08T15:05:00.0000000Z"));
+        assert_eq!(d("08-Nov-99 15:05"), want("1999-11-08T15:05:00.0000000Z"));
+        assert_eq!(d("2014-11-08 15:05:25 GMT"), want("2014-11-08T15:05:25.0000000Z"));
+        assert_eq!(d("2014-11-08T15:05 GMT"), want("2014-11-08T15:05:00.0000000Z"));
+        // Rejected: impossible dates and times, unknown names, stray text.
+        for bad in [
+            "13/01/2020",
+            "02/30/2020",
+            "2/17/16 25:00",
+            "2/17/2016 13:00 PM",
+            "Foo, 8 Nov 14 15:05",
+            "8 Nob 14 15:05",
+            "8 Nov 14 15:05 XYZ",
+            "2/17/2016 8",
+            "2/17/201",
+            "2/17/16",
+            "12-02-2022x",
+            "Sat 8 Nov 14",
+            "",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn datetime_round_trip() {

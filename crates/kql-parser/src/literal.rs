@@ -93,6 +93,22 @@ fn numeric_text(s: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
 }
 
+/// Whether the text at `i` starts with a weekday name followed by a comma
+/// (an RFC 822 datetime).
+fn weekday_first(src: &str, i: usize) -> bool {
+    let rest = src.get(i..).unwrap_or("").trim_start();
+    let word: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let days = [
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday",
+    ];
+    days.contains(&word.as_str()) && rest[word.len()..].starts_with(',')
+}
+
 fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
@@ -127,6 +143,11 @@ impl Parser<'_> {
                     ))
                 }
                 Some(b')') => break i,
+                // `datetime(Sat, 8 Nov 14 15:05:02 GMT)` has a comma after
+                // the weekday; other commas make it a call.
+                Some(b',') if ty == KqlType::DateTime && weekday_first(self.src, open.span.end) => {
+                    i += 1
+                }
                 Some(b'(' | b'\n' | b',' | b'|') => return Ok(None),
                 Some(b'"' | b'\'') => {
                     let t = lex(self.src, i)?;
@@ -183,7 +204,14 @@ impl Parser<'_> {
             KqlType::DateTime => {
                 let text = match (&quoted, starts_digit) {
                     (Some(q), _) => q.trim().to_string(),
+                    // `datetime(2017 - 08 - 01)`: as Kusto's formatter
+                    // writes it.
+                    (None, true) if parse_datetime(raw).is_none() => {
+                        raw.replace(" - ", "-")
+                    }
                     (None, true) => raw.to_string(),
+                    // `datetime(Sat, 8 Nov 14 15:05:02 GMT)`
+                    (None, false) if parse_datetime(raw).is_some() => raw.to_string(),
                     (None, false) => return Ok(None),
                 };
                 if parse_datetime(&text).is_none() {
