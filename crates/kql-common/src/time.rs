@@ -249,8 +249,18 @@ fn month_of(word: &str) -> Option<u32> {
     let w = word.to_ascii_lowercase();
     let i = MONTHS.iter().position(|m| w.starts_with(m))?;
     const FULL: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august",
-        "september", "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     (w.len() == 3 || w == FULL[i] || (i == 8 && w == "sept")).then_some(i as u32 + 1)
 }
@@ -487,19 +497,49 @@ mod tests {
         let d = |s: &str| parse_datetime(s).map(format_datetime);
         let want = |s: &str| Some(s.to_string());
         assert_eq!(d("12-02-2022"), want("2022-12-02T00:00:00.0000000Z"));
-        assert_eq!(d("02/17/2016 08:40:00"), want("2016-02-17T08:40:00.0000000Z"));
+        assert_eq!(
+            d("02/17/2016 08:40:00"),
+            want("2016-02-17T08:40:00.0000000Z")
+        );
         assert_eq!(d("2/17/2016 8:40"), want("2016-02-17T08:40:00.0000000Z"));
-        assert_eq!(d("2/17/2016 8:40:01.5 PM"), want("2016-02-17T20:40:01.5000000Z"));
-        assert_eq!(d("2/17/2016 12:05 AM"), want("2016-02-17T00:05:00.0000000Z"));
-        assert_eq!(d("Sat, 8 Nov 14 15:05:02 GMT"), want("2014-11-08T15:05:02.0000000Z"));
-        assert_eq!(d("Sat, 8 Nov 14 15:05"), want("2014-11-08T15:05:00.0000000Z"));
-        assert_eq!(d("8 Nov 14 15:05 GMT"), want("2014-11-08T15:05:00.0000000Z"));
-        assert_eq!(d("8 November 2014 15:05:02 +01:00"), want("2014-11-08T14:05:02.0000000Z"));
-        assert_eq!(d("Saturday, 08-Nov-14 15:05:02 GMT"), want("2014-11-08T15:05:02.0000000Z"));
+        assert_eq!(
+            d("2/17/2016 8:40:01.5 PM"),
+            want("2016-02-17T20:40:01.5000000Z")
+        );
+        assert_eq!(
+            d("2/17/2016 12:05 AM"),
+            want("2016-02-17T00:05:00.0000000Z")
+        );
+        assert_eq!(
+            d("Sat, 8 Nov 14 15:05:02 GMT"),
+            want("2014-11-08T15:05:02.0000000Z")
+        );
+        assert_eq!(
+            d("Sat, 8 Nov 14 15:05"),
+            want("2014-11-08T15:05:00.0000000Z")
+        );
+        assert_eq!(
+            d("8 Nov 14 15:05 GMT"),
+            want("2014-11-08T15:05:00.0000000Z")
+        );
+        assert_eq!(
+            d("8 November 2014 15:05:02 +01:00"),
+            want("2014-11-08T14:05:02.0000000Z")
+        );
+        assert_eq!(
+            d("Saturday, 08-Nov-14 15:05:02 GMT"),
+            want("2014-11-08T15:05:02.0000000Z")
+        );
         assert_eq!(d("08-Nov-14 15:05"), want("2014-11-08T15:05:00.0000000Z"));
         assert_eq!(d("08-Nov-99 15:05"), want("1999-11-08T15:05:00.0000000Z"));
-        assert_eq!(d("2014-11-08 15:05:25 GMT"), want("2014-11-08T15:05:25.0000000Z"));
-        assert_eq!(d("2014-11-08T15:05 GMT"), want("2014-11-08T15:05:00.0000000Z"));
+        assert_eq!(
+            d("2014-11-08 15:05:25 GMT"),
+            want("2014-11-08T15:05:25.0000000Z")
+        );
+        assert_eq!(
+            d("2014-11-08T15:05 GMT"),
+            want("2014-11-08T15:05:00.0000000Z")
+        );
         // Rejected: impossible dates and times, unknown names, stray text.
         for bad in [
             "13/01/2020",

@@ -103,8 +103,20 @@ fn weekday_first(src: &str, i: usize) -> bool {
         .collect::<String>()
         .to_ascii_lowercase();
     let days = [
-        "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
-        "thursday", "friday", "saturday", "sunday",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ];
     days.contains(&word.as_str()) && rest[word.len()..].starts_with(',')
 }
@@ -206,9 +218,7 @@ impl Parser<'_> {
                     (Some(q), _) => q.trim().to_string(),
                     // `datetime(2017 - 08 - 01)`: as Kusto's formatter
                     // writes it.
-                    (None, true) if parse_datetime(raw).is_none() => {
-                        raw.replace(" - ", "-")
-                    }
+                    (None, true) if parse_datetime(raw).is_none() => raw.replace(" - ", "-"),
                     (None, true) => raw.to_string(),
                     // `datetime(Sat, 8 Nov 14 15:05:02 GMT)`
                     (None, false) if parse_datetime(raw).is_some() => raw.to_string(),

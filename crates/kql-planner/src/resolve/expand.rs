@@ -144,7 +144,10 @@ impl Planner<'_> {
         if cols.is_empty() {
             return Ok(PlanExpr::literal(ScalarValue::Long(0), span));
         }
-        let pargs = cols.into_iter().map(|i| Self::column_ref(schema, i)).collect();
+        let pargs = cols
+            .into_iter()
+            .map(|i| Self::column_ref(schema, i))
+            .collect();
         self.typed_call(f, pargs, span)
     }
 
