@@ -51,6 +51,25 @@ impl Planner<'_> {
         match &op.kind {
             OperatorKind::Where(pred) => {
                 let predicate = self.predicate(pred, &schema)?;
+                // As in Kusto, a filter on the left columns of an
+                // `innerunique` join applies before the left side's
+                // duplicate keys are dropped.
+                if let LogicalPlan::Join(j) = input.as_ref() {
+                    let left_only = predicate.column_indices().iter().all(|&c| {
+                        j.output.get(c).is_some_and(|o| {
+                            !o.right && o.name == j.left.schema().columns[o.index].name
+                        })
+                    });
+                    if j.kind == JoinKind::InnerUnique && left_only {
+                        let mut j = j.clone();
+                        let left_pred = self.predicate(pred, &j.left.schema())?;
+                        j.left = Box::new(LogicalPlan::Filter(Filter {
+                            input: j.left,
+                            predicate: left_pred,
+                        }));
+                        return Ok(LogicalPlan::Join(j));
+                    }
+                }
                 Ok(LogicalPlan::Filter(Filter { input, predicate }))
             }
             OperatorKind::Project(items) => {

@@ -79,14 +79,19 @@ impl Planner<'_> {
                         && i + 1 == parts.len())
                         || (kind == ast::ParseKind::Regex && ty == KqlType::String);
                     let group = if strict || matches!(ty, KqlType::String) {
-                        type_pattern(ty, greedy)
-                    } else if greedy {
-                        "(.*)"
+                        type_pattern(ty, greedy).to_string()
                     } else {
-                        "(.*?)"
+                        // Relaxed: a value of the type if there is one
+                        // here, else any text (which then converts to
+                        // null).
+                        let any = if greedy { ".*" } else { ".*?" };
+                        match type_pattern(ty, greedy) {
+                            "(.*)" | "(.*?)" => format!("({any})"),
+                            p => format!("({}|{any})", &p[1..p.len() - 1]),
+                        }
                     };
                     regex.push_str(&format!("(?P<c{}>", columns.len()));
-                    regex.push_str(group.strip_prefix('(').unwrap_or(group));
+                    regex.push_str(group.strip_prefix('(').unwrap_or(&group));
                     columns.push((id.name.clone(), ty));
                 }
             }
