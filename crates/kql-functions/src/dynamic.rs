@@ -567,51 +567,113 @@ fn rank(v: &Value) -> u8 {
     }
 }
 
+/// The arrays and the nulls-last flag of an `array_sort_*` call: every
+/// argument is an array but a final bool.
+fn sort_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
+    crate::typing::arity(name, a, 1, usize::MAX)?;
+    let last_flag = a.len() > 1 && a[a.len() - 1].ty == KqlType::Bool;
+    let mut args = vec![Dynamic; a.len()];
+    if last_flag {
+        args[a.len() - 1] = KqlType::Bool;
+    }
+    for (i, x) in a.iter().enumerate() {
+        if args[i] == Dynamic && x.ty != Dynamic {
+            return Err(format!(
+                "argument {} of {name}() must be a dynamic array{}, not {}",
+                i + 1,
+                if i > 0 { " (or a final bool)" } else { "" },
+                x.ty
+            ));
+        }
+    }
+    Ok(Typed { ret: Dynamic, args })
+}
+
+/// How many of an `array_sort_*` call's arguments are arrays.
+pub fn sorted_array_count(arg_types: &[KqlType]) -> usize {
+    match arg_types.last() {
+        Some(KqlType::Bool) if arg_types.len() > 1 => arg_types.len() - 1,
+        _ => arg_types.len(),
+    }
+}
+
+/// Sorts the first array (nulls last unless the final bool is false) and
+/// orders the other arrays to match; one array gives the sorted array,
+/// several give an array of the arrays (null for one whose length differs
+/// from the first's).
 fn sort_kernel(ctx: &Ctx, args: &[Arg], desc: bool) -> Result<ArrayRef, String> {
+    let types: Vec<KqlType> = args.iter().map(|a| a.ty).collect();
+    let n = sorted_array_count(&types);
     rows_ok(ctx, args, |r| {
         let Some(a) = array_arg(r, 0) else {
             return ScalarValue::Null(Dynamic);
         };
-        let nulls_last = r
-            .get(1)
-            .is_none_or(|v| !matches!(v, ScalarValue::Bool(false)));
-        let (mut vals, nulls): (Vec<Value>, Vec<Value>) =
-            a.iter().cloned().partition(|v| !v.is_null());
-        vals.sort_by(cmp_json);
-        if desc {
-            vals.reverse();
+        let nulls_last = n == r.len() || !matches!(r[n], ScalarValue::Bool(false));
+        let mut order: Vec<usize> = (0..a.len()).collect();
+        order.sort_by(|&x, &y| {
+            let (vx, vy) = (&a[x], &a[y]);
+            match (vx.is_null(), vy.is_null()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) if nulls_last => std::cmp::Ordering::Greater,
+                (true, false) => std::cmp::Ordering::Less,
+                (false, true) if nulls_last => std::cmp::Ordering::Less,
+                (false, true) => std::cmp::Ordering::Greater,
+                (false, false) if desc => cmp_json(vy, vx),
+                (false, false) => cmp_json(vx, vy),
+            }
+        });
+        let reorder = |arr: &[Value]| Value::Array(order.iter().map(|&i| arr[i].clone()).collect());
+        if n == 1 {
+            return ScalarValue::Dynamic(reorder(a));
         }
-        let out = if nulls_last {
-            vals.into_iter().chain(nulls).collect()
-        } else {
-            nulls.into_iter().chain(vals).collect()
-        };
-        ScalarValue::Dynamic(Value::Array(out))
+        let all = (0..n)
+            .map(|k| match array_arg(r, k) {
+                Some(arr) if arr.len() == a.len() => reorder(arr),
+                _ => Value::Null,
+            })
+            .collect();
+        ScalarValue::Dynamic(Value::Array(all))
     })
 }
 
 static ARRAY_SORT_ASC: FunctionDef = FunctionDef::new(
     "array_sort_asc",
     C,
-    "array_sort_asc(array: dynamic, [nulls_last: bool]): dynamic",
-    "The array sorted in ascending order (numbers before strings; nulls last unless nulls_last is false).",
-    |a| sig("array_sort_asc", a, 1, &[P::Dyn, P::Bool], Dynamic),
+    "array_sort_asc(array1: dynamic, [array2: dynamic, ...], [nulls_last: bool]): dynamic",
+    "The first array sorted in ascending order (numbers before strings; nulls last unless nulls_last is false), and the other arrays ordered to match it (null for one of a different length). With several arrays, an unnamed `print`/`extend`/`project` item gives one column per array, named after the argument and `_sorted` (`(a, b) = array_sort_asc(x, y)` names them); elsewhere the value is the array of the arrays.",
+    |a| sort_typing("array_sort_asc", a),
     |ctx, args| sort_kernel(ctx, args, false),
 )
-.examples(&[Example { query: "print array_sort_asc(dynamic([3, 1, 2]))", output: "print_0\n\"[1,2,3]\"" }]);
+.examples(&[
+    Example { query: "print array_sort_asc(dynamic([3, 1, 2]))", output: "print_0\n\"[1,2,3]\"" },
+    Example {
+        query: "let array1 = dynamic([1, 3, 4, 5, 2]);\nlet array2 = dynamic([\"a\", \"b\", \"c\", \"d\", \"e\"]);\nprint array_sort_asc(array1, array2)",
+        output: "array1_sorted,array2_sorted\n\"[1,2,3,4,5]\",\"[\"\"a\"\",\"\"e\"\",\"\"b\"\",\"\"c\"\",\"\"d\"\"]\"",
+    },
+    Example {
+        query: "print a = array_sort_asc(dynamic([2, 1]), dynamic([\"x\", \"y\"]), dynamic([1]))[1], b = array_sort_asc(dynamic([null, \"b\", \"a\"]), false)",
+        output: "a,b\n\"[\"\"y\"\",\"\"x\"\"]\",\"[null,\"\"a\"\",\"\"b\"\"]\"",
+    },
+]);
 
 static ARRAY_SORT_DESC: FunctionDef = FunctionDef::new(
     "array_sort_desc",
     C,
-    "array_sort_desc(array: dynamic, [nulls_last: bool]): dynamic",
-    "The array sorted in descending order.",
-    |a| sig("array_sort_desc", a, 1, &[P::Dyn, P::Bool], Dynamic),
+    "array_sort_desc(array1: dynamic, [array2: dynamic, ...], [nulls_last: bool]): dynamic",
+    "The first array sorted in descending order, and the other arrays ordered to match it; as array_sort_asc otherwise.",
+    |a| sort_typing("array_sort_desc", a),
     |ctx, args| sort_kernel(ctx, args, true),
 )
-.examples(&[Example {
-    query: "print array_sort_desc(dynamic([\"b\", \"c\", \"a\"]))",
-    output: "print_0\n\"[\"\"c\"\",\"\"b\"\",\"\"a\"\"]\"",
-}]);
+.examples(&[
+    Example {
+        query: "print array_sort_desc(dynamic([\"b\", \"c\", \"a\"]))",
+        output: "print_0\n\"[\"\"c\"\",\"\"b\"\",\"\"a\"\"]\"",
+    },
+    Example {
+        query: "let array1 = dynamic([1, 3, 4, 5, 2]);\nlet array2 = dynamic([\"a\", \"b\", \"c\", \"d\", \"e\"]);\nprint (x, y) = array_sort_desc(array1, array2)",
+        output: "x,y\n\"[5,4,3,2,1]\",\"[\"\"d\"\",\"\"c\"\",\"\"b\"\",\"\"e\"\",\"\"a\"\"]\"",
+    },
+]);
 
 static ZIP: FunctionDef = FunctionDef::new(
     "zip",

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+pub use dynamic::sorted_array_count;
 pub use logic::ASSERT_FAILED;
 pub use typing::{ArgInfo, Typed};
 

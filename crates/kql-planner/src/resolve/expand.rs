@@ -1,7 +1,8 @@
 //! Calls the planner expands before typing them: functions of the whole
 //! input row (`pack_all`, `bag_pack_columns`, `estimate_data_size`), of a
 //! table's schema (`column_names_of`), and of request options
-//! (`bin_auto`).
+//! (`bin_auto`); and calls that give several columns (`array_sort_asc`
+//! and `array_sort_desc` of several arrays).
 
 use super::*;
 
@@ -210,5 +211,67 @@ impl Planner<'_> {
             PlanExpr::literal(at, span),
         ];
         self.typed_call(f, pargs, span)
+    }
+}
+
+impl Planner<'_> {
+    /// The columns of a `print`/`extend`/`project` item whose expression
+    /// gives several: `array_sort_asc(a, b)` is one column per array,
+    /// named `a_sorted`, `b_sorted` (or by `(x, y) = ...`). `None` for an
+    /// ordinary item.
+    pub(super) fn multi_columns(
+        &mut self,
+        item: &ast::NamedExpr,
+        pe: &PlanExpr,
+        schema: &Schema,
+    ) -> R<Option<Vec<(String, PlanExpr)>>> {
+        let ExprKind::Call { func, args } = &item.expr.kind else {
+            return Ok(None);
+        };
+        if !matches!(func.name.as_str(), "array_sort_asc" | "array_sort_desc")
+            || args.len() < 2
+            || item.names.len() == 1
+            || self.user_function(&func.name).is_some()
+        {
+            return Ok(None);
+        }
+        let mut types = Vec::with_capacity(args.len());
+        for a in args {
+            types.push(self.expr(a, schema)?.ty);
+        }
+        let n = kql_functions::sorted_array_count(&types);
+        if n < 2 {
+            return Ok(None);
+        }
+        let names: Vec<String> = if item.names.is_empty() {
+            args.iter()
+                .take(n)
+                .enumerate()
+                .map(|(k, a)| match &a.kind {
+                    ExprKind::Name(id) => format!("{}_sorted", id.name),
+                    _ => format!("array{}_sorted", k + 1),
+                })
+                .collect()
+        } else if item.names.len() == n {
+            item.names.iter().map(|i| i.name.clone()).collect()
+        } else {
+            return Err(err(
+                "kql::plan::too_many_names",
+                format!(
+                    "{}() of {n} arrays gives {n} columns, but {} names are given",
+                    func.name,
+                    item.names.len()
+                ),
+                item.span,
+            ));
+        };
+        let index = ScalarFunc::internal("$index")
+            .ok_or_else(|| err("kql::plan::internal", "missing $index function", item.span))?;
+        let mut out = Vec::with_capacity(n);
+        for (k, name) in names.into_iter().enumerate() {
+            let at = PlanExpr::literal(ScalarValue::Long(k as i64), item.span);
+            out.push((name, self.typed_call(index, vec![pe.clone(), at], item.span)?));
+        }
+        Ok(Some(out))
     }
 }

@@ -315,6 +315,10 @@ impl Planner<'_> {
                 let mut exprs = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let pe = self.expr(&item.expr, &schema)?;
+                    if let Some(cols) = self.multi_columns(item, &pe, &schema)? {
+                        exprs.extend(cols);
+                        continue;
+                    }
                     let name = match item.names.as_slice() {
                         [] => format!("print_{i}"),
                         [n] => n.name.clone(),

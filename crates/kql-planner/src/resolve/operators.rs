@@ -77,6 +77,10 @@ impl Planner<'_> {
                 let mut auto = 0;
                 for item in items {
                     let pe = self.expr(&item.expr, &schema)?;
+                    if let Some(cols) = self.multi_columns(item, &pe, &schema)? {
+                        exprs.extend(cols);
+                        continue;
+                    }
                     let name = self.item_name(item, &pe, &mut auto)?;
                     exprs.push((name, pe));
                 }
@@ -88,10 +92,15 @@ impl Planner<'_> {
                 let mut auto = 0;
                 for item in items {
                     let pe = self.expr(&item.expr, &schema)?;
-                    let name = self.item_name(item, &pe, &mut auto)?;
-                    match exprs.iter_mut().find(|(n, _)| *n == name) {
-                        Some(slot) => slot.1 = pe,
-                        None => exprs.push((name, pe)),
+                    let cols = match self.multi_columns(item, &pe, &schema)? {
+                        Some(cols) => cols,
+                        None => vec![(self.item_name(item, &pe, &mut auto)?, pe)],
+                    };
+                    for (name, pe) in cols {
+                        match exprs.iter_mut().find(|(n, _)| *n == name) {
+                            Some(slot) => slot.1 = pe,
+                            None => exprs.push((name, pe)),
+                        }
                     }
                 }
                 Ok(LogicalPlan::Project(Project { input, exprs }))
