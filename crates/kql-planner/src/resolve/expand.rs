@@ -270,7 +270,10 @@ impl Planner<'_> {
         let mut out = Vec::with_capacity(n);
         for (k, name) in names.into_iter().enumerate() {
             let at = PlanExpr::literal(ScalarValue::Long(k as i64), item.span);
-            out.push((name, self.typed_call(index, vec![pe.clone(), at], item.span)?));
+            out.push((
+                name,
+                self.typed_call(index, vec![pe.clone(), at], item.span)?,
+            ));
         }
         Ok(Some(out))
     }
