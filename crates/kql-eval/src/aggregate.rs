@@ -7,6 +7,7 @@
 
 mod groups;
 mod series;
+mod sketch;
 mod state;
 
 pub use series::make_series;

@@ -23,6 +23,7 @@ mod ip;
 mod logic;
 mod math;
 mod series;
+pub mod sketch;
 mod special;
 mod string;
 
@@ -48,6 +49,7 @@ pub enum Category {
     Ip,
     Encoding,
     Series,
+    Sketch,
 }
 
 impl Category {
@@ -62,6 +64,7 @@ impl Category {
             Category::Ip => "IP addresses",
             Category::Encoding => "Encoding and hashing",
             Category::Series => "Series (numeric arrays)",
+            Category::Sketch => "Sketches (hll, tdigest)",
         }
     }
 }
@@ -232,6 +235,7 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.extend(encoding::FUNCTIONS);
         v.extend(compress::FUNCTIONS);
         v.extend(series::FUNCTIONS);
+        v.extend(sketch::FUNCTIONS);
         v
     })
 }
@@ -279,6 +283,7 @@ pub fn markdown() -> String {
         Category::Ip,
         Category::Encoding,
         Category::Series,
+        Category::Sketch,
     ] {
         let names: Vec<String> = fs
             .iter()

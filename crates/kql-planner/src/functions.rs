@@ -88,6 +88,13 @@ functions!(AggFunc {
     BinaryAllAnd => "binary_all_and", "binary_all_and(expr: long): long", "Bitwise AND of the non-null values";
     BinaryAllOr => "binary_all_or", "binary_all_or(expr: long): long", "Bitwise OR of the non-null values";
     BinaryAllXor => "binary_all_xor", "binary_all_xor(expr: long): long", "Bitwise XOR of the non-null values";
+    Hll => "hll", "hll(expr [, accuracy]): dynamic", "A HyperLogLog sketch of the distinct values, for dcount_hll() and hll_merge()";
+    HllIf => "hll_if", "hll_if(expr, predicate [, accuracy]): dynamic", "hll over the rows where the predicate is true";
+    HllMerge => "hll_merge", "hll_merge(hll [, accuracy]): dynamic", "The union of the group's hll() sketches";
+    TDigest => "tdigest", "tdigest(expr [, weight]): dynamic", "A t-digest of the values, for percentile_tdigest() and rank_tdigest()";
+    TDigestMerge => "tdigest_merge", "tdigest_merge(tdigest): dynamic", "The union of the group's tdigest() results";
+    MergeTDigest => "merge_tdigest", "merge_tdigest(tdigest): dynamic", "Same as tdigest_merge";
+    BuildSchema => "buildschema", "buildschema(expr: dynamic): dynamic", "The minimal schema that admits every dynamic value of the group";
 });
 
 /// Names of the tabular operators the parser knows, for suggestions.
@@ -135,6 +142,8 @@ impl AggFunc {
             VariancePIf => VarianceP,
             CovarianceIf => Covariance,
             CovariancePIf => CovarianceP,
+            HllIf => Hll,
+            MergeTDigest => TDigestMerge,
             f => f,
         }
     }
@@ -161,6 +170,7 @@ impl AggFunc {
                 | VariancePIf
                 | CovarianceIf
                 | CovariancePIf
+                | HllIf
         )
     }
 
@@ -170,7 +180,7 @@ impl AggFunc {
         use AggFunc::*;
         matches!(
             self.base(),
-            Covariance | CovarianceP | PercentilesW | PercentilesWArray
+            Covariance | CovarianceP | PercentilesW | PercentilesWArray | TDigest
         )
     }
 

@@ -97,6 +97,8 @@ pub(super) enum Acc {
         sample: bool,
     },
     BitAll(BitOp, Vec<Option<i64>>),
+    /// `hll`, `tdigest`, their merges and `buildschema`.
+    Sketch(Box<super::sketch::SketchAcc>),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -132,6 +134,9 @@ impl Acc {
     /// percents).
     pub(super) fn new(a: &AggExpr, params: &[PlanExpr]) -> EvalResult<Acc> {
         use AggFunc::*;
+        if let Some(sketch) = super::sketch::SketchAcc::new(a, params) {
+            return Ok(Acc::Sketch(Box::new(sketch)));
+        }
         let arg_ty = a.args.first().map_or(KqlType::Long, |e| e.ty);
         let pick = |p: Pick| match arg_ty {
             KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => Acc::PickLong(p, vec![]),
@@ -504,6 +509,7 @@ impl Acc {
                     }
                 }
             }
+            Acc::Sketch(sk) => sk.update(ids, value, second, ngroups)?,
             Acc::BitAll(op, v) => {
                 grow(v, ngroups, None);
                 let a = to_i64(arg()?)?;
@@ -628,6 +634,7 @@ impl Acc {
                 Arc::new(v)
             }
             Acc::BitAll(_, v) => Arc::new(Int64Array::from(pad(v, n, None))),
+            Acc::Sketch(sk) => sk.finish(n)?,
             Acc::Percentile {
                 ty,
                 percents,

@@ -822,11 +822,11 @@ impl Planner<'_> {
 }
 
 /// The type named by a final `typeof(T)` argument of the functions that
-/// take one (`extract`, `extract_json`).
+/// take one (`extract`, `extract_json`, `percentile_tdigest`).
 fn trailing_type(f: ScalarFunc, args: &[ast::Expr]) -> Option<KqlType> {
     let n = if f.is("extract") {
         4
-    } else if f.is("extract_json") || f.is("extractjson") {
+    } else if f.is("extract_json") || f.is("extractjson") || f.is("percentile_tdigest") {
         3
     } else {
         return None;

@@ -447,6 +447,9 @@ impl Planner<'_> {
             [n] => n.name.clone(),
             [] => match &pe.kind {
                 PlanExprKind::Column { name, .. } => name.clone(),
+                _ if series::derived_call_name(&item.expr).is_some() => {
+                    series::derived_call_name(&item.expr).unwrap_or_default()
+                }
                 _ => {
                     *auto += 1;
                     format!("Column{auto}")

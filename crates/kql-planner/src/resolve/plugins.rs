@@ -33,12 +33,13 @@ impl Planner<'_> {
         match plugin.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, args, schema, span),
             "pivot" => self.pivot(input, args, span),
+            "dcount_intersect" => self.dcount_intersect(input, args, span),
             other => Err(err(
                 "kql::plan::unsupported",
                 format!("the `{other}` plugin of `evaluate` is not supported yet"),
                 plugin.span,
             )
-            .with_note("supported plugins: bag_unpack, pivot")),
+            .with_note("supported plugins: bag_unpack, pivot, dcount_intersect")),
         }
     }
 

@@ -543,3 +543,90 @@ impl Planner<'_> {
         ))
     }
 }
+
+/// The column name Kusto gives a call of a sketch function in `project` or
+/// `extend` without a name: `dcount_hll(h)` is `dcount_hll_h`,
+/// `percentile_tdigest(t, 50)` is `percentile_tdigest_t`, and the merges
+/// have fixed names.
+pub(super) fn derived_call_name(e: &ast::Expr) -> Option<String> {
+    let ExprKind::Call { func, args } = &e.kind else {
+        return None;
+    };
+    let arg = || match args.first().map(|a| &a.kind) {
+        Some(ExprKind::Name(id)) => id.name.clone(),
+        _ => String::new(),
+    };
+    Some(match func.name.as_str() {
+        "dcount_hll" | "percentile_tdigest" => format!("{}_{}", func.name, arg()),
+        "percentiles_array_tdigest" => format!("percentile_tdigest_{}", arg()),
+        "hll_merge" => "hll_merged_result".to_string(),
+        "merge_tdigest" | "tdigest_merge" => "tdigests_merge_result".to_string(),
+        _ => return None,
+    })
+}
+
+impl Planner<'_> {
+    /// `evaluate dcount_intersect(hll1, hll2, ...)`: the input with columns
+    /// `s0`, `s1`, ...: the distinct count of the first sketch, of the
+    /// intersection of the first two, and so on.
+    pub(super) fn dcount_intersect(
+        &mut self,
+        input: LogicalPlan,
+        args: &[ast::NamedExpr],
+        span: Span,
+    ) -> R<LogicalPlan> {
+        if !(2..=16).contains(&args.len()) {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                format!(
+                    "dcount_intersect takes 2 to 16 hll() sketches, got {}",
+                    args.len()
+                ),
+                span,
+            ));
+        }
+        let schema = input.schema();
+        let mut sketches = Vec::new();
+        for a in args {
+            let e = self.expr(&a.expr, &schema)?;
+            if e.ty != KqlType::Dynamic {
+                return Err(err(
+                    "kql::plan::type_mismatch",
+                    format!(
+                        "dcount_intersect needs hll() sketches (dynamic), not {}",
+                        e.ty
+                    ),
+                    a.expr.span,
+                ));
+            }
+            sketches.push(e);
+        }
+        let f = ScalarFunc::internal("$dcount_intersect")
+            .ok_or_else(|| err("kql::plan::internal", "missing $dcount_intersect", span))?;
+        let mut exprs = column_refs(&schema);
+        for k in 1..=sketches.len() {
+            let name = format!("s{}", k - 1);
+            if schema.index_of(&name).is_some() {
+                return Err(err(
+                    "kql::plan::duplicate_column",
+                    format!("dcount_intersect adds column `{name}`, which the input already has"),
+                    span,
+                )
+                .with_help("rename the input column first"));
+            }
+            let call = PlanExpr::new(
+                PlanExprKind::Call {
+                    func: f,
+                    args: sketches.iter().take(k).cloned().collect(),
+                },
+                KqlType::Long,
+                span,
+            );
+            exprs.push((name, call));
+        }
+        Ok(LogicalPlan::Project(Project {
+            input: Box::new(input),
+            exprs,
+        }))
+    }
+}

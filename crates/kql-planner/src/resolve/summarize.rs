@@ -50,17 +50,6 @@ impl Namer {
     }
 }
 
-/// Kusto aggregation functions that are recognised but not implemented.
-const UNSUPPORTED_AGGS: &[&str] = &[
-    "hll",
-    "hll_if",
-    "hll_merge",
-    "tdigest",
-    "tdigest_merge",
-    "merge_tdigest",
-    "buildschema",
-];
-
 /// What one output column of `summarize` shows.
 enum Out {
     /// The aggregate at this index, as it is.
@@ -150,19 +139,6 @@ impl Planner<'_> {
                 let rewritten = lift_aggs(&item.expr, &mut lifted, computed.len());
                 if lifted.is_empty() {
                     if let ExprKind::Call { func, .. } = &item.expr.kind {
-                        if UNSUPPORTED_AGGS.contains(&func.name.as_str()) {
-                            return Err(err(
-                                "kql::plan::unsupported",
-                                format!(
-                                    "the aggregation function `{}` is not supported yet",
-                                    func.name
-                                ),
-                                func.span,
-                            )
-                            .with_help(
-                                "dcount and percentile(s) give exact results without an intermediate sketch",
-                            ));
-                        }
                         if ScalarFunc::from_name(&func.name).is_none() {
                             let names = AggFunc::ALL.iter().map(|f| f.name());
                             return Err(err(
@@ -672,6 +648,97 @@ impl Planner<'_> {
                     })
                     .collect())
             }
+            Hll | HllMerge => {
+                let n = 1 + usize::from(pred);
+                arity(n, n + 1)?;
+                let v = self.value_arg(args, 0, fname, schema)?;
+                if f == HllMerge && v.ty != KqlType::Dynamic {
+                    return Err(bad(format!(
+                        "{fname}() needs an hll() sketch, not {}",
+                        v.ty
+                    )));
+                }
+                let mut pargs = vec![v];
+                if pred {
+                    pargs.push(self.predicate_arg(args, 1, fname, schema)?);
+                }
+                if let Some(acc) = args.get(n) {
+                    match self.constant(acc, schema)? {
+                        ScalarValue::Long(x @ 0..=4) => pargs.push(lit_long(x, acc.span)),
+                        ScalarValue::Int(x @ 0..=4) => pargs.push(lit_long(x.into(), acc.span)),
+                        _ => {
+                            return Err(err(
+                                "kql::plan::bad_arguments",
+                                format!("the accuracy of {fname}() is a constant from 0 to 4"),
+                                acc.span,
+                            ))
+                        }
+                    }
+                }
+                Ok(single(
+                    format!("{fname}_{col_or_empty}"),
+                    pargs,
+                    KqlType::Dynamic,
+                ))
+            }
+            TDigest => {
+                arity(1, 2)?;
+                let v = self.value_arg(args, 0, fname, schema)?;
+                if !(v.ty.is_numeric() || matches!(v.ty, KqlType::DateTime | KqlType::TimeSpan)) {
+                    return Err(bad(format!(
+                        "{fname}() needs a number, datetime or timespan, not {}",
+                        v.ty
+                    )));
+                }
+                let w = match args.get(1) {
+                    Some(_) => {
+                        let w = self.value_arg(args, 1, fname, schema)?;
+                        if !w.ty.is_numeric() {
+                            return Err(bad(format!(
+                                "the weight of {fname}() must be a number, not {}",
+                                w.ty
+                            )));
+                        }
+                        w
+                    }
+                    None => lit_long(1, span),
+                };
+                Ok(single(
+                    format!("{fname}_{col_or_empty}"),
+                    vec![v, w],
+                    KqlType::Dynamic,
+                ))
+            }
+            TDigestMerge => {
+                arity(1, 1)?;
+                let v = self.value_arg(args, 0, fname, schema)?;
+                if v.ty != KqlType::Dynamic {
+                    return Err(bad(format!(
+                        "{fname}() needs a tdigest() result, not {}",
+                        v.ty
+                    )));
+                }
+                Ok(single(
+                    format!("merge_tdigests_{col_or_empty}"),
+                    vec![v],
+                    KqlType::Dynamic,
+                ))
+            }
+            BuildSchema => {
+                arity(1, 1)?;
+                let v = self.value_arg(args, 0, fname, schema)?;
+                if v.ty != KqlType::Dynamic {
+                    return Err(bad(format!(
+                        "{fname}() needs a dynamic value, not {}",
+                        v.ty
+                    )));
+                }
+                Ok(single(
+                    format!("schema_{col_or_empty}"),
+                    vec![v],
+                    KqlType::Dynamic,
+                ))
+            }
             _ => Err(err(
                 "kql::plan::unsupported",
                 format!("the aggregation function `{fname}` is not supported yet"),
@@ -886,6 +953,8 @@ fn inner_agg_name(f: AggFunc, args: &[ast::Expr]) -> Option<String> {
         MakeSet => format!("set_{col}"),
         MakeList | MakeListWithNulls => format!("list_{col}"),
         MakeBag => format!("bag_{col}"),
+        TDigestMerge => format!("merge_tdigests_{col}"),
+        BuildSchema => format!("schema_{col}"),
         Covariance | CovarianceP => {
             let y = args.get(1).and_then(derived_name).unwrap_or_default();
             format!("{fname}_{col}_{y}")
