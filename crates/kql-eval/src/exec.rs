@@ -91,7 +91,7 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         }
         LogicalPlan::RowOp(r) => {
             let input = execute(&r.input, data, ctx)?;
-            crate::rowops::row_op(r, &input, ctx)
+            crate::rowops::row_op(r, &input, data, ctx)
         }
     }
 }

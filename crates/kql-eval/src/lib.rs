@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod ip_lookup;
 pub mod join;
 pub mod mv_expand;
 pub mod parse;

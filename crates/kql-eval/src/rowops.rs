@@ -17,8 +17,22 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Runs `r` over its (already computed) input.
-pub fn row_op(r: &RowOp, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+pub fn row_op(
+    r: &RowOp,
+    input: &Table,
+    data: &dyn crate::TableSource,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
     match &r.kind {
+        RowOpKind::RowsNear {
+            condition,
+            before,
+            after,
+        } => rows_near(r, condition, *before, *after, input, ctx),
+        RowOpKind::IpLookup(p) => {
+            let lookup = crate::execute(&p.lookup, data, ctx)?;
+            crate::ip_lookup::ip_lookup(r, p, input, &lookup, ctx)
+        }
         RowOpKind::Scan(p) => scan(r, p, input, ctx),
         RowOpKind::ParseKv(p) => crate::parse_kv::parse_kv(r, p, input, ctx),
         RowOpKind::Reduce(p) => crate::reduce::reduce(r, p, input, ctx),
@@ -266,6 +280,54 @@ fn scan(r: &RowOp, p: &ScanPlan, input: &Table, ctx: &EvalContext) -> EvalResult
     Ok(Table {
         schema,
         batches: vec![out_batch],
+    })
+}
+
+/// `rows_near`: every row within `before` rows before or `after` rows
+/// after a row where the condition is true, in order.
+fn rows_near(
+    r: &RowOp,
+    condition: &PlanExpr,
+    before: usize,
+    after: usize,
+    input: &Table,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
+    let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
+    let n = batch.num_rows();
+    let hits = eval(condition, &batch, ctx)?.into_array(n);
+    let hits = hits.as_boolean();
+    // Each row is kept when a hit is within reach: sweep once, tracking
+    // the last hit seen and looking ahead `before` rows.
+    let mut keep = vec![false; n];
+    let mut until = 0usize; // rows before this index are covered by hits
+    for i in 0..n {
+        if hits.is_valid(i) && hits.value(i) {
+            let from = i.saturating_sub(before).max(until.min(i));
+            let to = (i + after + 1).min(n);
+            for k in keep.iter_mut().take(to).skip(from) {
+                *k = true;
+            }
+            until = to;
+        }
+    }
+    let idx = UInt32Array::from_iter_values(
+        keep.iter()
+            .enumerate()
+            .filter(|(_, k)| **k)
+            .map(|(i, _)| i as u32),
+    );
+    let schema = arrow_schema_of(&LogicalPlan::RowOp(r.clone()).schema());
+    let out = arrow::compute::take_record_batch(&batch, &idx).map_err(arrow_err)?;
+    let out = RecordBatch::try_new_with_options(
+        schema.clone(),
+        out.columns().to_vec(),
+        &RecordBatchOptions::new().with_row_count(Some(idx.len())),
+    )
+    .map_err(arrow_err)?;
+    Ok(Table {
+        schema,
+        batches: vec![out],
     })
 }
 

@@ -22,6 +22,37 @@ pub enum RowOpKind {
     ParseKv(ParseKvPlan),
     /// `reduce`: groups strings by the patterns of their frequent terms.
     Reduce(ReducePlan),
+    /// `evaluate rows_near(cond, before [, after])`: the rows near a row
+    /// where `cond` holds.
+    RowsNear {
+        condition: PlanExpr,
+        before: usize,
+        after: usize,
+    },
+    /// `evaluate ipv4_lookup(...)` / `ipv6_lookup(...)`.
+    IpLookup(IpLookupPlan),
+}
+
+/// `evaluate ipv4_lookup(Table, key, lookup_key [, return_unmatched])`:
+/// joins each row with the rows of the lookup table whose network (an
+/// address with an optional `/prefix`) contains the row's address.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IpLookupPlan {
+    pub lookup: Box<crate::LogicalPlan>,
+    /// The address of each input row (a string expression).
+    pub key: PlanExpr,
+    /// The lookup table's network column.
+    pub lookup_key: usize,
+    /// Keep input rows without a match (with empty lookup columns).
+    pub return_unmatched: bool,
+    /// IPv6 (`ipv6_lookup`) rather than IPv4.
+    pub v6: bool,
+    /// The output names of the lookup table's columns (renamed where the
+    /// input has the name already).
+    pub lookup_names: Vec<String>,
+    /// The lookup columns come first (as `ipv6_lookup`'s documentation
+    /// shows), instead of after the input's.
+    pub lookup_first: bool,
 }
 
 /// `reduce by expr`: see `kql-eval`'s `reduce.rs` for the algorithm.
@@ -143,6 +174,24 @@ impl RowOp {
             RowOpKind::Reduce(p) if p.source => {
                 s.columns.push(Column::new("Pattern", KqlType::String));
             }
+            RowOpKind::RowsNear { .. } => {}
+            RowOpKind::IpLookup(p) => {
+                let cols: Vec<Column> = p
+                    .lookup
+                    .schema()
+                    .columns
+                    .into_iter()
+                    .zip(&p.lookup_names)
+                    .map(|(c, n)| Column::new(n.clone(), c.ty))
+                    .collect();
+                if p.lookup_first {
+                    let mut all = cols;
+                    all.append(&mut s.columns);
+                    s.columns = all;
+                } else {
+                    s.columns.extend(cols);
+                }
+            }
             RowOpKind::Reduce(_) => {
                 s = Schema::new(vec![
                     Column::new("Pattern", KqlType::String),
@@ -159,6 +208,8 @@ impl RowOp {
         match &self.kind {
             RowOpKind::Scan(_) | RowOpKind::ParseKv(_) => self.input.is_ordered(),
             RowOpKind::Reduce(p) => p.source && self.input.is_ordered(),
+            RowOpKind::RowsNear { .. } => self.input.is_ordered(),
+            RowOpKind::IpLookup(_) => false,
         }
     }
 
@@ -178,6 +229,17 @@ impl RowOp {
                 format!("ParseKv: {} as ({})", p.expr, keys.join(", "))
             }
             RowOpKind::Reduce(p) => format!("Reduce: by {} threshold {}", p.expr, p.threshold),
+            RowOpKind::RowsNear {
+                condition,
+                before,
+                after,
+            } => format!("RowsNear: {condition}, {before} before, {after} after"),
+            RowOpKind::IpLookup(p) => format!(
+                "IpLookup: {} in {} network #{}",
+                p.key,
+                if p.v6 { "IPv6" } else { "IPv4" },
+                p.lookup_key
+            ),
         }
     }
 }

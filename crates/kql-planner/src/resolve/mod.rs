@@ -6,6 +6,7 @@ mod operators;
 mod parse;
 mod parse_kv;
 mod plugins;
+mod row_plugins;
 mod scan;
 mod series;
 mod summarize;

@@ -34,12 +34,17 @@ impl Planner<'_> {
             "bag_unpack" => self.bag_unpack(input, args, schema, span),
             "pivot" => self.pivot(input, args, span),
             "dcount_intersect" => self.dcount_intersect(input, args, span),
+            "rows_near" => self.rows_near(input, args, span),
+            "ipv4_lookup" => self.ip_lookup(input, args, false, span),
+            "ipv6_lookup" => self.ip_lookup(input, args, true, span),
             other => Err(err(
                 "kql::plan::unsupported",
                 format!("the `{other}` plugin of `evaluate` is not supported yet"),
                 plugin.span,
             )
-            .with_note("supported plugins: bag_unpack, pivot, dcount_intersect")),
+            .with_note(
+                "supported plugins: bag_unpack, pivot, dcount_intersect, rows_near, ipv4_lookup, ipv6_lookup",
+            )),
         }
     }
 
