@@ -116,7 +116,7 @@ impl Session {
         let ast = kql_parser::parse(text)?;
         let catalog = PlanCatalog {
             db: &self.db,
-            ctx: self.context(),
+            ctx: std::cell::RefCell::new(self.context()),
             external: self.external_data.as_deref(),
             base: self.base_dir.as_deref(),
         };
@@ -187,7 +187,8 @@ impl Session {
 /// planning: subqueries (`toscalar`, `in (T | ...)`) and `externaldata`.
 struct PlanCatalog<'a> {
     db: &'a Database,
-    ctx: EvalContext,
+    /// The context subqueries run in (`set query_now` changes its `now`).
+    ctx: std::cell::RefCell<EvalContext>,
     external: Option<&'a std::path::Path>,
     base: Option<&'a std::path::Path>,
 }
@@ -211,7 +212,8 @@ impl kql_planner::Catalog for PlanCatalog<'_> {
             .columns
             .first()
             .map_or(kql_common::KqlType::Dynamic, |c| c.ty);
-        Some(kql_eval::execute(&plan, self.db, &self.ctx).map(|t| {
+        let ctx = self.ctx.borrow().clone();
+        Some(kql_eval::execute(&plan, self.db, &ctx).map(|t| {
             let mut out = Vec::with_capacity(t.num_rows());
             for b in &t.batches {
                 if let Some(col) = b.columns().first() {
@@ -222,6 +224,10 @@ impl kql_planner::Catalog for PlanCatalog<'_> {
             }
             out
         }))
+    }
+
+    fn set_query_now(&self, now: i64) {
+        self.ctx.borrow_mut().now = now;
     }
 
     fn external_data(

@@ -36,6 +36,9 @@ pub trait Catalog {
     fn column_values(&self, _plan: &LogicalPlan) -> Option<Result<Vec<ScalarValue>, Diagnostic>> {
         None
     }
+    /// `set query_now = ...` was read: subqueries run from here on see
+    /// this `now()`.
+    fn set_query_now(&self, _now: i64) {}
     /// Reads the rows of `externaldata` from `url` (a local path, a
     /// `file://` URL, or an http(s) URL looked up in a local cache);
     /// `None` when this catalog cannot read files.
@@ -90,7 +93,10 @@ pub fn plan_query(
                 }
             },
             StatementKind::Set { name, value } => match planner.set_option(name, value.as_ref()) {
-                Ok(Some(now)) => query_now = Some(now),
+                Ok(Some(now)) => {
+                    query_now = Some(now);
+                    catalog.set_query_now(now);
+                }
                 Ok(None) => {}
                 Err(e) => errors.push(e),
             },
