@@ -87,6 +87,14 @@ pub(crate) fn write_cell(out: &mut String, c: Cell<'_>, ty: KqlType) -> bool {
         }
         (Cell::Real(f), _) => write_real(out, f),
         (Cell::Bool(b), _) => out.push_str(if b { "true" } else { "false" }),
+        // A dynamic string is printed as its text, without JSON quotes, as
+        // Kusto does (values inside arrays and bags keep theirs).
+        (Cell::Str(s), KqlType::Dynamic) if s.starts_with('"') => {
+            match serde_json::from_str::<String>(s) {
+                Ok(text) => out.push_str(&text),
+                Err(_) => out.push_str(s),
+            }
+        }
         (Cell::Str(s), _) => out.push_str(s),
         (Cell::Unsupported, _) => out.push_str("<unsupported>"),
     }
@@ -102,7 +110,8 @@ pub fn write_value(out: &mut String, array: &dyn Array, kql_type: KqlType, row: 
 /// datetimes as `2026-01-29T16:49:20.4813094Z`, timespans as
 /// `[-][d.]hh:mm:ss[.fffffff]`, reals in shortest round-trip form (`NaN`,
 /// `Infinity`, `-Infinity` for the special values), bools as `true`/`false`,
-/// dynamic values as their compact JSON text. `None` for null.
+/// dynamic values as their compact JSON text (but a dynamic string as its
+/// text, without quotes). `None` for null.
 pub fn format_value(array: &dyn Array, kql_type: KqlType, row: usize) -> Option<String> {
     let mut s = String::new();
     write_value(&mut s, array, kql_type, row).then_some(s)

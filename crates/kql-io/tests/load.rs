@@ -1,5 +1,6 @@
 //! Loading CSV and JSON files: types, values, and error diagnostics.
 
+use arrow_array::Array;
 use kql_common::{Diagnostic, KqlType};
 use kql_io::{codes, format_value, load_csv_bytes, load_json_bytes, load_path, LoadedTable};
 use std::path::{Path, PathBuf};
@@ -23,7 +24,13 @@ fn col(t: &LoadedTable, name: &str) -> (KqlType, Vec<Option<String>>) {
     let mut values = Vec::new();
     for b in &t.batches {
         for r in 0..b.num_rows() {
-            values.push(format_value(b.column(i).as_ref(), ty, r));
+            let c = b.column(i).as_ref();
+            // Dynamic columns hold compact JSON text: compare that, not the
+            // display form (which prints a string without quotes).
+            values.push(match c.as_any().downcast_ref::<arrow_array::StringArray>() {
+                Some(a) if ty == KqlType::Dynamic => (!a.is_null(r)).then(|| a.value(r).to_string()),
+                _ => format_value(c, ty, r),
+            });
         }
     }
     (ty, values)

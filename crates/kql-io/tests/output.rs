@@ -214,3 +214,33 @@ fn csv_round_trip_of_the_fixture_is_exact() {
     .expect("writes");
     assert_eq!(String::from_utf8(out).expect("utf-8"), text);
 }
+
+#[test]
+fn dynamic_strings_print_without_quotes_except_in_json() {
+    let schema = Arc::new(Schema::new(vec![KqlType::Dynamic.field("d")]));
+    let col: ArrayRef = Arc::new(StringArray::from(vec![
+        Some(r#""plain""#),
+        Some(r#""say \"hi\"""#),
+        Some(r#"["x"]"#),
+        None,
+    ]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![col]).expect("batch");
+    let write = |format| {
+        let mut out = Vec::new();
+        write_result(&mut out, &schema, &[batch.clone()], format, &TableOptions::default())
+            .expect("writes");
+        String::from_utf8(out).expect("utf-8")
+    };
+    assert_eq!(
+        write(OutputFormat::Csv),
+        "d\nplain\n\"say \"\"hi\"\"\"\n\"[\"\"x\"\"]\"\n\"\"\n"
+    );
+    assert_eq!(
+        write(OutputFormat::Json),
+        "{\"columns\":[{\"name\":\"d\",\"type\":\"dynamic\"}],\"rows\":[[\"plain\"],[\"say \\\"hi\\\"\"],[[\"x\"]],[null]]}\n"
+    );
+    let table = write(OutputFormat::Table);
+    assert!(table.contains("\nplain"), "{table}");
+    assert!(table.contains("\nsay \"hi\""), "{table}");
+    assert!(table.contains("\n[\"x\"]"), "{table}");
+}
