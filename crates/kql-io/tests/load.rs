@@ -27,10 +27,14 @@ fn col(t: &LoadedTable, name: &str) -> (KqlType, Vec<Option<String>>) {
             let c = b.column(i).as_ref();
             // Dynamic columns hold compact JSON text: compare that, not the
             // display form (which prints a string without quotes).
-            values.push(match c.as_any().downcast_ref::<arrow_array::StringArray>() {
-                Some(a) if ty == KqlType::Dynamic => (!a.is_null(r)).then(|| a.value(r).to_string()),
-                _ => format_value(c, ty, r),
-            });
+            values.push(
+                match c.as_any().downcast_ref::<arrow_array::StringArray>() {
+                    Some(a) if ty == KqlType::Dynamic => {
+                        (!a.is_null(r)).then(|| a.value(r).to_string())
+                    }
+                    _ => format_value(c, ty, r),
+                },
+            );
         }
     }
     (ty, values)

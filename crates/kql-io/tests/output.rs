@@ -227,8 +227,14 @@ fn dynamic_strings_print_without_quotes_except_in_json() {
     let batch = RecordBatch::try_new(schema.clone(), vec![col]).expect("batch");
     let write = |format| {
         let mut out = Vec::new();
-        write_result(&mut out, &schema, &[batch.clone()], format, &TableOptions::default())
-            .expect("writes");
+        write_result(
+            &mut out,
+            &schema,
+            &[batch.clone()],
+            format,
+            &TableOptions::default(),
+        )
+        .expect("writes");
         String::from_utf8(out).expect("utf-8")
     };
     assert_eq!(
