@@ -230,7 +230,7 @@ fn dynamic_strings_print_without_quotes_except_in_json() {
         write_result(
             &mut out,
             &schema,
-            &[batch.clone()],
+            std::slice::from_ref(&batch),
             format,
             &TableOptions::default(),
         )
