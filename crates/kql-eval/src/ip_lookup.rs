@@ -9,7 +9,6 @@ use arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use arrow::compute::concat_batches;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_planner::rowops::{IpLookupPlan, RowOp};
-use kql_planner::LogicalPlan;
 use std::collections::{BTreeMap, HashMap};
 
 /// An address (or network, `address/prefix`) as bits, and its prefix
@@ -107,7 +106,7 @@ pub fn ip_lookup(
     } else {
         in_cols.into_iter().chain(lk_cols).collect()
     };
-    let schema = arrow_schema_of(&LogicalPlan::RowOp(r.clone()).schema());
+    let schema = arrow_schema_of(&r.schema());
     let out = RecordBatch::try_new_with_options(
         schema.clone(),
         columns,

@@ -5,6 +5,7 @@
 //! projections build each output column with one kernel call, sorting and
 //! grouping use Arrow's sort and row-format kernels.
 
+pub mod activity;
 pub mod aggregate;
 pub mod cast;
 pub mod error;

@@ -9,11 +9,10 @@ use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::KqlType;
 use kql_planner::rowops::{KvMode, ParseKvPlan, RowOp};
-use kql_planner::LogicalPlan;
 
 /// Runs `parse-kv` over every batch of `input`.
 pub fn parse_kv(r: &RowOp, p: &ParseKvPlan, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
-    let schema = arrow_schema_of(&LogicalPlan::RowOp(r.clone()).schema());
+    let schema = arrow_schema_of(&r.schema());
     let regex = match &p.mode {
         KvMode::Regex(re) => Some(regex::Regex::new(re).map_err(|e| {
             crate::error::runtime("kql::eval::invalid_regex", e.to_string(), p.expr.span)

@@ -14,7 +14,6 @@ use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_planner::rowops::{ReducePlan, RowOp};
-use kql_planner::LogicalPlan;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -69,7 +68,7 @@ fn piece(s: &str, sep: bool) -> Piece<'_> {
 
 /// Runs `reduce` over all rows of `input`.
 pub fn reduce(r: &RowOp, p: &ReducePlan, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
-    let schema = arrow_schema_of(&LogicalPlan::RowOp(r.clone()).schema());
+    let schema = arrow_schema_of(&r.schema());
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(input.batches.len());
     for b in &input.batches {
         ctx.check_cancelled()?;

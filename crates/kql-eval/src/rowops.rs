@@ -12,7 +12,7 @@ use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::ScalarValue;
 use kql_functions::convert::scalar_to_array;
 use kql_planner::rowops::{RowOp, RowOpKind, ScanOutput, ScanPlan};
-use kql_planner::{LogicalPlan, PlanExpr};
+use kql_planner::PlanExpr;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -29,6 +29,7 @@ pub fn row_op(
             before,
             after,
         } => rows_near(r, condition, *before, *after, input, ctx),
+        RowOpKind::Activity(p) => crate::activity::activity(r, p, input, ctx),
         RowOpKind::IpLookup(p) => {
             let lookup = crate::execute(&p.lookup, data, ctx)?;
             crate::ip_lookup::ip_lookup(r, p, input, &lookup, ctx)
@@ -250,7 +251,7 @@ fn scan(r: &RowOp, p: &ScanPlan, input: &Table, ctx: &EvalContext) -> EvalResult
     // written after later rows).
     let mut order: Vec<usize> = (0..out.index.len()).collect();
     order.sort_by_key(|&j| out.index[j]);
-    let schema = arrow_schema_of(&LogicalPlan::RowOp(r.clone()).schema());
+    let schema = arrow_schema_of(&r.schema());
     let idx = UInt32Array::from_iter_values(order.iter().map(|&j| out.index[j]));
     let mut columns: Vec<ArrayRef> = batch
         .columns()
@@ -317,7 +318,7 @@ fn rows_near(
             .filter(|(_, k)| **k)
             .map(|(i, _)| i as u32),
     );
-    let schema = arrow_schema_of(&LogicalPlan::RowOp(r.clone()).schema());
+    let schema = arrow_schema_of(&r.schema());
     let out = arrow::compute::take_record_batch(&batch, &idx).map_err(arrow_err)?;
     let out = RecordBatch::try_new_with_options(
         schema.clone(),

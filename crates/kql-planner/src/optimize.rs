@@ -106,10 +106,10 @@ fn map_inputs(
             input: b(x.input),
             ..*x
         })),
-        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(crate::rowops::RowOp {
+        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(Box::new(crate::rowops::RowOp {
             input: b(x.input),
-            ..x
-        }),
+            ..*x
+        })),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -203,10 +203,10 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
             input: b(x.input),
             ..*x
         })),
-        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(crate::rowops::RowOp {
+        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(Box::new(crate::rowops::RowOp {
             input: b(x.input),
-            ..x
-        }),
+            ..*x
+        })),
         leaf @ (LogicalPlan::Scan(_)
         | LogicalPlan::Values(_)
         | LogicalPlan::SingleRow
@@ -278,7 +278,7 @@ fn window_exprs(w: &mut WindowFunc) -> Vec<&mut PlanExpr> {
 /// Folds arithmetic on constants (`IncidentTime - 2m` becomes one
 /// datetime), bottom-up. Only exact, error-free cases are folded; anything
 /// else is left for the evaluator.
-fn fold(e: PlanExpr) -> PlanExpr {
+pub(crate) fn fold(e: PlanExpr) -> PlanExpr {
     use kql_common::ScalarValue as S;
     let PlanExpr { kind, ty, span } = e;
     let kind = match kind {

@@ -98,7 +98,7 @@ pub enum LogicalPlan {
     MakeSeries(Box<MakeSeries>),
     /// An operator with a pass of its own over all its input rows (`scan`,
     /// ...); see [`crate::rowops`].
-    RowOp(crate::rowops::RowOp),
+    RowOp(Box<crate::rowops::RowOp>),
 }
 
 pub use kql_parser::ast::JoinKind;

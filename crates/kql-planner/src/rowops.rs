@@ -31,6 +31,60 @@ pub enum RowOpKind {
     },
     /// `evaluate ipv4_lookup(...)` / `ipv6_lookup(...)`.
     IpLookup(IpLookupPlan),
+    /// `evaluate sliding_window_counts(...)`, `activity_counts_metrics(...)`,
+    /// `active_users_count(...)`, `rolling_percentile(...)`.
+    Activity(ActivityPlan),
+}
+
+/// The time-window plugins: per time bin (and per combination of the
+/// dimension columns), counts over the rows' ids or values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityPlan {
+    pub kind: ActivityKind,
+    /// The id (as a string), or the value of `rolling_percentile`.
+    pub id: PlanExpr,
+    /// The timeline: ticks (datetime, timespan) or a long.
+    pub time: PlanExpr,
+    /// The name of the output's timeline column (the input column's).
+    pub time_name: String,
+    /// Dimension columns: output name and expression.
+    pub dims: Vec<(String, PlanExpr)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActivityKind {
+    /// Per bin `b` from `start` to `end`: `Count` and `dcount` of the rows
+    /// in `[b + bin - lookback, b + bin)`.
+    SlidingWindowCounts {
+        start: i64,
+        end: i64,
+        lookback: i64,
+        bin: i64,
+    },
+    /// Per window from `start` to `end`: `count`, `dcount`, `new_dcount`
+    /// (ids not seen in earlier windows) and `aggregated_dcount`.
+    ActivityCountsMetrics { start: i64, end: i64, window: i64 },
+    /// Per bin: `dcount` of the ids with an active appearance in it (one
+    /// seen in at least `active_periods` distinct periods within
+    /// `(t - lookback, t]`).
+    ActiveUsersCount {
+        start: i64,
+        end: i64,
+        lookback: i64,
+        period: i64,
+        active_periods: i64,
+        bin: i64,
+    },
+    /// Per bin of `bin` from the first to the last: the `percentile` of the
+    /// values in that bin and the `lookback - 1` bins before it (nearest
+    /// rank); the result has `result` as name and type.
+    RollingPercentile {
+        percentile: f64,
+        bin: i64,
+        lookback: i64,
+        result: String,
+        ty: KqlType,
+    },
 }
 
 /// `evaluate ipv4_lookup(Table, key, lookup_key [, return_unmatched])`:
@@ -175,6 +229,27 @@ impl RowOp {
                 s.columns.push(Column::new("Pattern", KqlType::String));
             }
             RowOpKind::RowsNear { .. } => {}
+            RowOpKind::Activity(p) => {
+                let mut cols = vec![Column::new(p.time_name.clone(), p.time.ty)];
+                cols.extend(p.dims.iter().map(|(n, e)| Column::new(n.clone(), e.ty)));
+                let long = |n: &str| Column::new(n, KqlType::Long);
+                match &p.kind {
+                    ActivityKind::SlidingWindowCounts { .. } => {
+                        cols.extend([long("Count"), long("dcount")])
+                    }
+                    ActivityKind::ActivityCountsMetrics { .. } => cols.extend([
+                        long("count"),
+                        long("dcount"),
+                        long("new_dcount"),
+                        long("aggregated_dcount"),
+                    ]),
+                    ActivityKind::ActiveUsersCount { .. } => cols.push(long("dcount")),
+                    ActivityKind::RollingPercentile { result, ty, .. } => {
+                        cols.push(Column::new(result.clone(), *ty))
+                    }
+                }
+                s = Schema::new(cols);
+            }
             RowOpKind::IpLookup(p) => {
                 let cols: Vec<Column> = p
                     .lookup
@@ -209,7 +284,7 @@ impl RowOp {
             RowOpKind::Scan(_) | RowOpKind::ParseKv(_) => self.input.is_ordered(),
             RowOpKind::Reduce(p) => p.source && self.input.is_ordered(),
             RowOpKind::RowsNear { .. } => self.input.is_ordered(),
-            RowOpKind::IpLookup(_) => false,
+            RowOpKind::IpLookup(_) | RowOpKind::Activity(_) => false,
         }
     }
 
@@ -234,6 +309,7 @@ impl RowOp {
                 before,
                 after,
             } => format!("RowsNear: {condition}, {before} before, {after} after"),
+            RowOpKind::Activity(p) => format!("Activity: {:?}", p.kind),
             RowOpKind::IpLookup(p) => format!(
                 "IpLookup: {} in {} network #{}",
                 p.key,

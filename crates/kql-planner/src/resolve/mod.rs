@@ -451,7 +451,8 @@ impl Planner<'_> {
     }
 
     pub(super) fn constant(&mut self, e: &ast::Expr, schema: &Schema) -> R<ScalarValue> {
-        let pe = self.expr(e, schema)?;
+        // Arithmetic on constants (`24 * 10 - 1`) folds to one.
+        let pe = crate::optimize::fold(self.expr(e, schema)?);
         match pe.kind {
             PlanExprKind::Literal(v) => Ok(v),
             _ => Err(err(

@@ -159,14 +159,14 @@ impl Planner<'_> {
                 ))
             }
         };
-        Ok(LogicalPlan::RowOp(RowOp {
+        Ok(LogicalPlan::RowOp(Box::new(RowOp {
             input: Box::new(input),
             kind: RowOpKind::ParseKv(ParseKvPlan {
                 expr,
                 keys: out,
                 mode,
             }),
-        }))
+        })))
     }
 }
 
@@ -232,7 +232,7 @@ impl Planner<'_> {
                 }
             }
         }
-        Ok(LogicalPlan::RowOp(RowOp {
+        Ok(LogicalPlan::RowOp(Box::new(RowOp {
             input: Box::new(input),
             kind: RowOpKind::Reduce(crate::rowops::ReducePlan {
                 expr,
@@ -240,6 +240,6 @@ impl Planner<'_> {
                 characters,
                 source,
             }),
-        }))
+        })))
     }
 }

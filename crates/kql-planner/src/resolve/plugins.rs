@@ -35,6 +35,10 @@ impl Planner<'_> {
             "pivot" => self.pivot(input, args, span),
             "dcount_intersect" => self.dcount_intersect(input, args, span),
             "rows_near" => self.rows_near(input, args, span),
+            "sliding_window_counts"
+            | "activity_counts_metrics"
+            | "active_users_count"
+            | "rolling_percentile" => self.activity(input, &plugin.name, args, span),
             "ipv4_lookup" => self.ip_lookup(input, args, false, span),
             "ipv6_lookup" => self.ip_lookup(input, args, true, span),
             other => Err(err(
@@ -43,7 +47,7 @@ impl Planner<'_> {
                 plugin.span,
             )
             .with_note(
-                "supported plugins: bag_unpack, pivot, dcount_intersect, rows_near, ipv4_lookup, ipv6_lookup",
+                "supported plugins: bag_unpack, pivot, dcount_intersect, rows_near, ipv4_lookup, ipv6_lookup, sliding_window_counts, activity_counts_metrics, active_users_count, rolling_percentile",
             )),
         }
     }

@@ -52,14 +52,14 @@ impl Planner<'_> {
             Some(a) => self.count_arg(&a.expr, "the number of rows after")?,
             None => before,
         };
-        Ok(LogicalPlan::RowOp(RowOp {
+        Ok(LogicalPlan::RowOp(Box::new(RowOp {
             input: Box::new(input),
             kind: RowOpKind::RowsNear {
                 condition,
                 before,
                 after,
             },
-        }))
+        })))
     }
 
     /// `evaluate ipv4_lookup(LookupTable, SourceKey, LookupKey
@@ -155,7 +155,7 @@ impl Planner<'_> {
                 n
             })
             .collect();
-        Ok(LogicalPlan::RowOp(RowOp {
+        Ok(LogicalPlan::RowOp(Box::new(RowOp {
             input: Box::new(input),
             kind: RowOpKind::IpLookup(IpLookupPlan {
                 lookup: Box::new(lookup),
@@ -166,6 +166,200 @@ impl Planner<'_> {
                 lookup_names,
                 lookup_first: v6,
             }),
-        }))
+        })))
+    }
+}
+
+impl Planner<'_> {
+    /// A constant datetime, timespan or long argument, as ticks.
+    fn ticks_arg(&mut self, e: &ast::Expr, what: &str) -> R<i64> {
+        match self.constant(e, &Schema::default())? {
+            ScalarValue::DateTime(t) | ScalarValue::TimeSpan(t) | ScalarValue::Long(t) => Ok(t),
+            ScalarValue::Int(t) => Ok(i64::from(t)),
+            _ => Err(err(
+                "kql::plan::bad_arguments",
+                format!("{what} must be a constant datetime, timespan or number"),
+                e.span,
+            )),
+        }
+    }
+
+    /// `sliding_window_counts`, `activity_counts_metrics`,
+    /// `active_users_count` and `rolling_percentile`.
+    pub(super) fn activity(
+        &mut self,
+        input: LogicalPlan,
+        name: &str,
+        args: &[ast::NamedExpr],
+        span: Span,
+    ) -> R<LogicalPlan> {
+        use crate::rowops::{ActivityKind, ActivityPlan};
+        let schema = input.schema();
+        let (fixed, usage) = match name {
+            "sliding_window_counts" => (6, "IdColumn, TimelineColumn, Start, End, LookbackWindow, Bin [, dim1, ...]"),
+            "activity_counts_metrics" => (5, "IdColumn, TimelineColumn, Start, End, Window [, dim1, ...]"),
+            "active_users_count" => (8, "IdColumn, TimelineColumn, Start, End, LookbackWindow, Period, ActivePeriodsCount, Bin [, dim1, ...]"),
+            _ => (5, "ValueColumn, Percentile, IndexColumn, BinSize, BinsToLookback [, dim1, ...]"),
+        };
+        if args.len() < fixed || args.iter().any(|a| !a.names.is_empty()) {
+            return Err(err(
+                "kql::plan::bad_arguments",
+                format!("{name} takes {usage}"),
+                span,
+            ));
+        }
+        let a: Vec<&ast::Expr> = args.iter().map(|a| &a.expr).collect();
+        let rolling = name == "rolling_percentile";
+        let (id_e, time_e) = if rolling { (a[0], a[2]) } else { (a[0], a[1]) };
+        let id = self.expr(id_e, &schema)?;
+        let time = self.expr(time_e, &schema)?;
+        if !matches!(
+            time.ty,
+            KqlType::DateTime | KqlType::TimeSpan | KqlType::Long | KqlType::Int
+        ) {
+            return Err(err(
+                "kql::plan::type_mismatch",
+                format!(
+                    "the timeline must be a datetime, timespan or whole number, this is {}",
+                    time.ty
+                ),
+                time_e.span,
+            ));
+        }
+        let time = if time.ty == KqlType::Int {
+            time.cast(KqlType::Long)
+        } else {
+            time
+        };
+        let time_name = match &time_e.kind {
+            ExprKind::Name(n) => n.name.clone(),
+            _ => "Timestamp".to_string(),
+        };
+        let mut dims = Vec::new();
+        for d in &a[fixed..] {
+            let pe = self.expr(d, &schema)?;
+            let ExprKind::Name(n) = &d.kind else {
+                return Err(err(
+                    "kql::plan::bad_arguments",
+                    "a dimension must be a column",
+                    d.span,
+                ));
+            };
+            dims.push((n.name.clone(), pe));
+        }
+        let positive = |v: i64, e: &ast::Expr, what: &str| {
+            if v > 0 {
+                Ok(v)
+            } else {
+                Err(err(
+                    "kql::plan::bad_arguments",
+                    format!("{what} must be greater than zero"),
+                    e.span,
+                ))
+            }
+        };
+        let (kind, id) = match name {
+            "sliding_window_counts" => {
+                let (start, end) = (self.ticks_arg(a[2], "Start")?, self.ticks_arg(a[3], "End")?);
+                let lookback = self.ticks_arg(a[4], "LookbackWindow")?;
+                let bin = self.ticks_arg(a[5], "Bin")?;
+                (
+                    ActivityKind::SlidingWindowCounts {
+                        start,
+                        end,
+                        lookback: positive(lookback, a[4], "LookbackWindow")?,
+                        bin: positive(bin, a[5], "Bin")?,
+                    },
+                    id.cast(KqlType::String),
+                )
+            }
+            "activity_counts_metrics" => {
+                let (start, end) = (self.ticks_arg(a[2], "Start")?, self.ticks_arg(a[3], "End")?);
+                let window = self.ticks_arg(a[4], "Window")?;
+                (
+                    ActivityKind::ActivityCountsMetrics {
+                        start,
+                        end,
+                        window: positive(window, a[4], "Window")?,
+                    },
+                    id.cast(KqlType::String),
+                )
+            }
+            "active_users_count" => {
+                let (start, end) = (self.ticks_arg(a[2], "Start")?, self.ticks_arg(a[3], "End")?);
+                let lookback = self.ticks_arg(a[4], "LookbackWindow")?;
+                let period = self.ticks_arg(a[5], "Period")?;
+                let active_periods = self.ticks_arg(a[6], "ActivePeriodsCount")?;
+                let bin = self.ticks_arg(a[7], "Bin")?;
+                (
+                    ActivityKind::ActiveUsersCount {
+                        start,
+                        end,
+                        lookback: positive(lookback, a[4], "LookbackWindow")?,
+                        period: positive(period, a[5], "Period")?,
+                        active_periods,
+                        bin: positive(bin, a[7], "Bin")?,
+                    },
+                    id.cast(KqlType::String),
+                )
+            }
+            _ => {
+                if !matches!(
+                    id.ty,
+                    KqlType::Long | KqlType::Int | KqlType::Real | KqlType::Decimal
+                ) {
+                    return Err(err(
+                        "kql::plan::type_mismatch",
+                        format!("rolling_percentile needs numeric values, this is {}", id.ty),
+                        id_e.span,
+                    ));
+                }
+                let percentile = match self.constant(a[1], &Schema::default())? {
+                    ScalarValue::Long(p) if (0..=100).contains(&p) => p as f64,
+                    ScalarValue::Int(p) if (0..=100).contains(&p) => f64::from(p),
+                    ScalarValue::Real(p) if (0.0..=100.0).contains(&p) => p,
+                    _ => {
+                        return Err(err(
+                            "kql::plan::bad_arguments",
+                            "the percentile must be a constant between 0 and 100",
+                            a[1].span,
+                        ))
+                    }
+                };
+                let bin = self.ticks_arg(a[3], "BinSize")?;
+                let lookback = self.ticks_arg(a[4], "BinsToLookback")?;
+                let value_name = match &id_e.kind {
+                    ExprKind::Name(n) => n.name.clone(),
+                    _ => "value".to_string(),
+                };
+                let pct = kql_common::ScalarValue::Real(percentile);
+                let pct_text = match pct {
+                    ScalarValue::Real(p) if p.fract() == 0.0 => format!("{}", p as i64),
+                    ScalarValue::Real(p) => format!("{p}").replace('.', "_"),
+                    _ => String::new(),
+                };
+                let ty = id.ty;
+                (
+                    ActivityKind::RollingPercentile {
+                        percentile,
+                        bin: positive(bin, a[3], "BinSize")?,
+                        lookback: positive(lookback, a[4], "BinsToLookback")?,
+                        result: format!("rolling_{lookback}_percentile_{value_name}_{pct_text}"),
+                        ty,
+                    },
+                    id.cast(KqlType::Real),
+                )
+            }
+        };
+        Ok(LogicalPlan::RowOp(Box::new(RowOp {
+            input: Box::new(input),
+            kind: RowOpKind::Activity(ActivityPlan {
+                kind,
+                id,
+                time,
+                time_name,
+                dims,
+            }),
+        })))
     }
 }

@@ -183,13 +183,13 @@ impl Planner<'_> {
                 assignments,
             });
         }
-        Ok(LogicalPlan::RowOp(RowOp {
+        Ok(LogicalPlan::RowOp(Box::new(RowOp {
             input: Box::new(input),
             kind: RowOpKind::Scan(ScanPlan {
                 declared,
                 steps,
                 match_id: spec.match_id.as_ref().map(|m| m.name.clone()),
             }),
-        }))
+        })))
     }
 }
