@@ -35,6 +35,7 @@ impl Planner<'_> {
             "pivot" => self.pivot(input, args, span),
             "dcount_intersect" => self.dcount_intersect(input, args, span),
             "rows_near" => self.rows_near(input, args, span),
+            "schema_merge" => self.schema_merge(input, args, span),
             "sliding_window_counts"
             | "activity_counts_metrics"
             | "active_users_count"
@@ -47,7 +48,7 @@ impl Planner<'_> {
                 plugin.span,
             )
             .with_note(
-                "supported plugins: bag_unpack, pivot, dcount_intersect, rows_near, ipv4_lookup, ipv6_lookup, sliding_window_counts, activity_counts_metrics, active_users_count, rolling_percentile",
+                "supported plugins: bag_unpack, pivot, dcount_intersect, rows_near, ipv4_lookup, ipv6_lookup, schema_merge, sliding_window_counts, activity_counts_metrics, active_users_count, rolling_percentile",
             )),
         }
     }
@@ -73,6 +74,129 @@ impl Planner<'_> {
                 span,
             )),
         }
+    }
+
+    /// `evaluate schema_merge([PreserveOrder])`: merges the schemas (as
+    /// `getschema` makes them) in its input into one. A column that has
+    /// different ordinals in different schemas is an error row (ordinal
+    /// -1) when the order is preserved.
+    fn schema_merge(
+        &mut self,
+        input: LogicalPlan,
+        args: &[ast::NamedExpr],
+        span: Span,
+    ) -> R<LogicalPlan> {
+        let mut preserve = true;
+        match args {
+            [] => {}
+            [a] if a.names.len() <= 1
+                && a.names.first().is_none_or(|n| n.name == "PreserveOrder") =>
+            {
+                match self.constant(&a.expr, &Schema::default())? {
+                    ScalarValue::Bool(b) => preserve = b,
+                    _ => {
+                        return Err(err(
+                            "kql::plan::bad_arguments",
+                            "PreserveOrder must be true or false",
+                            a.expr.span,
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return Err(err(
+                    "kql::plan::bad_arguments",
+                    "schema_merge takes one optional argument, PreserveOrder",
+                    span,
+                ))
+            }
+        }
+        let schema = input.schema();
+        let mut cols = Vec::new();
+        for (name, ty) in [
+            ("ColumnName", KqlType::String),
+            ("ColumnOrdinal", KqlType::Long),
+            ("DataType", KqlType::String),
+            ("ColumnType", KqlType::String),
+        ] {
+            match schema.index_of(name) {
+                Some(i) if schema.columns[i].ty == ty => cols.push(i),
+                _ => {
+                    return Err(err(
+                        "kql::plan::bad_arguments",
+                        format!("schema_merge needs schemas as getschema makes them: a {ty} column `{name}`"),
+                        span,
+                    )
+                    .with_help("union the `T | getschema` of each table"))
+                }
+            }
+        }
+        let mut values = Vec::new();
+        for &c in &cols {
+            values.push(self.column_of(&input, c, span)?);
+        }
+        let text = |v: &ScalarValue| match v {
+            ScalarValue::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        // name -> (ordinals seen, DataType, ColumnType), in first-seen order.
+        let mut merged: Vec<(String, Vec<i64>, String, String)> = Vec::new();
+        for i in 0..values[0].len() {
+            let name = text(&values[0][i]);
+            let ord = match values[1][i] {
+                ScalarValue::Long(o) => o,
+                _ => -1,
+            };
+            match merged.iter_mut().find(|m| m.0 == name) {
+                Some(m) => m.1.push(ord),
+                None => merged.push((name, vec![ord], text(&values[2][i]), text(&values[3][i]))),
+            }
+        }
+        let key = |m: &(String, Vec<i64>, String, String)| m.1.iter().copied().max().unwrap_or(-1);
+        let mut rows: Vec<Vec<ScalarValue>> = Vec::new();
+        if preserve {
+            let (mut ok, bad): (Vec<_>, Vec<_>) = merged
+                .into_iter()
+                .partition(|m| m.1.iter().all(|o| *o == m.1[0]));
+            ok.sort_by_key(|m| m.1[0]);
+            for m in ok {
+                rows.push(vec![
+                    ScalarValue::String(m.0),
+                    ScalarValue::Long(m.1[0]),
+                    ScalarValue::String(m.2),
+                    ScalarValue::String(m.3),
+                ]);
+            }
+            for m in bad {
+                rows.push(vec![
+                    ScalarValue::String(m.0),
+                    ScalarValue::Long(-1),
+                    ScalarValue::String(
+                        "ERROR(unknown CSL type:ERROR(columns are out of order))".into(),
+                    ),
+                    ScalarValue::String("ERROR(columns are out of order)".into()),
+                ]);
+            }
+        } else {
+            merged.sort_by_key(key);
+            for (i, m) in merged.into_iter().enumerate() {
+                rows.push(vec![
+                    ScalarValue::String(m.0),
+                    ScalarValue::Long(i as i64),
+                    ScalarValue::String(m.2),
+                    ScalarValue::String(m.3),
+                ]);
+            }
+        }
+        Ok(LogicalPlan::Values(Values {
+            schema: Schema::new(vec![
+                Column::new("ColumnName", KqlType::String),
+                Column::new("ColumnOrdinal", KqlType::Long),
+                Column::new("DataType", KqlType::String),
+                Column::new("ColumnType", KqlType::String),
+            ]),
+            rows,
+        }))
     }
 
     /// `evaluate bag_unpack(Column [, Prefix] [, columnsConflict=...]
