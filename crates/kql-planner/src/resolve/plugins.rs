@@ -141,15 +141,18 @@ impl Planner<'_> {
         };
         // name -> (ordinals seen, DataType, ColumnType), in first-seen order.
         let mut merged: Vec<(String, Vec<i64>, String, String)> = Vec::new();
-        for i in 0..values[0].len() {
-            let name = text(&values[0][i]);
-            let ord = match values[1][i] {
-                ScalarValue::Long(o) => o,
+        let [names, ords, types, kinds] = values.as_slice() else {
+            return Err(err("kql::plan::internal", "schema columns missing", span));
+        };
+        for (((n, o), t), k) in names.iter().zip(ords).zip(types).zip(kinds) {
+            let name = text(n);
+            let ord = match o {
+                ScalarValue::Long(o) => *o,
                 _ => -1,
             };
             match merged.iter_mut().find(|m| m.0 == name) {
                 Some(m) => m.1.push(ord),
-                None => merged.push((name, vec![ord], text(&values[2][i]), text(&values[3][i]))),
+                None => merged.push((name, vec![ord], text(t), text(k))),
             }
         }
         let key = |m: &(String, Vec<i64>, String, String)| m.1.iter().copied().max().unwrap_or(-1);
