@@ -54,6 +54,11 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &SERIES_PEARSON_CORRELATION,
     &SERIES_SEASONAL,
     &SERIES_FIT_LINE_DYNAMIC,
+    &SERIES_FIT_2LINES_DYNAMIC,
+    &SERIES_OUTLIERS,
+    &SERIES_DECOMPOSE,
+    &SERIES_DECOMPOSE_FORECAST,
+    &SERIES_DECOMPOSE_ANOMALIES,
 ];
 
 /// One element of a series.
@@ -1158,9 +1163,16 @@ fn autocorrelation(x: &[f64], p: usize) -> f64 {
     }
 }
 
-/// The most significant period of `x`: the lag from 2 to a quarter of the
-/// length with the highest autocorrelation, if it reaches `threshold`.
+/// The most significant period of `x`: after removing its linear trend,
+/// the lag from 2 to a quarter of the length with the highest
+/// autocorrelation, if it reaches `threshold`.
 fn detect_period(x: &[f64], threshold: f64) -> Option<usize> {
+    // A trend correlates with itself at every lag: take it out first.
+    let detrended: Vec<f64> = match fit_line(x) {
+        Some(l) => x.iter().zip(&l.fit).map(|(v, f)| v - f).collect(),
+        None => return None,
+    };
+    let x = detrended.as_slice();
     let mut best: Option<(usize, f64)> = None;
     for p in 2..=x.len() / 4 {
         let r = autocorrelation(x, p);
@@ -1187,7 +1199,7 @@ static SERIES_SEASONAL: FunctionDef = FunctionDef::new(
     "series_seasonal",
     C,
     "series_seasonal(series: dynamic [, period: long]): dynamic",
-    "The seasonal component of a series: for each position within the period, the median of the values at that position across the periods. With no period (or -1), the period is the lag from 2 to a quarter of the length whose autocorrelation is highest and at least 0.7; when there is none, the result is all zeros.",
+    "The seasonal component of a series: for each position within the period, the median of the values at that position across the periods. With no period (or -1), the period is the lag from 2 to a quarter of the length whose autocorrelation (after removing the linear trend) is highest and at least 0.7; when there is none, the result is all zeros.",
     |a| sig("series_seasonal", a, 1, &[P::Dyn, P::Long], Dynamic),
     |ctx, args| {
         let mut rows = Rows::new(args, 0)?;
@@ -1294,6 +1306,396 @@ static SERIES_FIT_LINE_DYNAMIC: FunctionDef = FunctionDef::new(
     query: "print f = series_fit_line_dynamic(dynamic([1, 3, 5, 7]))",
     output: "f\n\"{\"\"rsquare\"\":1.0,\"\"slope\"\":2.0,\"\"variance\"\":6.666666666666667,\"\"rvariance\"\":0.0,\"\"interception\"\":-1.0,\"\"line_fit\"\":[1.0,3.0,5.0,7.0]}\"",
 }]);
+
+/// The fields of a line fit as JSON members (after `{` or `,`).
+fn write_line(out: &mut String, prefix: &str, l: &Line) {
+    for (k, v) in [
+        ("rsquare", l.rsquare),
+        ("slope", l.slope),
+        ("interception", l.interception),
+        ("variance", l.variance),
+        ("rvariance", l.rvariance),
+    ] {
+        let _ = write!(out, ",\"{prefix}{k}\":");
+        write_f64(out, v);
+    }
+}
+
+/// The best split of `y` into two fitted lines: (split index, left, right,
+/// total r-square, residual variance, fitted values).
+fn fit_2lines(y: &[f64]) -> Option<(usize, Line, Line, f64, f64, Vec<f64>)> {
+    let n = y.len();
+    if n < 4 {
+        return None;
+    }
+    let k = n as f64;
+    let my = y.iter().sum::<f64>() / k;
+    let ss_tot: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
+    let mut best: Option<(usize, Line, Line, f64)> = None;
+    for split in 2..=n - 2 {
+        let (Some(l), Some(r)) = (fit_line(&y[..split]), fit_line(&y[split..])) else {
+            continue;
+        };
+        let res: f64 = y[..split]
+            .iter()
+            .zip(&l.fit)
+            .chain(y[split..].iter().zip(&r.fit))
+            .map(|(v, f)| (v - f).powi(2))
+            .sum();
+        if best.as_ref().is_none_or(|b| res < b.3) {
+            best = Some((split, l, r, res));
+        }
+    }
+    let (split, l, r, res) = best?;
+    let rsquare = if ss_tot > 0.0 {
+        1.0 - res / ss_tot
+    } else {
+        1.0
+    };
+    let fit: Vec<f64> = l.fit.iter().chain(&r.fit).copied().collect();
+    Some((split, l, r, rsquare, res / (k - 1.0), fit))
+}
+
+static SERIES_FIT_2LINES_DYNAMIC: FunctionDef = FunctionDef::new(
+    "series_fit_2lines_dynamic",
+    C,
+    "series_fit_2lines_dynamic(series: dynamic): dynamic",
+    "Fits two lines to the series, split where the total squared residual is smallest (each part at least two points; the left part is the elements before `split_idx`, each part fitted as by series_fit_line): a property bag of `rsquare`, `split_idx`, `variance`, `rvariance`, `line_fit` and the `left_`/`right_` `rsquare`, `slope`, `interception`, `variance` and `rvariance`. `series_fit_2lines(x)` gives the same as columns.",
+    |a| one_series("series_fit_2lines_dynamic", a, Dynamic),
+    |ctx, args| {
+        let mut rows = Rows::new(args, 0)?;
+        Ok(dyn_rows(ctx.len, |i, out| {
+            let Some(v) = rows.get(i) else {
+                return false;
+            };
+            let y: Vec<f64> = v.iter().map(|e| e.map_or(0.0, Num::f)).collect();
+            let Some((split, l, r, rsquare, rvariance, fit)) = fit_2lines(&y) else {
+                return false;
+            };
+            let variance = fit_line(&y).map_or(0.0, |f| f.variance);
+            out.push_str("{\"rsquare\":");
+            write_f64(out, rsquare);
+            let _ = write!(out, ",\"split_idx\":{split},\"variance\":");
+            write_f64(out, variance);
+            out.push_str(",\"rvariance\":");
+            write_f64(out, rvariance);
+            out.push_str(",\"line_fit\":");
+            write_reals(out, &fit);
+            write_line(out, "right_", &r);
+            write_line(out, "left_", &l);
+            out.push('}');
+            true
+        }))
+    },
+)
+.examples(&[Example {
+    query: "print f = series_fit_2lines_dynamic(dynamic([1, 2, 3, 4, 4, 3, 2, 1]))",
+    output: "f\n\"{\"\"rsquare\"\":1.0,\"\"split_idx\"\":4,\"\"variance\"\":1.4285714285714286,\"\"rvariance\"\":0.0,\"\"line_fit\"\":[1.0,2.0,3.0,4.0,4.0,3.0,2.0,1.0],\"\"right_rsquare\"\":1.0,\"\"right_slope\"\":-1.0,\"\"right_interception\"\":5.0,\"\"right_variance\"\":1.6666666666666667,\"\"right_rvariance\"\":0.0,\"\"left_rsquare\"\":1.0,\"\"left_slope\"\":1.0,\"\"left_interception\"\":0.0,\"\"left_variance\"\":1.6666666666666667,\"\"left_rvariance\"\":0.0}\"",
+}]);
+
+/// The `p`th percentile of sorted values, interpolating linearly.
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = (p / 100.0).clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (a, b) = (sorted[lo], sorted[hi.min(sorted.len() - 1)]);
+    a + (b - a) * (pos - lo as f64)
+}
+
+/// Tukey outlier scores: how many inter-quantile ranges each value lies
+/// above the upper quantile (positive) or below the lower one (negative);
+/// 0 inside the range and for missing values.
+fn outlier_scores(x: &[Option<f64>], low: f64, high: f64) -> Vec<f64> {
+    let mut sorted: Vec<f64> = x.iter().flatten().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let (q1, q3) = (quantile(&sorted, low), quantile(&sorted, high));
+    let iqr = q3 - q1;
+    x.iter()
+        .map(|v| match v {
+            Some(v) if *v > q3 && iqr > 0.0 => (v - q3) / iqr,
+            Some(v) if *v < q1 && iqr > 0.0 => (v - q1) / iqr,
+            _ => 0.0,
+        })
+        .collect()
+}
+
+/// The quantile range of an outlier method (`tukey`: 25/75, `ctukey`:
+/// the given range, 10/90 by default).
+fn outlier_range(kind: &str, low: Option<f64>, high: Option<f64>) -> Option<(f64, f64)> {
+    match kind {
+        "tukey" => Some((25.0, 75.0)),
+        "ctukey" | "" => Some((low.unwrap_or(10.0), high.unwrap_or(90.0))),
+        _ => None,
+    }
+}
+
+static SERIES_OUTLIERS: FunctionDef = FunctionDef::new(
+    "series_outliers",
+    C,
+    "series_outliers(series: dynamic [, kind: string [, ignore_val [, min_percentile [, max_percentile]]]]): dynamic",
+    "Tukey's fences: for each element, how many inter-quantile ranges it lies above the upper quantile or (negative) below the lower one, 0 inside; above 1.5 or below -1.5 marks an anomaly. `kind` `tukey` uses the 25th and 75th percentiles, `ctukey` (the default) the given ones (10 and 90 by default). Missing elements and those equal to `ignore_val` score 0 and are left out of the quantiles (linearly interpolated).",
+    |a| sig("series_outliers", a, 1, &[P::Dyn, P::Str, P::Real, P::Real, P::Real], Dynamic),
+    |ctx, args| {
+        let mut rows = Rows::new(args, 0)?;
+        let kind = args.get(1).map(|_| strs(args, 1)).transpose()?;
+        let opt = |i: usize, row: usize| -> Result<Option<f64>, String> { placeholder(args, i, row) };
+        let mut result = Vec::with_capacity(ctx.len);
+        for i in 0..ctx.len {
+            let k = kind.map_or("ctukey", |k| crate::kernel::sv(k, i));
+            let Some(range) = outlier_range(k, opt(3, i)?, opt(4, i)?) else {
+                return Err(format!("series_outliers(): unknown kind `{k}` (tukey or ctukey)"));
+            };
+            if !(2.0..=98.0).contains(&range.0) || !(2.0..=98.0).contains(&range.1) || range.0 >= range.1 {
+                return Err("series_outliers(): the percentiles must lie in [2, 98], the minimum below the maximum".to_string());
+            }
+            let ignore = opt(2, i)?;
+            result.push(rows.get(i).map(|v| {
+                let x: Vec<Option<f64>> = v
+                    .iter()
+                    .map(|e| e.map(Num::f).filter(|f| Some(*f) != ignore))
+                    .collect();
+                outlier_scores(&x, range.0, range.1)
+            }));
+        }
+        Ok(dyn_rows(ctx.len, |i, out| match result.get(i) {
+            Some(Some(v)) => {
+                write_reals(out, v);
+                true
+            }
+            _ => false,
+        }))
+    },
+)
+.examples(&[Example {
+    query: "print s = series_outliers(dynamic([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50]), 'tukey')",
+    output: "s\n\"[-0.5,-0.3,-0.1,0.0,0.0,0.0,0.0,0.0,0.1,0.3,8.3]\"",
+}]);
+
+/// The components of a decomposition.
+struct Decomposition {
+    baseline: Vec<f64>,
+    seasonal: Vec<f64>,
+    trend: Vec<f64>,
+    residual: Vec<f64>,
+}
+
+/// series_decompose's steps: the seasonal component (median per phase of
+/// the learning points), the trend of the deseasonalized learning points
+/// (`avg`, `linefit` or `none`), baseline = seasonal + trend, residual =
+/// x - baseline. The last `test` points are left out of the learning.
+fn decompose(
+    x: &[f64],
+    period: i64,
+    trend: &str,
+    test: usize,
+    threshold: f64,
+) -> Result<Decomposition, String> {
+    let n = x.len();
+    let learn = &x[..n.saturating_sub(test)];
+    let p = match period {
+        p if p < 0 => detect_period(learn, threshold),
+        0 => None,
+        p => usize::try_from(p).ok(),
+    };
+    let seasonal: Vec<f64> = match p {
+        Some(p) if p > 0 && p <= learn.len() => {
+            let s = seasonal(learn, p);
+            (0..n)
+                .map(|i| s.get(i % p).copied().unwrap_or(0.0))
+                .collect()
+        }
+        _ => vec![0.0; n],
+    };
+    let deseason: Vec<f64> = learn.iter().zip(&seasonal).map(|(a, b)| a - b).collect();
+    let trend: Vec<f64> = match trend {
+        "avg" => {
+            let m = if deseason.is_empty() {
+                0.0
+            } else {
+                deseason.iter().sum::<f64>() / deseason.len() as f64
+            };
+            vec![m; n]
+        }
+        "linefit" => match fit_line(&deseason) {
+            Some(l) => (1..=n)
+                .map(|i| l.slope * i as f64 + l.interception)
+                .collect(),
+            None => vec![0.0; n],
+        },
+        "none" => vec![0.0; n],
+        t => return Err(format!("unknown trend `{t}` (avg, linefit or none)")),
+    };
+    let baseline: Vec<f64> = seasonal.iter().zip(&trend).map(|(a, b)| a + b).collect();
+    let residual: Vec<f64> = x.iter().zip(&baseline).map(|(a, b)| a - b).collect();
+    Ok(Decomposition {
+        baseline,
+        seasonal,
+        trend,
+        residual,
+    })
+}
+
+fn long_arg(args: &[Arg], i: usize, row: usize, default: i64) -> Result<i64, String> {
+    if args.get(i).is_none() {
+        return Ok(default);
+    }
+    let a = crate::kernel::longs(args, i)?;
+    Ok(if a.is_valid(row) {
+        a.value(row)
+    } else {
+        default
+    })
+}
+
+fn real_arg(args: &[Arg], i: usize, row: usize, default: f64) -> Result<f64, String> {
+    Ok(placeholder(args, i, row)?.unwrap_or(default))
+}
+
+fn str_arg<'a>(args: &'a [Arg], i: usize, row: usize, default: &'a str) -> Result<&'a str, String> {
+    if args.get(i).is_none() {
+        return Ok(default);
+    }
+    Ok(crate::kernel::sv(strs(args, i)?, row))
+}
+
+fn write_decomposition(out: &mut String, d: &Decomposition) {
+    for (k, (name, v)) in [
+        ("baseline", &d.baseline),
+        ("seasonal", &d.seasonal),
+        ("trend", &d.trend),
+        ("residual", &d.residual),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out.push(if k == 0 { '{' } else { ',' });
+        let _ = write!(out, "\"{name}\":");
+        write_reals(out, v);
+    }
+    out.push('}');
+}
+
+/// The learning points of a series (missing ones as 0).
+fn reals_of(v: &[Option<Num>]) -> Vec<f64> {
+    v.iter().map(|e| e.map_or(0.0, Num::f)).collect()
+}
+
+static SERIES_DECOMPOSE: FunctionDef = FunctionDef::new(
+    "$series_decompose",
+    C,
+    "series_decompose(series: dynamic [, seasonality: long [, trend: string [, test_points: long [, seasonality_threshold: real]]]])",
+    "Decomposes a series into baseline, seasonal, trend and residual columns (the `series_decompose` columns).",
+    |a| sig("series_decompose", a, 1, &[P::Dyn, P::Long, P::Str, P::Long, P::Real], Dynamic),
+    |ctx, args| {
+        let mut rows = Rows::new(args, 0)?;
+        let mut out_rows = Vec::with_capacity(ctx.len);
+        for i in 0..ctx.len {
+            let (period, trend) = (long_arg(args, 1, i, -1)?, str_arg(args, 2, i, "avg")?);
+            let (test, threshold) = (long_arg(args, 3, i, 0)?, real_arg(args, 4, i, 0.6)?);
+            out_rows.push(match rows.get(i) {
+                Some(v) => Some(decompose(&reals_of(v), period, trend, usize::try_from(test).unwrap_or(0), threshold)?),
+                None => None,
+            });
+        }
+        Ok(dyn_rows(ctx.len, |i, out| match out_rows.get(i) {
+            Some(Some(d)) => {
+                write_decomposition(out, d);
+                true
+            }
+            _ => false,
+        }))
+    },
+)
+.hidden();
+
+static SERIES_DECOMPOSE_FORECAST: FunctionDef = FunctionDef::new(
+    "$series_decompose_forecast",
+    C,
+    "series_decompose_forecast(series: dynamic, points: long [, seasonality: long [, trend: string [, seasonality_threshold: real]]])",
+    "series_decompose with the last `points` points left out of the learning and `linefit` as the default trend.",
+    |a| sig("series_decompose_forecast", a, 2, &[P::Dyn, P::Long, P::Long, P::Str, P::Real], Dynamic),
+    |ctx, args| {
+        let mut rows = Rows::new(args, 0)?;
+        let mut out_rows = Vec::with_capacity(ctx.len);
+        for i in 0..ctx.len {
+            let test = long_arg(args, 1, i, 0)?;
+            let (period, trend) = (long_arg(args, 2, i, -1)?, str_arg(args, 3, i, "linefit")?);
+            let threshold = real_arg(args, 4, i, 0.6)?;
+            out_rows.push(match rows.get(i) {
+                Some(v) => Some(decompose(&reals_of(v), period, trend, usize::try_from(test).unwrap_or(0), threshold)?),
+                None => None,
+            });
+        }
+        Ok(dyn_rows(ctx.len, |i, out| match out_rows.get(i) {
+            Some(Some(d)) => {
+                write_decomposition(out, d);
+                true
+            }
+            _ => false,
+        }))
+    },
+)
+.hidden();
+
+static SERIES_DECOMPOSE_ANOMALIES: FunctionDef = FunctionDef::new(
+    "$series_decompose_anomalies",
+    C,
+    "series_decompose_anomalies(series: dynamic [, threshold: real [, seasonality: long [, trend: string [, test_points: long [, method: string [, seasonality_threshold: real]]]]]])",
+    "Anomalies of the residual of series_decompose (`linefit` trend by default), scored by series_outliers (`ctukey` by default): ad_flag is 1 above the threshold (1.5), -1 below its negative, else 0.",
+    |a| sig("series_decompose_anomalies", a, 1, &[P::Dyn, P::Real, P::Long, P::Str, P::Long, P::Str, P::Real], Dynamic),
+    |ctx, args| {
+        let mut rows = Rows::new(args, 0)?;
+        let mut out_rows = Vec::with_capacity(ctx.len);
+        for i in 0..ctx.len {
+            let threshold = real_arg(args, 1, i, 1.5)?;
+            let (period, trend) = (long_arg(args, 2, i, -1)?, str_arg(args, 3, i, "linefit")?);
+            let test = long_arg(args, 4, i, 0)?;
+            let method = str_arg(args, 5, i, "ctukey")?;
+            let season = real_arg(args, 6, i, 0.6)?;
+            let Some(range) = outlier_range(method, None, None) else {
+                return Err(format!("series_decompose_anomalies(): unknown method `{method}` (tukey or ctukey)"));
+            };
+            out_rows.push(match rows.get(i) {
+                Some(v) => {
+                    let d = decompose(&reals_of(v), period, trend, usize::try_from(test).unwrap_or(0), season)?;
+                    let res: Vec<Option<f64>> = d.residual.iter().map(|r| Some(*r)).collect();
+                    let score = outlier_scores(&res, range.0, range.1);
+                    let flag: Vec<f64> = score
+                        .iter()
+                        .map(|s| if *s > threshold { 1.0 } else if *s < -threshold { -1.0 } else { 0.0 })
+                        .collect();
+                    Some((flag, score, d.baseline))
+                }
+                None => None,
+            });
+        }
+        Ok(dyn_rows(ctx.len, |i, out| match out_rows.get(i) {
+            Some(Some((flag, score, baseline))) => {
+                out.push('[');
+                for (k, f) in flag.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{}", *f as i64);
+                }
+                out.push(']');
+                let flags = std::mem::take(out);
+                out.push_str("{\"ad_flag\":");
+                out.push_str(&flags);
+                out.push_str(",\"ad_score\":");
+                write_reals(out, score);
+                out.push_str(",\"baseline\":");
+                write_reals(out, baseline);
+                out.push('}');
+                true
+            }
+            _ => false,
+        }))
+    },
+)
+.hidden();
 
 #[cfg(test)]
 mod tests {

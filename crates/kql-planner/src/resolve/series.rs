@@ -382,6 +382,13 @@ struct MultiColumn {
     fields: &'static [(&'static str, KqlType)],
 }
 
+const DECOMPOSE_FIELDS: &[(&str, KqlType)] = &[
+    ("baseline", KqlType::Dynamic),
+    ("seasonal", KqlType::Dynamic),
+    ("trend", KqlType::Dynamic),
+    ("residual", KqlType::Dynamic),
+];
+
 const MULTI_COLUMN: &[MultiColumn] = &[
     MultiColumn {
         name: "series_stats",
@@ -394,6 +401,46 @@ const MULTI_COLUMN: &[MultiColumn] = &[
             ("avg", KqlType::Real),
             ("stdev", KqlType::Real),
             ("variance", KqlType::Real),
+        ],
+    },
+    MultiColumn {
+        name: "series_fit_2lines",
+        bag: "series_fit_2lines_dynamic",
+        fields: &[
+            ("rsquare", KqlType::Real),
+            ("split_idx", KqlType::Long),
+            ("variance", KqlType::Real),
+            ("rvariance", KqlType::Real),
+            ("line_fit", KqlType::Dynamic),
+            ("right_rsquare", KqlType::Real),
+            ("right_slope", KqlType::Real),
+            ("right_interception", KqlType::Real),
+            ("right_variance", KqlType::Real),
+            ("right_rvariance", KqlType::Real),
+            ("left_rsquare", KqlType::Real),
+            ("left_slope", KqlType::Real),
+            ("left_interception", KqlType::Real),
+            ("left_variance", KqlType::Real),
+            ("left_rvariance", KqlType::Real),
+        ],
+    },
+    MultiColumn {
+        name: "series_decompose",
+        bag: "$series_decompose",
+        fields: DECOMPOSE_FIELDS,
+    },
+    MultiColumn {
+        name: "series_decompose_forecast",
+        bag: "$series_decompose_forecast",
+        fields: DECOMPOSE_FIELDS,
+    },
+    MultiColumn {
+        name: "series_decompose_anomalies",
+        bag: "$series_decompose_anomalies",
+        fields: &[
+            ("ad_flag", KqlType::Dynamic),
+            ("ad_score", KqlType::Dynamic),
+            ("baseline", KqlType::Dynamic),
         ],
     },
     MultiColumn {
@@ -468,6 +515,24 @@ impl Planner<'_> {
                 _ => None,
             }
         }
+        for item in items {
+            let inner = match &item.expr.kind {
+                ExprKind::Call { args, .. } if multi(item).is_some() => {
+                    args.iter().find_map(nested_multi)
+                }
+                _ => nested_multi(&item.expr),
+            };
+            if let Some((name, span)) = inner {
+                if self.user_function(name).is_none() {
+                    return Err(err(
+                        "kql::plan::unsupported",
+                        format!("`{name}` returns several columns, so it cannot be part of an expression"),
+                        span,
+                    )
+                    .with_help(format!("use it alone: `extend {name}(...)`, then the columns it adds")));
+                }
+            }
+        }
         if !items.iter().any(|i| multi(i).is_some()) || self.user_function("series_stats").is_some()
         {
             return Ok((input, None));
@@ -493,7 +558,17 @@ impl Planner<'_> {
                 ));
             }
             let col = format!("{MULTI_PREFIX}{}", hidden.len());
-            let bag = self.expr(&call(m.bag, args.to_vec(), item.expr.span), &schema)?;
+            let bag = match ScalarFunc::internal(m.bag) {
+                Some(f) if m.bag.starts_with('$') => {
+                    let mut pargs = Vec::with_capacity(args.len());
+                    for a in args {
+                        pargs.push(self.expr(a, &schema)?);
+                    }
+                    self.typed_call(f, pargs, item.expr.span)
+                        .map_err(|e| e.with_note(format!("in a call of {}", m.name)))?
+                }
+                _ => self.expr(&call(m.bag, args.to_vec(), item.expr.span), &schema)?,
+            };
             hidden.push((col.clone(), bag));
             let stem = match args.first().map(|a| &a.kind) {
                 Some(ExprKind::Name(id)) => id.name.clone(),
@@ -628,5 +703,21 @@ impl Planner<'_> {
             input: Box::new(input),
             exprs,
         }))
+    }
+}
+
+/// A call of a function with several result columns inside `e`.
+fn nested_multi(e: &ast::Expr) -> Option<(&'static str, Span)> {
+    match &e.kind {
+        ExprKind::Call { func, args } => {
+            if let Some(m) = MULTI_COLUMN.iter().find(|m| m.name == func.name) {
+                return Some((m.name, func.span));
+            }
+            args.iter().find_map(nested_multi)
+        }
+        ExprKind::Unary { expr, .. } | ExprKind::Member { expr, .. } => nested_multi(expr),
+        ExprKind::Binary { left, right, .. } => nested_multi(left).or_else(|| nested_multi(right)),
+        ExprKind::Index { expr, index } => nested_multi(expr).or_else(|| nested_multi(index)),
+        _ => None,
     }
 }
