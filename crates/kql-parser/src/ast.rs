@@ -533,6 +533,9 @@ pub enum OperatorKind {
     /// with (step Name [output=all|last|none]: Condition [=> Col = expr,
     /// ...]; ...)`
     Scan(ScanSpec),
+    /// `facet by A, B [with (operators)]`: one result table per column
+    /// (and one for the operators); only as a query's last operator.
+    Facet { by: Vec<Ident>, with: Vec<Operator> },
     /// `reduce [kind=source] by expr [with threshold = x, characters = "s"]`
     Reduce {
         source: bool,

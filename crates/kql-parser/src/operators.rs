@@ -51,6 +51,7 @@ pub(crate) const OPERATORS: &[&str] = &[
     "parse-kv",
     "project-by-names",
     "reduce",
+    "facet",
 ];
 
 /// Kusto operators that exist but are not supported here.
@@ -58,7 +59,6 @@ const UNSUPPORTED: &[&str] = &[
     "consume",
     "extend-schema",
     "externaldata",
-    "facet",
     "find",
     "fork",
     "project-smart",
@@ -439,6 +439,26 @@ impl Parser<'_> {
                 OperatorKind::Sample(self.expr("after `sample`")?)
             }
             "scan" => OperatorKind::Scan(self.scan_op()?),
+            "facet" => {
+                self.expect_word("by")?;
+                let mut by = Vec::new();
+                loop {
+                    by.push(self.ident("a column name")?);
+                    if self.eat(&Tok::Comma)?.is_none() {
+                        break;
+                    }
+                }
+                let mut with = Vec::new();
+                if self.eat_word("with")? {
+                    let open = self.expect(&Tok::LParen, "`(` and the operators")?;
+                    with.push(self.operator(&open)?);
+                    while let Some(pipe) = self.eat(&Tok::Pipe)? {
+                        with.push(self.operator(&pipe)?);
+                    }
+                    self.close(&Tok::RParen, &open)?;
+                }
+                OperatorKind::Facet { by, with }
+            }
             "reduce" => {
                 let mut source = false;
                 for (k, v) in self.operator_params(&["kind"])? {

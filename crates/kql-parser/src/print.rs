@@ -752,6 +752,25 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             expr(out, e, P_OR);
         }
         OperatorKind::Scan(spec) => scan(out, spec),
+        OperatorKind::Facet { by, with } => {
+            out.push_str("facet by ");
+            for (i, c) in by.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                ident(out, c);
+            }
+            if !with.is_empty() {
+                out.push_str(" with (");
+                for (i, op) in with.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(" | ");
+                    }
+                    operator(out, op);
+                }
+                out.push(')');
+            }
+        }
         OperatorKind::Reduce {
             source,
             expr: e,

@@ -193,6 +193,7 @@ fn operator(out: &mut String, op: &Operator, level: usize) {
         | OperatorKind::As(_)
         | OperatorKind::Sample(_)
         | OperatorKind::Scan(_)
+        | OperatorKind::Facet { .. }
         | OperatorKind::Reduce { .. }
         | OperatorKind::ProjectByNames(_)
         | OperatorKind::ParseKv { .. } => {

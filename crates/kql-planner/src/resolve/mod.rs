@@ -100,8 +100,8 @@ pub fn plan_query(
                 Ok(None) => {}
                 Err(e) => errors.push(e),
             },
-            StatementKind::Query(e) => match planner.tabular(e) {
-                Ok(p) => results.push(p),
+            StatementKind::Query(e) => match planner.statement_results(e) {
+                Ok(p) => results.extend(p),
                 Err(err) => errors.push(err),
             },
             StatementKind::Function { name, def } => {

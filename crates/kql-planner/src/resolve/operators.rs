@@ -342,6 +342,14 @@ impl Planner<'_> {
                 parts,
             } => self.parse_op(*input, *kind, flags.as_deref(), *filter, expr, parts),
             OperatorKind::Scan(spec) => self.scan_op(*input, spec, op.span),
+            OperatorKind::Facet { .. } => Err(err(
+                "kql::plan::facet_not_last",
+                "`facet` can only be the last operator of a query",
+                op.span,
+            )
+            .with_help(
+                "its result tables cannot be piped into other operators or bound with `let`",
+            )),
             OperatorKind::Reduce {
                 source,
                 expr,
@@ -366,6 +374,64 @@ impl Planner<'_> {
                 self.parse_kv(*input, expr, keys, params, op.span)
             }
         }
+    }
+
+    /// The result tables of a query statement: one, or for a `facet` at
+    /// its end, one for the `with (...)` operators (if any) and one per
+    /// column (`summarize count_Col = count() by Col`).
+    pub(super) fn statement_results(&mut self, e: &ast::Expr) -> R<Vec<LogicalPlan>> {
+        let ExprKind::Pipe { input, op } = &e.kind else {
+            return Ok(vec![self.tabular(e)?]);
+        };
+        let OperatorKind::Facet { by, with } = &op.kind else {
+            return Ok(vec![self.tabular(e)?]);
+        };
+        let source = self.tabular(input)?;
+        let schema = source.schema();
+        let mut out = Vec::new();
+        if !with.is_empty() {
+            let mut plan = source.clone();
+            for o in with {
+                plan = self.operator(plan, o)?;
+            }
+            out.push(plan);
+        }
+        for col in by {
+            self.column_index(col, &schema)?;
+            let count = ast::Expr {
+                kind: ExprKind::Call {
+                    func: ast::Ident {
+                        name: "count".into(),
+                        span: col.span,
+                    },
+                    args: vec![],
+                },
+                span: col.span,
+            };
+            let summarize = ast::Operator {
+                kind: OperatorKind::Summarize {
+                    aggs: vec![ast::NamedExpr {
+                        names: vec![ast::Ident {
+                            name: format!("count_{}", col.name),
+                            span: col.span,
+                        }],
+                        expr: count,
+                        span: col.span,
+                    }],
+                    by: vec![ast::NamedExpr {
+                        names: vec![],
+                        expr: ast::Expr {
+                            kind: ExprKind::Name(col.clone()),
+                            span: col.span,
+                        },
+                        span: col.span,
+                    }],
+                },
+                span: op.span,
+            };
+            out.push(self.operator(source.clone(), &summarize)?);
+        }
+        Ok(out)
     }
 
     /// The names or patterns one argument of `project-by-names` stands
