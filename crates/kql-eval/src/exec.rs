@@ -87,7 +87,7 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         }
         LogicalPlan::MakeSeries(m) => {
             let input = execute(&m.input, data, ctx)?;
-            crate::aggregate::make_series(m, &input)
+            crate::aggregate::make_series(m, &input, ctx)
         }
         LogicalPlan::RowOp(r) => {
             let input = execute(&r.input, data, ctx)?;

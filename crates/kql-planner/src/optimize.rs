@@ -199,10 +199,15 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
                 .map(|(n, w, t)| (n, map_window(w, f), t))
                 .collect(),
         }),
-        LogicalPlan::MakeSeries(x) => LogicalPlan::MakeSeries(Box::new(MakeSeries {
-            input: b(x.input),
-            ..*x
-        })),
+        LogicalPlan::MakeSeries(x) => {
+            let x = *x;
+            LogicalPlan::MakeSeries(Box::new(MakeSeries {
+                input: b(x.input),
+                start: x.start.map(f),
+                end: x.end.map(f),
+                ..x
+            }))
+        }
         LogicalPlan::RowOp(x) => LogicalPlan::RowOp(Box::new(crate::rowops::RowOp {
             input: b(x.input),
             ..*x

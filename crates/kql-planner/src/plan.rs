@@ -252,10 +252,11 @@ pub struct MakeSeries {
     pub axis: String,
     /// The type of the axis (datetime, timespan, long or real).
     pub axis_ty: KqlType,
-    /// The first bin; when None, the smallest bin with data.
-    pub start: Option<ScalarValue>,
+    /// The first bin (an expression without columns, such as `ago(7d)`);
+    /// when None, the smallest bin with data.
+    pub start: Option<PlanExpr>,
     /// The exclusive end; when None, the end of the largest bin with data.
-    pub end: Option<ScalarValue>,
+    pub end: Option<PlanExpr>,
     pub step: ScalarValue,
     /// `kind=nonempty`: an empty input still gives one row of defaults.
     pub nonempty: bool,
@@ -581,8 +582,8 @@ impl LogicalPlan {
                 format!("Window: {}", names.join(", "))
             }
             LogicalPlan::MakeSeries(m) => {
-                let bound = |v: &Option<ScalarValue>| match v {
-                    Some(v) => ScalarDisplay(v).to_string(),
+                let bound = |v: &Option<PlanExpr>| match v {
+                    Some(v) => v.to_string(),
                     None => "(data)".to_string(),
                 };
                 format!(

@@ -6,14 +6,15 @@ use super::groups::Groups;
 use super::state::{json_item, json_long, json_real};
 use crate::error::{internal, runtime, EvalResult};
 use crate::expr::arrow_err;
-use crate::value::scalars_to_array;
-use crate::{arrow_schema_of, Table};
+use crate::expr::eval;
+use crate::value::{array_value, scalars_to_array};
+use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::{KqlType, ScalarValue};
-use kql_planner::plan::{MakeSeries, MAX_SERIES_BINS};
+use kql_planner::plan::{MakeSeries, PlanExpr, MAX_SERIES_BINS};
 use kql_planner::LogicalPlan;
 use std::sync::Arc;
 
@@ -25,7 +26,9 @@ enum Bins {
 
 /// Builds the series from the aggregated `input` (group keys, bin,
 /// aggregates).
-pub fn make_series(m: &MakeSeries, input: &Table) -> EvalResult<Table> {
+pub fn make_series(m: &MakeSeries, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+    let start = m.start.as_ref().map(|e| bound(e, ctx)).transpose()?;
+    let end = m.end.as_ref().map(|e| bound(e, ctx)).transpose()?;
     let out_schema = arrow_schema_of(&LogicalPlan::MakeSeries(Box::new(m.clone())).schema());
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let rows = batch.num_rows();
@@ -46,12 +49,12 @@ pub fn make_series(m: &MakeSeries, input: &Table) -> EvalResult<Table> {
             let lo = v.iter().flatten().min().copied();
             let hi = v.iter().flatten().max().copied();
             let step = int_of(&m.step)?;
-            let start = match &m.start {
-                Some(s) => Some(int_of(s)?),
+            let start = match &start {
+                Some(s) => int_or_null(s)?,
                 None => lo,
             };
-            let end = match &m.end {
-                Some(e) => Some(int_of(e)?),
+            let end = match &end {
+                Some(e) => int_or_null(e)?,
                 None => hi.map(|h| h.saturating_add(step)),
             };
             let count = match (start, end) {
@@ -68,11 +71,13 @@ pub fn make_series(m: &MakeSeries, input: &Table) -> EvalResult<Table> {
             let lo = v.iter().flatten().copied().reduce(f64::min);
             let hi = v.iter().flatten().copied().reduce(f64::max);
             let step = real_of(&m.step)?;
-            let start = match &m.start {
+            let start = match &start {
+                Some(ScalarValue::Null(_)) => None,
                 Some(s) => Some(real_of(s)?),
                 None => lo,
             };
-            let end = match &m.end {
+            let end = match &end {
+                Some(ScalarValue::Null(_)) => None,
                 Some(e) => Some(real_of(e)?),
                 None => hi.map(|h| h + step),
             };
@@ -227,6 +232,29 @@ pub fn make_series(m: &MakeSeries, input: &Table) -> EvalResult<Table> {
         schema: out_schema,
         batches: vec![batch],
     })
+}
+
+/// The value of a bound expression (it has no columns).
+fn bound(e: &PlanExpr, ctx: &EvalContext) -> EvalResult<ScalarValue> {
+    if let Some(v) = e.as_literal() {
+        return Ok(v.clone());
+    }
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(arrow::datatypes::Schema::empty()),
+        vec![],
+        &RecordBatchOptions::new().with_row_count(Some(1)),
+    )
+    .map_err(arrow_err)?;
+    let a = eval(e, &batch, ctx)?.into_array(1);
+    Ok(array_value(a.as_ref(), e.ty, 0))
+}
+
+/// A whole-number bound; None for null (as if not given).
+fn int_or_null(v: &ScalarValue) -> EvalResult<Option<i64>> {
+    match v {
+        ScalarValue::Null(_) => Ok(None),
+        v => int_of(v).map(Some),
+    }
 }
 
 fn int_of(v: &ScalarValue) -> EvalResult<i64> {

@@ -85,23 +85,48 @@ impl Planner<'_> {
                 step.span,
             ));
         }
-        let mut bound = |e: Option<&ast::Expr>, what: &str| -> R<Option<ScalarValue>> {
-            match e {
-                Some(e) => {
-                    let v = self.constant(e, &schema)?;
-                    Ok(Some(self.series_bound(e, v, axis.ty(), what)?))
+        // A bound is a constant, or an expression without columns that is
+        // computed when the query runs (`ago(7d)`, `now()`).
+        let mut bound = |e: Option<&ast::Expr>, what: &str| -> R<Option<PlanExpr>> {
+            let Some(e) = e else {
+                return Ok(None);
+            };
+            let pe = self.expr(e, &Schema::default())?;
+            match pe.as_literal() {
+                Some(v) => {
+                    let v = self.series_bound(e, v.clone(), axis.ty(), what)?;
+                    Ok(Some(PlanExpr::literal(v, e.span)))
                 }
-                None => Ok(None),
+                None if legacy => Err(err(
+                    "kql::plan::not_constant",
+                    "the bounds of `in range(...)` must be constants",
+                    e.span,
+                )),
+                None if pe.ty == axis.ty() => Ok(Some(pe)),
+                None if pe.ty.is_numeric() && axis == Axis::Real => {
+                    Ok(Some(pe.cast(KqlType::Real)))
+                }
+                None => Err(err(
+                    "kql::plan::type_mismatch",
+                    format!(
+                        "the {what} of make-series must be a {}, not {}",
+                        axis.ty(),
+                        pe.ty
+                    ),
+                    e.span,
+                )),
             }
         };
         let mut start_v = bound(start, "start")?;
         let mut end_v = bound(stop, "end")?;
+        let lit = |e: &Option<PlanExpr>| e.as_ref().and_then(|e| e.as_literal().cloned());
         if legacy {
             // range(start, stop, step): bins counted from zero, stop inclusive.
-            start_v = start_v.map(|v| floor_to(&v, &step_v, false));
-            end_v = end_v.map(|v| floor_to(&v, &step_v, true));
+            start_v = lit(&start_v).map(|v| PlanExpr::literal(floor_to(&v, &step_v, false), span));
+            end_v = lit(&end_v).map(|v| PlanExpr::literal(floor_to(&v, &step_v, true), span));
         }
-        if let (Some(s), Some(e)) = (&start_v, &end_v) {
+        if let (Some(s), Some(e)) = (lit(&start_v), lit(&end_v)) {
+            let (s, e) = (&s, &e);
             let bins = bin_count(s, e, &step_v);
             if bins > MAX_SERIES_BINS {
                 return Err(err(
@@ -127,12 +152,12 @@ impl Planner<'_> {
             )
         };
         let mut plan = input;
-        let compare = |op: BinOp, v: &ScalarValue| {
+        let compare = |op: BinOp, v: &PlanExpr| {
             PlanExpr::new(
                 PlanExprKind::Binary {
                     op,
                     left: Box::new(axis_cast.clone()),
-                    right: Box::new(PlanExpr::literal(v.clone(), span)),
+                    right: Box::new(v.clone()),
                 },
                 KqlType::Bool,
                 span,
@@ -161,13 +186,18 @@ impl Planner<'_> {
                 predicate,
             });
         }
-        let origin = start_v.clone().unwrap_or(match axis {
-            Axis::Ticks(t) => match t {
-                KqlType::DateTime => ScalarValue::DateTime(0),
-                KqlType::TimeSpan => ScalarValue::TimeSpan(0),
-                _ => ScalarValue::Long(0),
-            },
-            Axis::Real => ScalarValue::Real(0.0),
+        let origin = start_v.clone().unwrap_or_else(|| {
+            PlanExpr::literal(
+                match axis {
+                    Axis::Ticks(t) => match t {
+                        KqlType::DateTime => ScalarValue::DateTime(0),
+                        KqlType::TimeSpan => ScalarValue::TimeSpan(0),
+                        _ => ScalarValue::Long(0),
+                    },
+                    Axis::Real => ScalarValue::Real(0.0),
+                },
+                span,
+            )
         });
         let bin_at = ScalarFunc::from_name("bin_at")
             .ok_or_else(|| err("kql::plan::internal", "bin_at is not registered", span))?;
@@ -177,7 +207,7 @@ impl Planner<'_> {
                 args: vec![
                     axis_cast.clone(),
                     PlanExpr::literal(step_v.clone(), span),
-                    PlanExpr::literal(origin, span),
+                    origin,
                 ],
             },
             axis.ty(),
