@@ -1164,7 +1164,7 @@ fn autocorrelation(x: &[f64], p: usize) -> f64 {
 }
 
 /// The most significant period of `x`: after removing its linear trend,
-/// the lag from 2 to a quarter of the length with the highest
+/// the lag from 4 (the shortest period Kusto detects) to a quarter of the length with the highest
 /// autocorrelation, if it reaches `threshold`.
 fn detect_period(x: &[f64], threshold: f64) -> Option<usize> {
     // A trend correlates with itself at every lag: take it out first.
@@ -1174,7 +1174,7 @@ fn detect_period(x: &[f64], threshold: f64) -> Option<usize> {
     };
     let x = detrended.as_slice();
     let mut best: Option<(usize, f64)> = None;
-    for p in 2..=x.len() / 4 {
+    for p in 4..=x.len() / 4 {
         let r = autocorrelation(x, p);
         if r >= threshold && best.is_none_or(|(_, b)| r > b + 1e-9) {
             best = Some((p, r));
@@ -1199,7 +1199,7 @@ static SERIES_SEASONAL: FunctionDef = FunctionDef::new(
     "series_seasonal",
     C,
     "series_seasonal(series: dynamic [, period: long]): dynamic",
-    "The seasonal component of a series: for each position within the period, the median of the values at that position across the periods. With no period (or -1), the period is the lag from 2 to a quarter of the length whose autocorrelation (after removing the linear trend) is highest and at least 0.7; when there is none, the result is all zeros.",
+    "The seasonal component of a series: for each position within the period, the median of the values at that position across the periods. With no period (or -1), the period is the lag from 4 to a quarter of the length whose autocorrelation (after removing the linear trend) is highest and at least 0.7; when there is none, the result is all zeros.",
     |a| sig("series_seasonal", a, 1, &[P::Dyn, P::Long], Dynamic),
     |ctx, args| {
         let mut rows = Rows::new(args, 0)?;
