@@ -26,6 +26,7 @@ mod series;
 pub mod sketch;
 mod special;
 mod string;
+mod xml;
 
 use arrow::array::ArrayRef;
 use kql_common::{KqlType, ScalarValue};
@@ -234,6 +235,7 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.extend(ip::FUNCTIONS);
         v.extend(encoding::FUNCTIONS);
         v.extend(compress::FUNCTIONS);
+        v.push(&xml::PARSE_XML);
         v.extend(series::FUNCTIONS);
         v.extend(sketch::FUNCTIONS);
         v
