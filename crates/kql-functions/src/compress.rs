@@ -106,7 +106,7 @@ static GZIP_COMPRESS: FunctionDef = FunctionDef::new(
     C,
     "gzip_compress_to_base64_string(s: string): string",
     "The gzip compression of the string's UTF-8 bytes, encoded as base64.",
-    |a| sig("gzip_compress_to_base64_string", a, 1, &[P::Str], Str),
+    |a| sig("gzip_compress_to_base64_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             out.push_str(&B64.encode(gzip(s.as_bytes())))
@@ -124,7 +124,7 @@ static GZIP_DECOMPRESS: FunctionDef = FunctionDef::new(
     C,
     "gzip_decompress_from_base64_string(s: string): string",
     "Decodes base64 and decompresses the gzip data into UTF-8 text; \"\" when the input is not base64 of gzip data or the text is not UTF-8.",
-    |a| sig("gzip_decompress_from_base64_string", a, 1, &[P::Str], Str),
+    |a| sig("gzip_decompress_from_base64_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = decompress_b64(s, true) {
@@ -143,7 +143,7 @@ static ZLIB_COMPRESS: FunctionDef = FunctionDef::new(
     C,
     "zlib_compress_to_base64_string(s: string): string",
     "The zlib compression of the string's UTF-8 bytes, encoded as base64.",
-    |a| sig("zlib_compress_to_base64_string", a, 1, &[P::Str], Str),
+    |a| sig("zlib_compress_to_base64_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             out.push_str(&B64.encode(zlib(s.as_bytes())))
@@ -161,7 +161,7 @@ static ZLIB_DECOMPRESS: FunctionDef = FunctionDef::new(
     C,
     "zlib_decompress_from_base64_string(s: string): string",
     "Decodes base64 and decompresses the zlib data into UTF-8 text; \"\" when the input is not base64 of zlib data or the text is not UTF-8.",
-    |a| sig("zlib_decompress_from_base64_string", a, 1, &[P::Str], Str),
+    |a| sig("zlib_decompress_from_base64_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = decompress_b64(s, false) {
@@ -338,7 +338,7 @@ static PUNYCODE_FROM_STRING: FunctionDef = FunctionDef::new(
     C,
     "punycode_from_string(s: string): string",
     "The punycode encoding of the string (without the `xn--` prefix); \"\" when it cannot be encoded.",
-    |a| sig("punycode_from_string", a, 1, &[P::Str], Str),
+    |a| sig("punycode_from_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = punycode_encode(s) {
@@ -357,7 +357,7 @@ static PUNYCODE_TO_STRING: FunctionDef = FunctionDef::new(
     C,
     "punycode_to_string(s: string): string",
     "Decodes punycode (without the `xn--` prefix); \"\" when the input is not valid punycode.",
-    |a| sig("punycode_to_string", a, 1, &[P::Str], Str),
+    |a| sig("punycode_to_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = punycode_decode(s) {
@@ -376,7 +376,7 @@ static PUNYCODE_DOMAIN_FROM_STRING: FunctionDef = FunctionDef::new(
     C,
     "punycode_domain_from_string(domain: string): string",
     "Decodes every `xn--` label of a domain name from punycode; \"\" when a label is not valid punycode.",
-    |a| sig("punycode_domain_from_string", a, 1, &[P::Str], Str),
+    |a| sig("punycode_domain_from_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = domain_from_punycode(s) {
@@ -395,7 +395,7 @@ static PUNYCODE_DOMAIN_TO_STRING: FunctionDef = FunctionDef::new(
     C,
     "punycode_domain_to_string(domain: string): string",
     "Encodes every label of a domain name that is not plain ASCII as `xn--` and its punycode; the ideographic and full-width dots separate labels too.",
-    |a| sig("punycode_domain_to_string", a, 1, &[P::Str], Str),
+    |a| sig("punycode_domain_to_string", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = domain_to_punycode(s) {

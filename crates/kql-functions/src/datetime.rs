@@ -301,7 +301,7 @@ static DATETIME_ADD: FunctionDef = FunctionDef::new(
     "The datetime moved by amount periods (year, quarter, month, week, day, hour, minute, second, millisecond, microsecond, nanosecond); month steps keep the day when it exists, else the month's last day.",
     |a| {
         check_part("datetime_add", a, ADD_PARTS)?;
-        sig("datetime_add", a, 3, &[P::Str, P::Long, P::DateTime], Dt)
+        sig("datetime_add", a, 3, &[P::StrS, P::Long, P::DateTime], Dt)
     },
     |ctx, args| {
         rows(ctx, args, |r| {
@@ -335,7 +335,7 @@ static DATETIME_DIFF: FunctionDef = FunctionDef::new(
     "The number of period boundaries between datetime2 and datetime1 (datetime1 - datetime2).",
     |a| {
         check_part("datetime_diff", a, ADD_PARTS)?;
-        sig("datetime_diff", a, 3, &[P::Str, P::DateTime, P::DateTime], Long)
+        sig("datetime_diff", a, 3, &[P::StrS, P::DateTime, P::DateTime], Long)
     },
     |ctx, args| {
         rows(ctx, args, |r| {
@@ -405,7 +405,7 @@ static DATETIME_PART: FunctionDef = FunctionDef::new(
     "One part of a datetime: year, quarter, month, week_of_year (ISO 8601), day, dayofyear, hour, minute, second, millisecond, microsecond, nanosecond.",
     |a| {
         check_part("datetime_part", a, &["year", "quarter", "month", "week_of_year", "weekofyear", "week", "day", "dayofyear", "hour", "minute", "second", "millisecond", "microsecond", "nanosecond"])?;
-        sig("datetime_part", a, 2, &[P::Str, P::DateTime], Int)
+        sig("datetime_part", a, 2, &[P::StrS, P::DateTime], Int)
     },
     |ctx, args| {
         rows(ctx, args, |r| {
@@ -687,7 +687,7 @@ static FORMAT_DATETIME: FunctionDef = FunctionDef::new(
     C,
     "format_datetime(date: datetime, format: string): string",
     "Formats a datetime with a format such as \"yyyy-MM-dd [HH:mm:ss.fff]\" (d, dd, M, MM, yy, yyyy, h, hh, H, HH, m, mm, s, ss, f... up to 7, F..., tt).",
-    |a| sig("format_datetime", a, 2, &[P::DateTime, P::Str], Str),
+    |a| sig("format_datetime", a, 2, &[P::DateTime, P::StrS], Str),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let ScalarValue::DateTime(t) = r[0] else {
@@ -712,7 +712,7 @@ static FORMAT_TIMESPAN: FunctionDef = FunctionDef::new(
     C,
     "format_timespan(span: timespan, format: string): string",
     "Formats a timespan with a format such as \"d.hh:mm:ss.fff\" (d..., h, hh, H, HH, m, mm, s, ss, f..., F...).",
-    |a| sig("format_timespan", a, 2, &[P::TimeSpan, P::Str], Str),
+    |a| sig("format_timespan", a, 2, &[P::TimeSpan, P::StrS], Str),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let ScalarValue::TimeSpan(t) = r[0] else {
@@ -859,7 +859,7 @@ fn time_zone(name: &str) -> Option<chrono_tz::Tz> {
 }
 
 fn tz_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
-    let t = sig(name, a, 2, &[P::DateTime, P::Str], Dt)?;
+    let t = sig(name, a, 2, &[P::DateTime, P::StrS], Dt)?;
     if let Some(ScalarValue::String(z)) = crate::constant(a, 1) {
         if time_zone(z).is_none() {
             return Err(format!(

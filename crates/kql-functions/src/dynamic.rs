@@ -83,6 +83,9 @@ fn parse_json_kernel(_: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
 
 fn parse_json_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
     arity(name, a, 1, 1)?;
+    if !matches!(a[0].ty, Dynamic | Str | KqlType::Guid) {
+        return Err(format!("argument 1 of {name}() must be string or dynamic, not {}", a[0].ty));
+    }
     let t = if a[0].ty == Dynamic { Dynamic } else { Str };
     Ok(Typed {
         ret: Dynamic,
@@ -370,7 +373,7 @@ static BAG_HAS_KEY: FunctionDef = FunctionDef::new(
     C,
     "bag_has_key(bag: dynamic, key: string): bool",
     "Whether the property bag has the key.",
-    |a| sig("bag_has_key", a, 2, &[P::Dyn, P::Str], KqlType::Bool),
+    |a| sig("bag_has_key", a, 2, &[P::Dyn, P::StrS], KqlType::Bool),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let key = val::str(&r[1]);
@@ -1036,7 +1039,7 @@ static EXTRACTJSON: FunctionDef = FunctionDef::new(
     C,
     "extractjson(jsonPath: string, dataSource: string): string",
     "The element at a JSONPath (`$.a.b[0]`, `$['key']`) of JSON text, as a string (\"\" when absent).",
-    |a| sig("extractjson", a, 2, &[P::Str, P::Str], Str),
+    |a| sig("extractjson", a, 2, &[P::StrS, P::StrS], Str),
     extractjson_kernel,
 )
 .examples(&[Example { query: "print extractjson(\"$.hosts[1].name\", '{\"hosts\":[{\"name\":\"a\"},{\"name\":\"b\"}]}')", output: "print_0\nb" }]);
@@ -1050,7 +1053,7 @@ static EXTRACT_JSON: FunctionDef = FunctionDef::new(
         if a.len() == 3 {
             return Err("the third argument of extract_json() must be a type: typeof(long), typeof(string), ...".into());
         }
-        sig("extract_json", a, 2, &[P::Str, P::Str], Str)
+        sig("extract_json", a, 2, &[P::StrS, P::StrS], Str)
     },
     extractjson_kernel,
 );
@@ -1084,7 +1087,7 @@ static PARSE_CSV: FunctionDef = FunctionDef::new(
     C,
     "parse_csv(csv_text: string): dynamic",
     "The fields of one CSV record as a dynamic array of strings.",
-    |a| sig("parse_csv", a, 1, &[P::Str], Dynamic),
+    |a| sig("parse_csv", a, 1, &[P::StrS], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             ScalarValue::Dynamic(Value::Array(
@@ -1358,7 +1361,7 @@ static BAG_SET_KEY: FunctionDef = FunctionDef::new(
     C,
     "bag_set_key(bag: dynamic, key: string, value): dynamic",
     "The bag with the key (or JSONPath) set to the value, adding missing levels.",
-    |a| sig("bag_set_key", a, 3, &[P::Dyn, P::Str, P::Any], Dynamic),
+    |a| sig("bag_set_key", a, 3, &[P::Dyn, P::StrS, P::Any], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let Some(bag @ Value::Object(_)) = dyn_arg(r, 0) else { return ScalarValue::Null(Dynamic) };

@@ -46,7 +46,7 @@ static BASE64_ENCODE_TOSTRING: FunctionDef = FunctionDef::new(
     C,
     "base64_encode_tostring(s: string): string",
     "The base64 encoding of the string's UTF-8 bytes.",
-    |a| sig("base64_encode_tostring", a, 1, &[P::Str], Str),
+    |a| sig("base64_encode_tostring", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             out.push_str(&B64.encode(s))
@@ -63,7 +63,7 @@ static BASE64_DECODE_TOSTRING: FunctionDef = FunctionDef::new(
     C,
     "base64_decode_tostring(s: string): string",
     "Decodes base64 into UTF-8 text; \"\" when the input is not base64 or the bytes are not UTF-8.",
-    |a| sig("base64_decode_tostring", a, 1, &[P::Str], Str),
+    |a| sig("base64_decode_tostring", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             if let Some(t) = b64_decode(s).and_then(|b| String::from_utf8(b).ok()) {
@@ -82,7 +82,7 @@ static BASE64_DECODE_TOARRAY: FunctionDef = FunctionDef::new(
     C,
     "base64_decode_toarray(s: string): dynamic",
     "Decodes base64 into an array of byte values; null when the input is not base64.",
-    |a| sig("base64_decode_toarray", a, 1, &[P::Str], Dynamic),
+    |a| sig("base64_decode_toarray", a, 1, &[P::StrS], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| match b64_decode(val::str(&r[0])) {
             Some(b) => ScalarValue::Dynamic(Value::Array(b.into_iter().map(Value::from).collect())),
@@ -177,7 +177,7 @@ static BASE64_DECODE_TOGUID: FunctionDef = FunctionDef::new(
     C,
     "base64_decode_toguid(s: string): guid",
     "Decodes base64 of 16 bytes into a GUID; null otherwise.",
-    |a| sig("base64_decode_toguid", a, 1, &[P::Str], KqlType::Guid),
+    |a| sig("base64_decode_toguid", a, 1, &[P::StrS], KqlType::Guid),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             b64_decode(val::str(&r[0]))
@@ -214,7 +214,7 @@ static URL_ENCODE: FunctionDef = FunctionDef::new(
     C,
     "url_encode(url: string): string",
     "Percent-encodes reserved characters (lower-case hex), spaces as `+`.",
-    |a| sig("url_encode", a, 1, &[P::Str], Str),
+    |a| sig("url_encode", a, 1, &[P::StrS], Str),
     |_, args| Ok(str_to_str(strs(args, 0)?, |s, out| url_enc(s, "+", out))),
 )
 .examples(&[Example {
@@ -227,7 +227,7 @@ static URL_ENCODE_COMPONENT: FunctionDef = FunctionDef::new(
     C,
     "url_encode_component(url: string): string",
     "Percent-encodes reserved characters (lower-case hex), spaces as `%20`.",
-    |a| sig("url_encode_component", a, 1, &[P::Str], Str),
+    |a| sig("url_encode_component", a, 1, &[P::StrS], Str),
     |_, args| Ok(str_to_str(strs(args, 0)?, |s, out| url_enc(s, "%20", out))),
 )
 .examples(&[Example {
@@ -240,7 +240,7 @@ static URL_DECODE: FunctionDef = FunctionDef::new(
     C,
     "url_decode(encoded: string): string",
     "Decodes percent-encoding and `+` as a space.",
-    |a| sig("url_decode", a, 1, &[P::Str], Str),
+    |a| sig("url_decode", a, 1, &[P::StrS], Str),
     |_, args| {
         Ok(str_to_str(strs(args, 0)?, |s, out| {
             let plus = s.replace('+', " ");
@@ -462,7 +462,7 @@ static PARSE_URL: FunctionDef = FunctionDef::new(
     C,
     "parse_url(url: string): dynamic",
     "The parts of an absolute URL: Scheme, Host, Port, Path, Username, Password, Query Parameters (a bag) and Fragment; an empty bag when it is not one.",
-    |a| sig("parse_url", a, 1, &[P::Str], Dynamic),
+    |a| sig("parse_url", a, 1, &[P::StrS], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             ScalarValue::Dynamic(parse_url_bag(val::str(&r[0])).unwrap_or(Value::Object(Map::new())))
@@ -479,7 +479,7 @@ static PARSE_URLQUERY: FunctionDef = FunctionDef::new(
     C,
     "parse_urlquery(query: string): dynamic",
     "The parameters of a URL query string, as {\"Query Parameters\": {...}}.",
-    |a| sig("parse_urlquery", a, 1, &[P::Str], Dynamic),
+    |a| sig("parse_urlquery", a, 1, &[P::StrS], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let q = val::str(&r[0]);
@@ -535,7 +535,7 @@ static PARSE_PATH: FunctionDef = FunctionDef::new(
     C,
     "parse_path(path: string): dynamic",
     "The parts of a file path: Scheme, RootPath, DirectoryPath, DirectoryName, Filename, Extension, AlternateDataStreamName.",
-    |a| sig("parse_path", a, 1, &[P::Str], Dynamic),
+    |a| sig("parse_path", a, 1, &[P::StrS], Dynamic),
     |ctx, args| rows_ok(ctx, args, |r| ScalarValue::Dynamic(parse_path_bag(val::str(&r[0])))),
 )
 .examples(&[Example {
@@ -609,7 +609,7 @@ static PARSE_COMMAND_LINE: FunctionDef = FunctionDef::new(
                 return Err(format!("parse_command_line(): unknown parser {p:?}; the only parser is \"windows\""));
             }
         }
-        sig("parse_command_line", a, 2, &[P::Str, P::Str], Dynamic)
+        sig("parse_command_line", a, 2, &[P::Str, P::StrS], Dynamic)
     },
     |ctx, args| {
         rows_ok(ctx, args, |r| {

@@ -188,7 +188,7 @@ static IPV4_IS_PRIVATE: FunctionDef = FunctionDef::new(
     C,
     "ipv4_is_private(ip: string): bool",
     "Whether the IPv4 address is in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16); null when it is not an IPv4 address.",
-    |a| sig("ipv4_is_private", a, 1, &[P::Str], Bool),
+    |a| sig("ipv4_is_private", a, 1, &[P::StrS], Bool),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             bool_or_null(parse_v4(val::str(&r[0])).map(|(a, _)| {
@@ -208,7 +208,7 @@ static IPV4_IS_IN_RANGE: FunctionDef = FunctionDef::new(
     C,
     "ipv4_is_in_range(ip: string, range: string): bool",
     "Whether the IPv4 address is in the range (an address with an optional /prefix).",
-    |a| sig("ipv4_is_in_range", a, 2, &[P::Str, P::Str], Bool),
+    |a| sig("ipv4_is_in_range", a, 2, &[P::StrS, P::StrS], Bool),
     |ctx, args| rows_ok(ctx, args, |r| bool_or_null(in_range4(val::str(&r[0]), val::str(&r[1])))),
 )
 .examples(&[Example {
@@ -242,7 +242,7 @@ static IPV4_COMPARE: FunctionDef = FunctionDef::new(
     C,
     "ipv4_compare(ip1: string, ip2: string, [prefix: long]): long",
     "-1, 0 or 1 as ip1 is below, equal to or above ip2, comparing only the shortest of the prefixes given.",
-    |a| sig("ipv4_compare", a, 2, &[P::Str, P::Str, P::Long], Long),
+    |a| sig("ipv4_compare", a, 2, &[P::StrS, P::StrS, P::Long], Long),
     |ctx, args| rows_ok(ctx, args, |r| long_or_null(cmp4(r))),
 )
 .examples(&[Example {
@@ -255,7 +255,7 @@ static IPV4_IS_MATCH: FunctionDef = FunctionDef::new(
     C,
     "ipv4_is_match(ip1: string, ip2: string, [prefix: long]): bool",
     "Whether two IPv4 addresses are equal, comparing only the shortest of the prefixes given.",
-    |a| sig("ipv4_is_match", a, 2, &[P::Str, P::Str, P::Long], Bool),
+    |a| sig("ipv4_is_match", a, 2, &[P::StrS, P::StrS, P::Long], Bool),
     |ctx, args| rows_ok(ctx, args, |r| bool_or_null(cmp4(r).map(|c| c == 0))),
 )
 .examples(&[Example {
@@ -268,7 +268,7 @@ static PARSE_IPV4: FunctionDef = FunctionDef::new(
     C,
     "parse_ipv4(ip: string): long",
     "The IPv4 address as a number (masked by its /prefix); null when it is not an address.",
-    |a| sig("parse_ipv4", a, 1, &[P::Str], Long),
+    |a| sig("parse_ipv4", a, 1, &[P::StrS], Long),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             long_or_null(parse_v4(val::str(&r[0])).map(|(a, p)| i64::from(a & mask4(p))))
@@ -285,7 +285,7 @@ static PARSE_IPV4_MASK: FunctionDef = FunctionDef::new(
     C,
     "parse_ipv4_mask(ip: string, prefix: long): long",
     "The IPv4 address as a number, masked to the prefix.",
-    |a| sig("parse_ipv4_mask", a, 2, &[P::Str, P::Long], Long),
+    |a| sig("parse_ipv4_mask", a, 2, &[P::StrS, P::Long], Long),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let (Some((a, p)), Some(Some(q))) = (parse_v4(val::str(&r[0])), prefix_arg(r, 1, 32))
@@ -349,7 +349,7 @@ static IPV4_NETMASK_SUFFIX: FunctionDef = FunctionDef::new(
     C,
     "ipv4_netmask_suffix(ip: string): long",
     "The prefix length of IPv4 CIDR text (32 without one).",
-    |a| sig("ipv4_netmask_suffix", a, 1, &[P::Str], Long),
+    |a| sig("ipv4_netmask_suffix", a, 1, &[P::StrS], Long),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             parse_v4(val::str(&r[0])).map_or(ScalarValue::Null(Long), |(_, p)| {
@@ -368,7 +368,7 @@ static PARSE_IPV6: FunctionDef = FunctionDef::new(
     C,
     "parse_ipv6(ip: string): string",
     "The canonical IPv6 form (eight groups of four hex digits) of an IPv6 or IPv4 address, masked by its /prefix; \"\" when it is not an address.",
-    |a| sig("parse_ipv6", a, 1, &[P::Str], Str),
+    |a| sig("parse_ipv6", a, 1, &[P::StrS], Str),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             ScalarValue::String(
@@ -387,7 +387,7 @@ static PARSE_IPV6_MASK: FunctionDef = FunctionDef::new(
     C,
     "parse_ipv6_mask(ip: string, prefix: long): string",
     "The canonical IPv6 form masked to the prefix (an IPv4 address's own prefix counts from bit 96).",
-    |a| sig("parse_ipv6_mask", a, 2, &[P::Str, P::Long], Str),
+    |a| sig("parse_ipv6_mask", a, 2, &[P::StrS, P::Long], Str),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let (Some((a, p)), Some(Some(q))) = (parse_v6(val::str(&r[0])), prefix_arg(r, 1, 128)) else {
@@ -407,7 +407,7 @@ static IPV6_COMPARE: FunctionDef = FunctionDef::new(
     C,
     "ipv6_compare(ip1: string, ip2: string, [prefix: long]): long",
     "-1, 0 or 1 comparing two IPv6 (or IPv4) addresses over the shortest prefix given.",
-    |a| sig("ipv6_compare", a, 2, &[P::Str, P::Str, P::Long], Long),
+    |a| sig("ipv6_compare", a, 2, &[P::StrS, P::StrS, P::Long], Long),
     |ctx, args| rows_ok(ctx, args, |r| long_or_null(cmp6(r))),
 )
 .examples(&[Example {
@@ -420,7 +420,7 @@ static IPV6_IS_MATCH: FunctionDef = FunctionDef::new(
     C,
     "ipv6_is_match(ip1: string, ip2: string, [prefix: long]): bool",
     "Whether two IPv6 (or IPv4) addresses are equal over the shortest prefix given.",
-    |a| sig("ipv6_is_match", a, 2, &[P::Str, P::Str, P::Long], Bool),
+    |a| sig("ipv6_is_match", a, 2, &[P::StrS, P::StrS, P::Long], Bool),
     |ctx, args| rows_ok(ctx, args, |r| bool_or_null(cmp6(r).map(|c| c == 0))),
 )
 .examples(&[Example {
@@ -433,7 +433,7 @@ static IPV6_IS_IN_RANGE: FunctionDef = FunctionDef::new(
     C,
     "ipv6_is_in_range(ip: string, range: string): bool",
     "Whether the IPv6 (or IPv4) address is in the range.",
-    |a| sig("ipv6_is_in_range", a, 2, &[P::Str, P::Str], Bool),
+    |a| sig("ipv6_is_in_range", a, 2, &[P::StrS, P::StrS], Bool),
     |ctx, args| rows_ok(ctx, args, |r| bool_or_null(in_range6(val::str(&r[0]), val::str(&r[1])))),
 )
 .examples(&[Example {
@@ -492,7 +492,7 @@ static HAS_IPV4: FunctionDef = FunctionDef::new(
     C,
     "has_ipv4(source: string, ip: string): bool",
     "Whether the text holds the IPv4 address as a separate token (not touching letters, digits or dots).",
-    |a| sig("has_ipv4", a, 2, &[P::Str, P::Str], Bool),
+    |a| sig("has_ipv4", a, 2, &[P::StrS, P::StrS], Bool),
     |ctx, args| rows_ok(ctx, args, |r| has_ips(r, false)),
 )
 .examples(&[Example {
@@ -505,7 +505,7 @@ static HAS_IPV4_PREFIX: FunctionDef = FunctionDef::new(
     C,
     "has_ipv4_prefix(source: string, ip_prefix: string): bool",
     "Whether the text holds an IPv4 address (as a separate token) starting with the prefix (whole octets ending with a dot).",
-    |a| sig("has_ipv4_prefix", a, 2, &[P::Str, P::Str], Bool),
+    |a| sig("has_ipv4_prefix", a, 2, &[P::StrS, P::StrS], Bool),
     |ctx, args| rows_ok(ctx, args, |r| has_ips(r, true)),
 )
 .examples(&[Example {
@@ -544,7 +544,7 @@ static GEO_INFO_FROM_IP_ADDRESS: FunctionDef = FunctionDef::new(
     C,
     "geo_info_from_ip_address(ip: string): dynamic",
     "Geolocation of an IP address: a bag with country, state, city, latitude and longitude.",
-    |a| sig("geo_info_from_ip_address", a, 1, &[P::Str], Dynamic),
+    |a| sig("geo_info_from_ip_address", a, 1, &[P::StrS], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             if parse_v6(val::str(&r[0])).is_none() {
@@ -584,7 +584,7 @@ static IPV4_RANGE_TO_CIDR_LIST: FunctionDef = FunctionDef::new(
     C,
     "ipv4_range_to_cidr_list(start: string, end: string): dynamic",
     "The IPv4 range from start to end (both included) as an array of CIDR blocks; an empty array when start is after end, null when an address is not valid.",
-    |a| sig("ipv4_range_to_cidr_list", a, 2, &[P::Str, P::Str], Dynamic),
+    |a| sig("ipv4_range_to_cidr_list", a, 2, &[P::StrS, P::StrS], Dynamic),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let addr = |i: usize| val::str(&r[i]).trim().parse::<Ipv4Addr>().ok().map(u32::from);

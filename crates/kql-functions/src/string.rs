@@ -125,7 +125,7 @@ static STRLEN: FunctionDef = FunctionDef::new(
     C,
     "strlen(s: string): long",
     "Number of Unicode characters in a string.",
-    |a| sig("strlen", a, 1, &[P::Str], Long),
+    |a| sig("strlen", a, 1, &[P::StrS], Long),
     |_, args| {
         Ok(str_to_long(strs(args, 0)?, |s| {
             Some(s.chars().count() as i64)
@@ -308,7 +308,7 @@ static SPLIT: FunctionDef = FunctionDef::new(
     C,
     "split(source: string, delimiter: string, [requestedIndex: long]): dynamic",
     "Splits a string on a delimiter into a dynamic array of strings; with an index, an array holding only that part (empty when out of range).",
-    |a| sig("split", a, 2, &[P::Str, P::Str, P::Long], Dynamic),
+    |a| sig("split", a, 2, &[P::Str, P::StrS, P::Long], Dynamic),
     |ctx, args| {
         let s = strs(args, 0)?;
         let d = strs(args, 1)?;
@@ -345,7 +345,7 @@ static REPLACE_STRING: FunctionDef = FunctionDef::new(
     C,
     "replace_string(text: string, lookup: string, rewrite: string): string",
     "Replaces every occurrence of lookup (case-sensitive, not a regex) with rewrite.",
-    |a| sig("replace_string", a, 3, &[P::Str, P::Str, P::Str], Str),
+    |a| sig("replace_string", a, 3, &[P::StrS, P::StrS, P::StrS], Str),
     |ctx, args| {
         let (t, l, r) = (strs(args, 0)?, strs(args, 1)?, strs(args, 2)?);
         let mut b = StringBuilder::with_capacity(ctx.len, t.value_data().len());
@@ -391,7 +391,7 @@ fn rewrite_syntax(r: &str) -> String {
 
 fn replace_regex_typing(name: &str, a: &[ArgInfo]) -> Result<Typed, String> {
     check_regex(name, a, 1)?;
-    sig(name, a, 3, &[P::Str, P::Str, P::Str], Str)
+    sig(name, a, 3, &[P::StrS, P::StrS, P::StrS], Str)
 }
 
 fn replace_regex_kernel(ctx: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
@@ -423,7 +423,7 @@ static REPLACE: FunctionDef = FunctionDef::new(
     "Deprecated form of replace_regex, with the source last.",
     |a| {
         check_regex("replace", a, 0)?;
-        sig("replace", a, 3, &[P::Str, P::Str, P::Str], Str)
+        sig("replace", a, 3, &[P::StrS, P::StrS, P::StrS], Str)
     },
     |ctx, args| {
         let (re, rw, t) = (strs(args, 0)?, strs(args, 1)?, strs(args, 2)?);
@@ -451,7 +451,7 @@ static EXTRACT: FunctionDef = FunctionDef::new(
         if a.len() == 4 {
             return Err("the fourth argument of extract() must be a type: typeof(long), typeof(int), ...".into());
         }
-        sig("extract", a, 3, &[P::Str, P::Long, P::Str], Str)
+        sig("extract", a, 3, &[P::StrS, P::Long, P::StrS], Str)
     },
     |ctx, args| {
         let (re, g, s) = (strs(args, 0)?, longs(args, 1)?, strs(args, 2)?);
@@ -487,7 +487,7 @@ static EXTRACT_ALL: FunctionDef = FunctionDef::new(
     |a| {
         check_regex("extract_all", a, 0)?;
         if a.len() == 3 {
-            sig("extract_all", a, 3, &[P::Str, P::Dyn, P::Str], Dynamic)
+            sig("extract_all", a, 3, &[P::StrS, P::Dyn, P::StrS], Dynamic)
         } else {
             sig("extract_all", a, 2, &[P::Str, P::Str], Dynamic)
         }
@@ -549,7 +549,7 @@ static COUNTOF: FunctionDef = FunctionDef::new(
                 check_regex("countof", a, 1)?;
             }
         }
-        sig("countof", a, 2, &[P::Str, P::Str, P::Str], Long)
+        sig("countof", a, 2, &[P::StrS, P::StrS, P::StrS], Long)
     },
     |ctx, args| {
         let mut cache = RegexCache::new();
@@ -609,7 +609,7 @@ static TRIM: FunctionDef = FunctionDef::new(
     "Removes leading and trailing matches of a regular expression.",
     |a| {
         check_regex("trim", a, 0)?;
-        sig("trim", a, 2, &[P::Str, P::Str], Str)
+        sig("trim", a, 2, &[P::StrS, P::StrS], Str)
     },
     |ctx, args| trim_kernel(ctx, args, true, true),
 )
@@ -625,7 +625,7 @@ static TRIM_START: FunctionDef = FunctionDef::new(
     "Removes leading matches of a regular expression.",
     |a| {
         check_regex("trim_start", a, 0)?;
-        sig("trim_start", a, 2, &[P::Str, P::Str], Str)
+        sig("trim_start", a, 2, &[P::StrS, P::StrS], Str)
     },
     |ctx, args| trim_kernel(ctx, args, true, false),
 )
@@ -641,7 +641,7 @@ static TRIM_END: FunctionDef = FunctionDef::new(
     "Removes trailing matches of a regular expression.",
     |a| {
         check_regex("trim_end", a, 0)?;
-        sig("trim_end", a, 2, &[P::Str, P::Str], Str)
+        sig("trim_end", a, 2, &[P::StrS, P::StrS], Str)
     },
     |ctx, args| trim_kernel(ctx, args, false, true),
 )
@@ -692,7 +692,7 @@ static STRING_SIZE: FunctionDef = FunctionDef::new(
     C,
     "string_size(source: string): long",
     "Size of the string in bytes (UTF-8).",
-    |a| sig("string_size", a, 1, &[P::Str], Long),
+    |a| sig("string_size", a, 1, &[P::StrS], Long),
     |_, args| Ok(str_to_long(strs(args, 0)?, |s| Some(s.len() as i64))),
 )
 .examples(&[Example {
@@ -747,7 +747,7 @@ static TRANSLATE: FunctionDef = FunctionDef::new(
     C,
     "translate(searchList: string, replacementList: string, source: string): string",
     "Replaces each character of searchList with the character at the same place in replacementList (its last character when shorter; removed when it is empty).",
-    |a| sig("translate", a, 3, &[P::Str, P::Str, P::Str], Str),
+    |a| sig("translate", a, 3, &[P::StrS, P::StrS, P::StrS], Str),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let from: Vec<char> = val::str(&r[0]).chars().collect();
@@ -877,7 +877,7 @@ static HAS_ANY_INDEX: FunctionDef = FunctionDef::new(
     C,
     "has_any_index(source: string, values: dynamic): long",
     "Index of the first element of values that `source has element` holds for, or -1.",
-    |a| sig("has_any_index", a, 2, &[P::Str, P::Dyn], Long),
+    |a| sig("has_any_index", a, 2, &[P::StrS, P::Dyn], Long),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let s = val::str(&r[0]);
@@ -1012,7 +1012,7 @@ static REPLACE_STRINGS: FunctionDef = FunctionDef::new(
     C,
     "replace_strings(text: string, lookups: dynamic, rewrites: dynamic): string",
     "Replaces several strings at once: earlier lookups win where matches overlap, and replaced text is not searched again.",
-    |a| sig("replace_strings", a, 3, &[P::Str, P::Dyn, P::Dyn], Str),
+    |a| sig("replace_strings", a, 3, &[P::StrS, P::Dyn, P::Dyn], Str),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             let text = val::str(&r[0]);
@@ -1076,7 +1076,7 @@ static FORMAT_BYTES: FunctionDef = FunctionDef::new(
     C,
     "format_bytes(size: long, [precision: long, [units: string]]): string",
     "A size in bytes as text with a unit (Bytes, KB, MB, GB, TB, PB; powers of 1024), rounded to precision decimals (0 by default); the unit is chosen unless given.",
-    |a| sig("format_bytes", a, 1, &[P::Real, P::Long, P::Str], Str),
+    |a| sig("format_bytes", a, 1, &[P::Real, P::Long, P::StrS], Str),
     |ctx, args| {
         rows(ctx, args, |r| {
             const UNITS: [&str; 6] = ["Bytes", "KB", "MB", "GB", "TB", "PB"];
@@ -1135,7 +1135,7 @@ static PARSE_VERSION: FunctionDef = FunctionDef::new(
     C,
     "parse_version(version: string): decimal",
     "A version string of one to four dot-separated parts (each up to eight digits) as a comparable decimal: the parts are digits in base 10^8, missing trailing parts are 0. Null when the string is not such a version.",
-    |a| sig("parse_version", a, 1, &[P::Str], KqlType::Decimal),
+    |a| sig("parse_version", a, 1, &[P::StrS], KqlType::Decimal),
     |ctx, args| {
         rows_ok(ctx, args, |r| {
             parse_version(val::str(&r[0]))

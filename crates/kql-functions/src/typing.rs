@@ -23,6 +23,9 @@ pub struct Typed {
 pub enum P {
     /// Any value, converted to its string form.
     Str,
+    /// A string (or a dynamic value or GUID, as text): Kusto rejects
+    /// numbers, bools, datetimes and timespans here (`strlen(12)`).
+    StrS,
     /// A whole number (int, long, real truncated, dynamic), as long.
     Long,
     /// A number, as real.
@@ -39,7 +42,7 @@ pub enum P {
 impl P {
     fn name(self) -> &'static str {
         match self {
-            P::Str => "string",
+            P::Str | P::StrS => "string",
             P::Long => "long",
             P::Real => "real",
             P::Bool => "bool",
@@ -55,6 +58,7 @@ impl P {
         use KqlType::*;
         match self {
             P::Str => Some(String),
+            P::StrS if matches!(t, String | Dynamic | Guid) => Some(String),
             P::Long if t.is_numeric() || matches!(t, Dynamic | Bool) => Some(Long),
             P::Real if t.is_numeric() || matches!(t, Dynamic | Bool) => Some(Real),
             P::Bool if matches!(t, Bool | Dynamic) => Some(Bool),

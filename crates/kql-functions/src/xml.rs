@@ -220,7 +220,7 @@ pub static PARSE_XML: FunctionDef = FunctionDef::new(
     Category::Dynamic,
     "parse_xml(xml: string): dynamic",
     "Converts XML text to a dynamic value: `<e/>` is `{\"e\": null}`, `<e>text</e>` is `{\"e\": \"text\"}`, attributes are `@name` properties, text beside attributes or children is `#text`, repeated child elements make an array. Declarations, comments and processing instructions are skipped; CDATA is text. Null when the text is not well-formed XML (or longer than 1 MB).",
-    |a| sig("parse_xml", a, 1, &[P::Str], KqlType::Dynamic),
+    |a| sig("parse_xml", a, 1, &[P::StrS], KqlType::Dynamic),
     |_, args| {
         Ok(str_to_dyn(strs(args, 0)?, |s, out| match parse_xml(s) {
             Some(v) => {

@@ -384,7 +384,16 @@ impl Planner<'_> {
             if let Some(msg) = m.strip_prefix(kql_functions::ASSERT_FAILED) {
                 return err("kql::plan::assertion_failed", msg.to_string(), span);
             }
-            err("kql::plan::bad_arguments", m, span)
+            // "argument N of f() ...": point at that argument.
+            let at = m
+                .strip_prefix("argument ")
+                .and_then(|r| r.split_once(' '))
+                .and_then(|(n, _)| n.parse::<usize>().ok())
+                .and_then(|n| pargs.get(n.wrapping_sub(1)))
+                .map(|a| a.span)
+                .filter(|s| s.start < s.end && span.start <= s.start && s.end <= span.end)
+                .unwrap_or(span);
+            err("kql::plan::bad_arguments", m, at)
                 .with_note(format!("signature: {}", f.def().signature))
         })?;
         if f.is("geo_info_from_ip_address") {
