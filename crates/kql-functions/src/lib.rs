@@ -26,6 +26,7 @@ mod series;
 pub mod sketch;
 mod special;
 mod string;
+mod units;
 mod xml;
 
 use arrow::array::ArrayRef;
@@ -232,6 +233,7 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.extend(datetime::FUNCTIONS);
         v.extend(math::FUNCTIONS);
         v.extend(special::FUNCTIONS);
+        v.extend(units::FUNCTIONS);
         v.extend(ip::FUNCTIONS);
         v.extend(encoding::FUNCTIONS);
         v.extend(compress::FUNCTIONS);
