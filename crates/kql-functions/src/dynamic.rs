@@ -84,7 +84,10 @@ fn parse_json_kernel(_: &Ctx, args: &[Arg]) -> Result<ArrayRef, String> {
 fn parse_json_typing(name: &str, a: &[crate::ArgInfo]) -> Result<Typed, String> {
     arity(name, a, 1, 1)?;
     if !matches!(a[0].ty, Dynamic | Str | KqlType::Guid) {
-        return Err(format!("argument 1 of {name}() must be string or dynamic, not {}", a[0].ty));
+        return Err(format!(
+            "argument 1 of {name}() must be string or dynamic, not {}",
+            a[0].ty
+        ));
     }
     let t = if a[0].ty == Dynamic { Dynamic } else { Str };
     Ok(Typed {

@@ -308,8 +308,18 @@ fn linear(units: &[(&str, f64)], v: f64, from: &str, to: &str) -> Option<f64> {
 
 fn angle(v: f64, from: &str, to: &str) -> Option<f64> {
     let (a, b) = (factor(ANGLE, from)?, factor(ANGLE, to)?);
-    let deg = if a.is_nan() { v.asin() * DEG_PER_RAD } else { v * a };
-    Some(if b.is_nan() { (deg / DEG_PER_RAD).sin() } else if a == b { v } else { deg / b })
+    let deg = if a.is_nan() {
+        v.asin() * DEG_PER_RAD
+    } else {
+        v * a
+    };
+    Some(if b.is_nan() {
+        (deg / DEG_PER_RAD).sin()
+    } else if a == b {
+        v
+    } else {
+        deg / b
+    })
 }
 
 const TEMPERATURES: &[&str] = &[
@@ -478,21 +488,47 @@ mod tests {
 
     #[test]
     fn documented_conversions() {
-        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() <= 1e-12 * b.abs().max(1.0));
+        let close =
+            |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() <= 1e-12 * b.abs().max(1.0));
         assert!(close(angle(1.2, "Degree", "Arcminute"), 72.0));
-        assert!(close(linear(ENERGY, 1.2, "Joule", "BritishThermalUnit"), 0.00113738054437598));
+        assert!(close(
+            linear(ENERGY, 1.2, "Joule", "BritishThermalUnit"),
+            0.00113738054437598
+        ));
         assert!(close(linear(FORCE, 1.2, "Newton", "Decanewton"), 0.12));
-        assert!(close(linear(LENGTH, 1.2, "Meter", "Foot"), 3.93700787401575));
-        assert!(close(linear(MASS, 1.2, "Kilogram", "Pound"), 2.64554714621853));
-        assert!(close(linear(SPEED, 1.2, "MeterPerSecond", "CentimeterPerHour"), 432000.0));
+        assert!(close(
+            linear(LENGTH, 1.2, "Meter", "Foot"),
+            3.93700787401575
+        ));
+        assert!(close(
+            linear(MASS, 1.2, "Kilogram", "Pound"),
+            2.64554714621853
+        ));
+        assert!(close(
+            linear(SPEED, 1.2, "MeterPerSecond", "CentimeterPerHour"),
+            432000.0
+        ));
         assert!(close(temperature(1.2, "Kelvin", "DegreeCelsius"), -271.95));
-        assert!(close(linear(VOLUME, 1.2, "CubicMeter", "AcreFoot"), 0.0009728568));
+        assert!(close(
+            linear(VOLUME, 1.2, "CubicMeter", "AcreFoot"),
+            0.0009728568
+        ));
         // Tilt is the sine of the angle.
         assert!(close(angle(30.0, "Degree", "Tilt"), 0.5));
         assert!(close(angle(0.5, "Tilt", "Degree"), 30.0));
         // Every temperature unit round-trips through kelvin.
         for u in TEMPERATURES {
-            assert!(close(temperature(temperature(300.0, "Kelvin", u).unwrap_or(f64::NAN), u, "Kelvin"), 300.0), "{u}");
+            assert!(
+                close(
+                    temperature(
+                        temperature(300.0, "Kelvin", u).unwrap_or(f64::NAN),
+                        u,
+                        "Kelvin"
+                    ),
+                    300.0
+                ),
+                "{u}"
+            );
         }
         assert_eq!(linear(LENGTH, 1.0, "Meter", "Parsnip"), None);
         assert!(close(linear(LENGTH, 1.0, "meter", "FOOT"), 1.0 / 0.3048));

@@ -254,7 +254,10 @@ mod tests {
     fn documented_conversions() {
         assert_eq!(p("<e/>").as_deref(), Some(r#"{"e":null}"#));
         assert_eq!(p("<e>text</e>").as_deref(), Some(r#"{"e":"text"}"#));
-        assert_eq!(p(r#"<e name="value" />"#).as_deref(), Some(r#"{"e":{"@name":"value"}}"#));
+        assert_eq!(
+            p(r#"<e name="value" />"#).as_deref(),
+            Some(r#"{"e":{"@name":"value"}}"#)
+        );
         assert_eq!(
             p("<e> <a>text</a> <b>text</b> </e>").as_deref(),
             Some(r#"{"e":{"a":"text","b":"text"}}"#)
@@ -271,7 +274,16 @@ mod tests {
 
     #[test]
     fn malformed_is_none() {
-        for bad in ["", "text", "<e>", "<e></f>", "<e a=1/>", "<a/><b/>", "<e>&bogus;</e>", "<e><!-- </e>"] {
+        for bad in [
+            "",
+            "text",
+            "<e>",
+            "<e></f>",
+            "<e a=1/>",
+            "<a/><b/>",
+            "<e>&bogus;</e>",
+            "<e><!-- </e>",
+        ] {
             assert_eq!(p(bad), None, "{bad}");
         }
         let deep = "<a>".repeat(1000) + &"</a>".repeat(1000);
