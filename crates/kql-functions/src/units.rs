@@ -247,7 +247,7 @@ const VOLUME: &[(&str, f64)] = &[
     ("CubicKilometer", 1e9),
     ("CubicMeter", 1.0),
     ("CubicMicrometer", 1e-18),
-    ("CubicMile", 4.168181825440579584e9),
+    ("CubicMile", 4.16818182544058e9),
     ("CubicMillimeter", 1e-9),
     ("CubicYard", 0.764554857984),
     ("Decaliter", 1e-2),
