@@ -25,6 +25,13 @@ struct Args {
     /// Where generated tables are kept between runs.
     #[arg(long)]
     cache: Option<PathBuf>,
+    /// Time the queries of this folder (`*.kql`) instead of the hunt's.
+    #[arg(long)]
+    queries: Option<PathBuf>,
+    /// Read the tables from this folder instead of generating them (with
+    /// `--queries`, e.g. the side-by-side harness's CSV exports).
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 fn parse_rows(s: &str) -> Option<u64> {
@@ -67,7 +74,10 @@ fn main() {
         let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
         home.join(".cache/kql-bench")
     });
-    let hunt_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/hunt");
+    let hunt_dir = args
+        .queries
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/hunt"));
     let mut queries: Vec<(String, String)> = std::fs::read_dir(&hunt_dir)
         .map(|rd| {
             rd.flatten()
@@ -82,6 +92,10 @@ fn main() {
         .unwrap_or_default();
     queries.sort();
 
+    if let Some(dir) = &args.data {
+        time_queries(dir, &queries, args.runs);
+        return;
+    }
     for size in args.rows.split(',') {
         let Some(rows) = parse_rows(size) else {
             eprintln!("kql-bench: bad --rows value `{size}`");
@@ -110,64 +124,71 @@ fn main() {
             bytes as f64 / 1e6
         );
         println!();
-        let start = Instant::now();
-        // Open the exports (header only), then read every table whole, in
-        // parallel chunks, as a session keeping its tables would.
-        let tables = match kql_io::open_path(&dir).and_then(|handles| {
-            handles
-                .iter()
-                .map(|h| h.load(None))
-                .collect::<Result<Vec<_>, _>>()
-        }) {
-            Ok(t) => t,
-            Err(diags) => {
-                for d in diags {
-                    eprintln!("kql-bench: {d}");
-                }
-                std::process::exit(1);
+        time_queries(&dir, &queries, args.runs);
+    }
+}
+
+/// Reads every table of `dir` once, then times each query (planning and
+/// execution; the tables stay in memory).
+fn time_queries(dir: &Path, queries: &[(String, String)], runs: usize) {
+    let bytes = dir_size(dir);
+    let start = Instant::now();
+    // Open the exports (header only), then read every table whole, in
+    // parallel chunks, as a session keeping its tables would.
+    let tables = match kql_io::open_path(dir).and_then(|handles| {
+        handles
+            .iter()
+            .map(|h| h.load(None))
+            .collect::<Result<Vec<_>, _>>()
+    }) {
+        Ok(t) => t,
+        Err(diags) => {
+            for d in diags {
+                eprintln!("kql-bench: {d}");
             }
-        };
-        let load = start.elapsed();
-        let total_rows: usize = tables.iter().map(|t| t.num_rows()).sum();
+            std::process::exit(1);
+        }
+    };
+    let load = start.elapsed();
+    let total_rows: usize = tables.iter().map(|t| t.num_rows()).sum();
+    println!(
+        "load: {:.0} ms for {total_rows} rows ({:.0} MB/s, {:.2} M rows/s)",
+        ms(load),
+        bytes as f64 / 1e6 / load.as_secs_f64(),
+        total_rows as f64 / 1e6 / load.as_secs_f64()
+    );
+    println!();
+    let session = Session::new(tables);
+    println!("| query | result rows | median ms | min ms |");
+    println!("|---|---:|---:|---:|");
+    for (name, q) in queries {
+        let mut times = Vec::with_capacity(runs);
+        let mut result_rows = 0;
+        for _ in 0..runs.max(1) {
+            let start = Instant::now();
+            match session.run(q) {
+                Ok(results) => {
+                    result_rows = results.iter().map(|t| t.num_rows()).sum();
+                }
+                Err(diags) => {
+                    for d in diags {
+                        eprintln!("kql-bench: {name}: {d}");
+                    }
+                    std::process::exit(1);
+                }
+            }
+            times.push(start.elapsed());
+        }
+        times.sort();
         println!(
-            "load: {:.0} ms for {total_rows} rows ({:.0} MB/s, {:.2} M rows/s)",
-            ms(load),
-            bytes as f64 / 1e6 / load.as_secs_f64(),
-            total_rows as f64 / 1e6 / load.as_secs_f64()
+            "| {name} | {result_rows} | {:.1} | {:.1} |",
+            ms(times[times.len() / 2]),
+            ms(times[0])
         );
+    }
+    println!();
+    if let Some(rss) = peak_rss_mb() {
+        println!("peak RSS: {rss:.0} MB");
         println!();
-        let session = Session::new(tables);
-        println!("| query | result rows | median ms | min ms |");
-        println!("|---|---:|---:|---:|");
-        for (name, q) in &queries {
-            let mut times = Vec::with_capacity(args.runs);
-            let mut result_rows = 0;
-            for _ in 0..args.runs.max(1) {
-                let start = Instant::now();
-                match session.run(q) {
-                    Ok(results) => {
-                        result_rows = results.iter().map(|t| t.num_rows()).sum();
-                    }
-                    Err(diags) => {
-                        for d in diags {
-                            eprintln!("kql-bench: {name}: {d}");
-                        }
-                        std::process::exit(1);
-                    }
-                }
-                times.push(start.elapsed());
-            }
-            times.sort();
-            println!(
-                "| {name} | {result_rows} | {:.1} | {:.1} |",
-                ms(times[times.len() / 2]),
-                ms(times[0])
-            );
-        }
-        println!();
-        if let Some(rss) = peak_rss_mb() {
-            println!("peak RSS: {rss:.0} MB");
-            println!();
-        }
     }
 }
