@@ -44,23 +44,123 @@ enum Slot {
     },
 }
 
+/// The state of an aggregation over some of its input batches.
+struct Partial {
+    groups: Groups,
+    selectors: Vec<Selector>,
+    slots: Vec<Slot>,
+}
+
 /// Runs an aggregation over every batch of `input`.
+///
+/// With several cores and enough rows, contiguous runs of batches are
+/// aggregated on their own threads and the partial states merged in input
+/// order, so groups keep the order of their first row and every value is
+/// what one pass would compute. Aggregates whose partial states cannot be
+/// merged exactly (floating-point sums, ordered collections, row pickers)
+/// run in one pass.
 pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
     let out_schema = arrow_schema_of(&kql_planner::LogicalPlan::Aggregate(agg.clone()).schema());
-    let key_types: Vec<_> = agg.keys.iter().map(|(_, e)| e.ty.arrow_type()).collect();
-    let mut groups = Groups::new(&key_types)?;
+    let batches = crate::parallel::morsels(&input.batches);
+    let mut state = new_partial(agg)?;
+    let mergeable = state.selectors.is_empty()
+        && state.slots.iter().all(|s| match s {
+            Slot::Acc { acc, .. } => acc.mergeable(),
+            Slot::Picked { .. } => false,
+        });
+    let threads = crate::parallel::threads(ctx);
+    if mergeable && crate::parallel::worth_it(ctx, batches.len(), input.num_rows()) {
+        let sizes: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
+        let ranges = crate::parallel::ranges(&sizes, threads);
+        let parts = crate::parallel::map(ctx, ranges.len(), true, |i| {
+            let mut part = new_partial(agg)?;
+            let range = ranges.get(i).cloned().unwrap_or_default();
+            update(agg, &mut part, batches.get(range).unwrap_or_default(), ctx)?;
+            Ok(part)
+        });
+        let mut parts = parts.into_iter();
+        if let Some(first) = parts.next() {
+            state = first?;
+        }
+        for part in parts {
+            let part = part?;
+            ctx.check_cancelled()?;
+            let map = state.groups.absorb(part.groups)?;
+            let ngroups = state.groups.len();
+            for (mine, theirs) in state.slots.iter_mut().zip(part.slots) {
+                if let (Slot::Acc { acc, .. }, Slot::Acc { acc: other, .. }) = (mine, theirs) {
+                    acc.merge(*other, &map, ngroups)?;
+                }
+            }
+        }
+    } else {
+        update(agg, &mut state, &batches, ctx)?;
+    }
+    let Partial {
+        groups,
+        selectors,
+        slots,
+    } = state;
 
+    let ngroups = groups.len();
+    let mut columns = groups.finish()?;
+    for slot in slots {
+        match slot {
+            Slot::Acc { acc, .. } => columns.push(acc.finish(ngroups)?),
+            Slot::Picked { sel, expr, arrays } => {
+                let sel = selectors
+                    .get(sel)
+                    .ok_or_else(|| internal("aggregate selector missing"))?;
+                columns.push(gather(sel, &expr, &arrays, ngroups)?);
+            }
+        }
+    }
+    let batch = RecordBatch::try_new_with_options(
+        out_schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(ngroups)),
+    )
+    .map_err(arrow_err)?;
+    Ok(Table {
+        schema: out_schema,
+        batches: vec![batch],
+    })
+}
+
+/// An empty state for `agg`.
+fn new_partial(agg: &Aggregate) -> EvalResult<Partial> {
+    let key_types: Vec<_> = agg.keys.iter().map(|(_, e)| e.ty.arrow_type()).collect();
+    let groups = Groups::new(&key_types)?;
     let mut selectors: Vec<Selector> = Vec::new();
     let mut slots: Vec<Slot> = Vec::new();
     for (_, a) in &agg.aggs {
         slots.push(slot(a, &mut selectors)?);
     }
+    Ok(Partial {
+        groups,
+        selectors,
+        slots,
+    })
+}
 
+/// Adds the rows of `batches` to a state, in order.
+fn update(
+    agg: &Aggregate,
+    state: &mut Partial,
+    batches: &[RecordBatch],
+    ctx: &EvalContext,
+) -> EvalResult<()> {
+    let Partial {
+        groups,
+        selectors,
+        slots,
+    } = state;
     let mut ids: Vec<u32> = Vec::new();
     let mut masked: Vec<u32> = Vec::new();
     // Index of the current batch among the non-empty ones.
     let mut bi = 0;
-    for batch in &input.batches {
+    for batch in batches {
+        ctx.check_cancelled()?;
         let n = batch.num_rows();
         if n == 0 {
             continue;
@@ -72,11 +172,11 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
             .collect::<EvalResult<Vec<ArrayRef>>>()?;
         groups.assign(&keys, n, &mut ids)?;
         let ngroups = groups.len();
-        for sel in &mut selectors {
+        for sel in selectors.iter_mut() {
             let by = eval(&sel.by, batch, ctx)?.into_array(n);
             sel.update(bi, &ids, &by, ngroups)?;
         }
-        for slot in &mut slots {
+        for slot in slots.iter_mut() {
             match slot {
                 Slot::Acc {
                     acc,
@@ -117,30 +217,7 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
         }
         bi += 1;
     }
-
-    let ngroups = groups.len();
-    let mut columns = groups.finish()?;
-    for slot in slots {
-        match slot {
-            Slot::Acc { acc, .. } => columns.push(acc.finish(ngroups)?),
-            Slot::Picked { sel, expr, arrays } => {
-                let sel = selectors
-                    .get(sel)
-                    .ok_or_else(|| internal("aggregate selector missing"))?;
-                columns.push(gather(sel, &expr, &arrays, ngroups)?);
-            }
-        }
-    }
-    let batch = RecordBatch::try_new_with_options(
-        out_schema.clone(),
-        columns,
-        &RecordBatchOptions::new().with_row_count(Some(ngroups)),
-    )
-    .map_err(arrow_err)?;
-    Ok(Table {
-        schema: out_schema,
-        batches: vec![batch],
-    })
+    Ok(())
 }
 
 /// The evaluation slot of one aggregate; row-picking aggregates with the

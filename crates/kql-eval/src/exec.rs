@@ -3,6 +3,7 @@
 use crate::aggregate::aggregate;
 use crate::error::{runtime, EvalResult};
 use crate::expr::{arrow_err, eval};
+use crate::parallel;
 use crate::value::{scalars_to_array, ColumnarValue};
 use crate::{arrow_schema_of, EvalContext, Table, TableSource};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt32Array};
@@ -337,44 +338,58 @@ fn filter(f: &Filter, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<T
         None => execute(&f.input, data, ctx)?,
     };
     let parts = f.predicate.conjuncts();
-    let mut out = Vec::with_capacity(input.batches.len());
-    for batch in &input.batches {
-        ctx.check_cancelled()?;
-        let n = batch.num_rows();
-        // None: every row is still selected.
-        let mut selected: Option<UInt32Array> = None;
-        for part in &parts {
-            let (view, len) = match &selected {
-                None => (batch.clone(), n),
-                Some(idx) => (narrow(batch, idx, &part.column_indices())?, idx.len()),
-            };
-            let mask = match eval(part, &view, ctx)? {
-                ColumnarValue::Scalar(ScalarValue::Bool(true)) => continue,
-                ColumnarValue::Scalar(_) => BooleanArray::from(vec![false; len]),
-                ColumnarValue::Array(a) => a.as_boolean().clone(),
-            };
-            let hits = mask_indices(&mask);
-            selected = Some(match &selected {
-                None => hits,
-                Some(prev) => {
-                    let taken = arrow::compute::take(prev, &hits, None).map_err(arrow_err)?;
-                    taken.as_primitive::<UInt32Type>().clone()
-                }
-            });
-            if selected.as_ref().is_some_and(|s| s.is_empty()) {
-                break;
-            }
-        }
-        match selected {
-            None => out.push(batch.clone()),
-            Some(idx) if idx.len() == n => out.push(batch.clone()),
-            Some(idx) if idx.is_empty() => {}
-            Some(idx) => out.push(take_record_batch(batch, &idx).map_err(arrow_err)?),
-        }
+    let batches = parallel::morsels(&input.batches);
+    let par = parallel::worth_it(ctx, batches.len(), input.num_rows());
+    let kept = parallel::map(ctx, batches.len(), par, |i| {
+        filter_batch(&batches[i], &parts, ctx)
+    });
+    let mut out = Vec::with_capacity(kept.len());
+    for b in kept {
+        out.extend(b?);
     }
     Ok(Table {
         schema: input.schema,
         batches: out,
+    })
+}
+
+/// The rows of one batch that pass every conjunct (`None` if none does).
+fn filter_batch(
+    batch: &RecordBatch,
+    parts: &[&kql_planner::PlanExpr],
+    ctx: &EvalContext,
+) -> EvalResult<Option<RecordBatch>> {
+    ctx.check_cancelled()?;
+    let n = batch.num_rows();
+    // None: every row is still selected.
+    let mut selected: Option<UInt32Array> = None;
+    for part in parts {
+        let (view, len) = match &selected {
+            None => (batch.clone(), n),
+            Some(idx) => (narrow(batch, idx, &part.column_indices())?, idx.len()),
+        };
+        let mask = match eval(part, &view, ctx)? {
+            ColumnarValue::Scalar(ScalarValue::Bool(true)) => continue,
+            ColumnarValue::Scalar(_) => BooleanArray::from(vec![false; len]),
+            ColumnarValue::Array(a) => a.as_boolean().clone(),
+        };
+        let hits = mask_indices(&mask);
+        selected = Some(match &selected {
+            None => hits,
+            Some(prev) => {
+                let taken = arrow::compute::take(prev, &hits, None).map_err(arrow_err)?;
+                taken.as_primitive::<UInt32Type>().clone()
+            }
+        });
+        if selected.as_ref().is_some_and(|s| s.is_empty()) {
+            break;
+        }
+    }
+    Ok(match selected {
+        None => Some(batch.clone()),
+        Some(idx) if idx.len() == n => Some(batch.clone()),
+        Some(idx) if idx.is_empty() => None,
+        Some(idx) => Some(take_record_batch(batch, &idx).map_err(arrow_err)?),
     })
 }
 
@@ -424,32 +439,41 @@ fn narrow(
 fn project(p: &Project, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     let input = execute(&p.input, data, ctx)?;
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
-    let mut out = Vec::with_capacity(input.batches.len());
-    for batch in &input.batches {
-        ctx.check_cancelled()?;
-        let n = batch.num_rows();
-        let columns = p
-            .exprs
-            .iter()
-            .map(|(_, e)| Ok(eval(e, batch, ctx)?.into_array(n)))
-            .collect::<EvalResult<Vec<ArrayRef>>>()?;
-        let b = RecordBatch::try_new_with_options(
-            schema.clone(),
-            columns,
-            &RecordBatchOptions::new().with_row_count(Some(n)),
-        )
-        .map_err(|e| {
-            runtime(
-                "kql::eval::internal",
-                e.to_string(),
-                p.exprs.first().map(|(_, e)| e.span).unwrap_or_default(),
-            )
-        })?;
-        out.push(b);
-    }
+    let batches = parallel::morsels(&input.batches);
+    let par = parallel::worth_it(ctx, batches.len(), input.num_rows());
+    let out = parallel::map(ctx, batches.len(), par, |i| {
+        project_batch(p, &batches[i], &schema, ctx)
+    });
     Ok(Table {
-        schema,
-        batches: out,
+        schema: schema.clone(),
+        batches: out.into_iter().collect::<EvalResult<Vec<_>>>()?,
+    })
+}
+
+fn project_batch(
+    p: &Project,
+    batch: &RecordBatch,
+    schema: &arrow::datatypes::SchemaRef,
+    ctx: &EvalContext,
+) -> EvalResult<RecordBatch> {
+    ctx.check_cancelled()?;
+    let n = batch.num_rows();
+    let columns = p
+        .exprs
+        .iter()
+        .map(|(_, e)| Ok(eval(e, batch, ctx)?.into_array(n)))
+        .collect::<EvalResult<Vec<ArrayRef>>>()?;
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(n)),
+    )
+    .map_err(|e| {
+        runtime(
+            "kql::eval::internal",
+            e.to_string(),
+            p.exprs.first().map(|(_, e)| e.span).unwrap_or_default(),
+        )
     })
 }
 
@@ -461,6 +485,11 @@ fn sort(
     ctx: &EvalContext,
 ) -> EvalResult<Table> {
     let input = execute(&s.input, data, ctx)?;
+    if let Some(k) = limit {
+        if crate::topn::applies(k, input.num_rows()) {
+            return crate::topn::top(s, &input, k, ctx);
+        }
+    }
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let n = batch.num_rows();
     if n == 0 {

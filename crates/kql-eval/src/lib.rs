@@ -15,11 +15,14 @@ pub mod functions;
 pub mod ip_lookup;
 pub mod join;
 pub mod mv_expand;
+pub mod parallel;
 pub mod parse;
 pub mod parse_kv;
 pub mod reduce;
 pub mod rowops;
 pub mod strings;
+mod textscan;
+mod topn;
 pub mod union;
 pub mod value;
 pub mod window;
@@ -82,12 +85,19 @@ pub struct EvalContext {
     /// Set from outside (e.g. on Ctrl-C) to stop the query at the next
     /// batch boundary with `kql::eval::cancelled`.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Worker threads for operators that split their batches; 0 means one
+    /// per core (see [`parallel::threads`]). Results do not depend on it.
+    pub threads: usize,
 }
 
 impl EvalContext {
     /// A context whose `now()` is the given time.
     pub fn at(now: i64) -> Self {
-        EvalContext { now, cancel: None }
+        EvalContext {
+            now,
+            cancel: None,
+            threads: 0,
+        }
     }
 
     /// A context whose `now()` is the current time.
@@ -102,6 +112,13 @@ impl EvalContext {
     /// The same context, stopped when `flag` is set.
     pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Self {
         self.cancel = Some(flag);
+        self
+    }
+
+    /// The same context, running on `n` worker threads (1: all on the
+    /// calling thread).
+    pub fn with_threads(mut self, n: usize) -> Self {
+        self.threads = n;
         self
     }
 

@@ -2,8 +2,10 @@
 //!
 //! Case-insensitive operators fold ASCII letters with a fast byte path and
 //! fall back to Unicode lower-casing (`str::to_lowercase`) when either side
-//! has non-ASCII text.
+//! has non-ASCII text. Over arrays, `contains` and the term operators search
+//! the whole value buffer at once ([`crate::textscan`]).
 
+use crate::textscan;
 use arrow::array::{Array, BooleanArray, StringArray};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use kql_parser::ast::{StrOp, StrOpKind};
@@ -117,16 +119,103 @@ impl Matcher {
     }
 
     /// Evaluates the operator (with its negation) over an array.
+    ///
+    /// `contains` and the term operators search the whole value buffer at
+    /// once (see [`crate::textscan`]); `startswith`, `endswith` and `==`
+    /// compare on the buffer directly. The result is always that of
+    /// [`Matcher::eval_rowwise`].
     pub fn eval(&self, arr: &StringArray) -> BooleanArray {
+        match self.eval_buffer(arr) {
+            Some(values) => textscan::finish(arr, values, self.op.negated),
+            None => self.eval_rowwise(arr),
+        }
+    }
+
+    /// Evaluates the operator (with its negation) one value at a time with
+    /// [`Matcher::matches`]: the reference for the buffer-wide kernels.
+    pub fn eval_rowwise(&self, arr: &StringArray) -> BooleanArray {
         let neg = self.op.negated;
         map_bool(arr, |s| self.matches(s) != neg)
+    }
+
+    /// The operator (before negation) over the whole buffer of `arr`, when
+    /// a buffer-wide kernel applies.
+    fn eval_buffer(&self, arr: &StringArray) -> Option<BooleanBuffer> {
+        let cs = self.op.case_sensitive;
+        if !cs && !self.ascii {
+            return None;
+        }
+        // Case-sensitive: the needle itself; else its ASCII lower case.
+        let needle = self.folded.as_bytes();
+        let n = arr.len();
+        match self.op.kind {
+            StrOpKind::StartsWith | StrOpKind::EndsWith => Some(textscan::affix(
+                arr,
+                needle,
+                self.op.kind == StrOpKind::EndsWith,
+                !cs,
+            )),
+            StrOpKind::Equals => {
+                let offs = arr.value_offsets();
+                let data = arr.value_data();
+                let m = needle.len();
+                Some(BooleanBuffer::collect_bool(n, |r| {
+                    let v = &data[offs[r] as usize..offs[r + 1] as usize];
+                    if cs {
+                        v == needle
+                    } else if v.len() == m {
+                        // Equal lengths: a non-ASCII value cannot fold to
+                        // the ASCII needle.
+                        v.eq_ignore_ascii_case(needle)
+                    } else {
+                        // Longer non-ASCII values may (KELVIN SIGN).
+                        v.len() > m && !v.is_ascii() && self.matches(arr.value(r))
+                    }
+                }))
+            }
+            kind => {
+                let bounds = textscan::Boundaries::of(kind, needle)?;
+                let mode = textscan::Mode {
+                    fold: !cs && textscan::has_letters(needle),
+                    special: !cs,
+                };
+                let (mut bits, special) = textscan::scan(arr, needle, &self.finder, mode, bounds);
+                for r in special {
+                    if self.matches(arr.value(r)) {
+                        arrow::util::bit_util::set_bit(&mut bits, r);
+                    } else {
+                        arrow::util::bit_util::unset_bit(&mut bits, r);
+                    }
+                }
+                Some(BooleanBuffer::new(bits.into(), 0, n))
+            }
+        }
     }
 }
 
 /// Evaluates a string operator row by row when both sides are arrays.
 pub fn eval_pairwise(op: StrOp, a: &StringArray, b: &StringArray) -> BooleanArray {
     let neg = op.negated;
+    if op.kind == StrOpKind::Equals {
+        let cs = op.case_sensitive;
+        return map_bool2(a, b, |x, y| equals_pair(cs, x, y) != neg);
+    }
     map_bool2(a, b, |x, y| Matcher::new(op, y).matches(x) != neg)
+}
+
+/// `x == y` / `x =~ y` of two values, as [`Matcher::matches`] decides it.
+fn equals_pair(cs: bool, x: &str, y: &str) -> bool {
+    if cs {
+        return x == y;
+    }
+    if x.len() == y.len() && x.as_bytes().eq_ignore_ascii_case(y.as_bytes()) {
+        // Equal but for the case of ASCII letters: so are the lower cases.
+        return true;
+    }
+    if x.is_ascii() && y.is_ascii() {
+        return false;
+    }
+    x.to_lowercase() == y.to_lowercase()
 }
 
 /// Case-insensitive ASCII substring search; `needle` is lower-case.

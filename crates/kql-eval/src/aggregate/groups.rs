@@ -232,6 +232,95 @@ impl Groups {
         Ok(())
     }
 
+    /// Adds the groups of `other` (built for the same key types over later
+    /// rows) that are new here, in `other`'s order, and returns the id here
+    /// of each of `other`'s groups.
+    pub(super) fn absorb(&mut self, other: Groups) -> EvalResult<Vec<u32>> {
+        let hasher = FixedState::with_seed(SEED);
+        let mut ids = Vec::with_capacity(other.len());
+        match (self, other) {
+            (Groups::Single, Groups::Single) => ids.push(0),
+            (Groups::Str(mine), Groups::Str(theirs)) => {
+                for g in 0..theirs.len() {
+                    ids.push(mine.intern(theirs.get(g), &hasher)?.0);
+                }
+            }
+            (
+                Groups::Int {
+                    table,
+                    values,
+                    null_group,
+                    valid,
+                    ..
+                },
+                Groups::Int {
+                    values: their_values,
+                    valid: their_valid,
+                    ..
+                },
+            ) => {
+                for (&v, &ok) in their_values.iter().zip(&their_valid) {
+                    if !ok {
+                        let g = match *null_group {
+                            Some(g) => g,
+                            None => {
+                                let g = new_id(valid.len())?;
+                                values.push(0);
+                                valid.push(false);
+                                *null_group = Some(g);
+                                g
+                            }
+                        };
+                        ids.push(g);
+                        continue;
+                    }
+                    let h = hasher.hash_one(v);
+                    let found = table.find(h, |&g| {
+                        values.get(g as usize) == Some(&v) && Some(g) != *null_group
+                    });
+                    let g = match found {
+                        Some(&g) => g,
+                        None => {
+                            let g = new_id(valid.len())?;
+                            values.push(v);
+                            valid.push(true);
+                            table.insert_unique(h, g, |&x| {
+                                hasher.hash_one(values.get(x as usize).copied().unwrap_or(0))
+                            });
+                            g
+                        }
+                    };
+                    ids.push(g);
+                }
+            }
+            (
+                Groups::Rows {
+                    conv,
+                    bytes,
+                    stored,
+                },
+                Groups::Rows {
+                    conv: their_conv,
+                    stored: their_rows,
+                    ..
+                },
+            ) => {
+                // Rows of another converter are re-encoded with this one.
+                let keys = their_conv.convert_rows(&their_rows).map_err(arrow_err)?;
+                let rows = conv.convert_columns(&keys).map_err(arrow_err)?;
+                for row in rows.iter() {
+                    let (g, new) = bytes.intern(row.as_ref(), &hasher)?;
+                    if new {
+                        stored.push(row);
+                    }
+                    ids.push(g);
+                }
+            }
+            _ => return Err(internal("partial aggregates of different key kinds")),
+        }
+        Ok(ids)
+    }
+
     /// The key columns of the groups, in group id order.
     pub(super) fn finish(self) -> EvalResult<Vec<ArrayRef>> {
         Ok(match self {

@@ -532,6 +532,113 @@ impl Acc {
         Ok(())
     }
 
+    /// Whether [`Acc::merge`] can combine two partial states of this
+    /// aggregate into exactly the state one pass over all rows would give
+    /// (not so for floating-point sums, whose rounding depends on the order
+    /// of additions, nor for order-dependent collections).
+    pub(super) fn mergeable(&self) -> bool {
+        matches!(
+            self,
+            Acc::Count(_)
+                | Acc::SumLong(_)
+                | Acc::PickLong(..)
+                | Acc::PickInt(..)
+                | Acc::PickReal(..)
+                | Acc::PickBool(..)
+                | Acc::PickString(..)
+                | Acc::DCount(_)
+                | Acc::BitAll(..)
+        )
+    }
+
+    /// Adds `other`, the state of the same aggregate over later rows, whose
+    /// group `g` is group `map[g]` here (`ngroups` in all).
+    pub(super) fn merge(&mut self, other: Acc, map: &[u32], ngroups: usize) -> EvalResult<()> {
+        fn each<T>(mine: &mut [T], theirs: Vec<T>, map: &[u32], mut f: impl FnMut(&mut T, T)) {
+            for (x, &g) in theirs.into_iter().zip(map) {
+                if let Some(slot) = mine.get_mut(g as usize) {
+                    f(slot, x);
+                }
+            }
+        }
+        fn pick<T: PartialOrd>(p: Pick, slot: &mut Option<T>, x: Option<T>) {
+            if let Some(x) = x {
+                match slot {
+                    None => *slot = Some(x),
+                    Some(old) if p.better(&x, old) => *slot = Some(x),
+                    _ => {}
+                }
+            }
+        }
+        match (self, other) {
+            (Acc::Count(a), Acc::Count(b)) => {
+                grow(a, ngroups, 0);
+                each(a, b, map, |x, y| *x += y);
+            }
+            (Acc::SumLong(a), Acc::SumLong(b)) => {
+                grow(a, ngroups, 0);
+                each(a, b, map, |x, y| *x = x.wrapping_add(y));
+            }
+            (Acc::PickLong(p, a), Acc::PickLong(_, b)) => {
+                grow(a, ngroups, None);
+                each(a, b, map, |x, y| pick(*p, x, y));
+            }
+            (Acc::PickInt(p, a), Acc::PickInt(_, b)) => {
+                grow(a, ngroups, None);
+                each(a, b, map, |x, y| pick(*p, x, y));
+            }
+            (Acc::PickReal(p, a), Acc::PickReal(_, b)) => {
+                grow(a, ngroups, None);
+                each(a, b, map, |x, y| pick(*p, x, y));
+            }
+            (Acc::PickBool(p, a), Acc::PickBool(_, b)) => {
+                grow(a, ngroups, None);
+                each(a, b, map, |x, y| pick(*p, x, y));
+            }
+            (Acc::PickString(p, a), Acc::PickString(_, b)) => {
+                grow(a, ngroups, None);
+                let p = *p;
+                each(a, b, map, |slot, x| {
+                    let Some(x) = x else { return };
+                    let replace = match slot {
+                        None => true,
+                        // take_any prefers a non-empty string.
+                        Some(old) if p == Pick::First => old.is_empty() && !x.is_empty(),
+                        Some(old) => p.better(x.as_str(), old.as_str()),
+                    };
+                    if replace {
+                        *slot = Some(x);
+                    }
+                });
+            }
+            (Acc::DCount(a), Acc::DCount(b)) => {
+                grow_with(a, ngroups, HashSet::default);
+                each(a, b, map, |x, y| {
+                    if x.is_empty() {
+                        *x = y;
+                    } else {
+                        x.extend(y);
+                    }
+                });
+            }
+            (Acc::BitAll(op, a), Acc::BitAll(_, b)) => {
+                grow(a, ngroups, None);
+                let op = *op;
+                each(a, b, map, |slot, y| {
+                    let Some(y) = y else { return };
+                    *slot = Some(match (*slot, op) {
+                        (None, _) => y,
+                        (Some(o), BitOp::And) => o & y,
+                        (Some(o), BitOp::Or) => o | y,
+                        (Some(o), BitOp::Xor) => o ^ y,
+                    });
+                });
+            }
+            _ => return Err(internal("these aggregate states cannot be merged")),
+        }
+        Ok(())
+    }
+
     /// The result column for `n` groups.
     pub(super) fn finish(self, n: usize) -> EvalResult<ArrayRef> {
         fn pad<T: Clone>(mut v: Vec<T>, n: usize, fill: T) -> Vec<T> {
