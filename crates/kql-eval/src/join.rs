@@ -1,21 +1,37 @@
 //! Hash join (`join`, `lookup`): keys are encoded with Arrow's row format,
 //! the right side is hashed, the left side probes it, and the output
-//! columns are gathered with one `take` per column.
+//! columns are gathered with one `take` per column (per left batch, on all
+//! cores, when the output follows the left rows).
 
 use crate::error::EvalResult;
 use crate::expr::{arrow_err, eval};
-use crate::{arrow_schema_of, EvalContext, Table};
+use crate::{arrow_schema_of, parallel, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, StringArray, UInt32Array};
 use arrow::compute::{concat_batches, take};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow::row::{RowConverter, Rows, SortField};
+use foldhash::fast::FixedState;
 use kql_common::KqlType;
 use kql_planner::plan::{Join, JoinKind, PlanExpr};
 use kql_planner::LogicalPlan;
 use std::collections::HashMap;
 
+/// Rows of the right side by their encoded key.
+type KeyMap<'a, V> = hashbrown::HashMap<&'a [u8], V, FixedState>;
+
 /// Joins two already computed inputs.
+///
+/// Joins whose output follows the left rows (`inner`, `leftouter`,
+/// `leftsemi`, `leftanti`) probe each left batch on its own, on all cores,
+/// and produce one output batch per left batch, in order; the others see
+/// all left rows at once.
 pub fn join(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+    if matches!(
+        j.kind,
+        JoinKind::Inner | JoinKind::LeftOuter | JoinKind::LeftSemi | JoinKind::LeftAnti
+    ) {
+        return join_by_batch(j, left, right, ctx);
+    }
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
     let lb = concat_batches(&left.schema, &left.batches).map_err(arrow_err)?;
     let rb = concat_batches(&right.schema, &right.batches).map_err(arrow_err)?;
@@ -130,6 +146,84 @@ pub fn join(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalRes
         schema,
         batches: vec![batch],
     })
+}
+
+/// A join whose output rows follow the left rows, one left batch at a time.
+fn join_by_batch(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+    let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
+    let rb = concat_batches(&right.schema, &right.batches).map_err(arrow_err)?;
+    let fields: Vec<SortField> = j
+        .left_keys
+        .iter()
+        .map(|k| SortField::new(k.ty.arrow_type()))
+        .collect();
+    let conv = RowConverter::new(fields).map_err(arrow_err)?;
+    let (rrows, rvalid) = key_rows(&conv, &j.right_keys, &rb, ctx)?;
+    // Right rows by key, in input order.
+    let mut table: KeyMap<Vec<u32>> = KeyMap::with_hasher(FixedState::with_seed(0x6a6f_696e));
+    for (i, ok) in rvalid.iter().enumerate() {
+        if *ok {
+            table.entry(rrows.row(i).data()).or_default().push(i as u32);
+        }
+    }
+    let batches = parallel::morsels(&left.batches);
+    let par = parallel::worth_it(ctx, batches.len(), left.num_rows());
+    let out = parallel::map(ctx, batches.len(), par, |b| {
+        ctx.check_cancelled()?;
+        let lb = &batches[b];
+        let (lrows, lvalid) = key_rows(&conv, &j.left_keys, lb, ctx)?;
+        let mut li: Vec<u32> = Vec::new();
+        let mut ri: Vec<Option<u32>> = Vec::new();
+        for (l, ok) in lvalid.iter().enumerate() {
+            let matches = if *ok {
+                table.get(lrows.row(l).data())
+            } else {
+                None
+            };
+            match (j.kind, matches) {
+                (JoinKind::Inner | JoinKind::LeftOuter, Some(rs)) => {
+                    for &r in rs {
+                        li.push(l as u32);
+                        ri.push(Some(r));
+                    }
+                }
+                (JoinKind::LeftOuter, None) => {
+                    li.push(l as u32);
+                    ri.push(None);
+                }
+                (JoinKind::LeftSemi, Some(_)) | (JoinKind::LeftAnti, None) => li.push(l as u32),
+                _ => {}
+            }
+        }
+        let rows = li.len();
+        let lidx = UInt32Array::from(li);
+        let ridx = UInt32Array::from(ri);
+        let columns = j
+            .output
+            .iter()
+            .map(|o| {
+                let (batch, idx) = if o.right { (&rb, &ridx) } else { (lb, &lidx) };
+                match batch.columns().get(o.index) {
+                    Some(col) => gather(col, idx, o.ty),
+                    None => Ok(new_null_array(&o.ty.arrow_type(), rows)),
+                }
+            })
+            .collect::<EvalResult<Vec<ArrayRef>>>()?;
+        RecordBatch::try_new_with_options(
+            schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+        .map_err(arrow_err)
+    });
+    let mut batches = Vec::with_capacity(out.len());
+    for b in out {
+        let b = b?;
+        if b.num_rows() > 0 {
+            batches.push(b);
+        }
+    }
+    Ok(Table { schema, batches })
 }
 
 /// Encodes the key columns of every row; a row with a null key matches

@@ -146,6 +146,12 @@ fn results_do_not_depend_on_the_number_of_threads() {
         "T | order by Size asc nulls first | take 11",
         "T | order by Size desc nulls first | take 11",
         "T | order by Name desc, Size asc | take 3",
+        "T | join kind=inner (T | summarize c = count() by Name) on Name \
+         | summarize count(), sum(c) by Name",
+        "T | join kind=leftouter (T | where Size > 4000 | summarize m = max(Size) by Name, Flag) \
+         on Name, Flag | summarize count(), max(m) by Name, Flag",
+        r#"T | join kind=leftsemi (T | where Cmd has "mimikatz" | distinct Name) on Name | count"#,
+        r#"T | join kind=leftanti (T | where Cmd has "mimikatz" | distinct Name) on Name"#,
     ];
     for q in queries {
         let one = run(&db, q, 1);

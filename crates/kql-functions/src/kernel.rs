@@ -64,6 +64,31 @@ pub fn str_to_str(a: &StringArray, mut f: impl FnMut(&str, &mut String)) -> Arra
     Arc::new(b.finish())
 }
 
+/// Maps every byte of a string array that is all ASCII and has no nulls
+/// (`None` otherwise): the same offsets over new bytes, in one pass over
+/// the value buffer. `f` must map ASCII to ASCII.
+pub fn ascii_bytes_map(a: &StringArray, f: impl Fn(u8) -> u8) -> Option<ArrayRef> {
+    if a.null_count() > 0 {
+        return None;
+    }
+    let offs = a.value_offsets();
+    let (start, end) = (*offs.first()? as usize, *offs.last()? as usize);
+    let bytes = a.value_data().get(start..end)?;
+    if !bytes.is_ascii() {
+        return None;
+    }
+    let mapped: Vec<u8> = bytes.iter().map(|&b| f(b)).collect();
+    let base = offs.first().copied().unwrap_or(0);
+    let offsets: Vec<i32> = offs.iter().map(|&o| o - base).collect();
+    let out = StringArray::try_new(
+        arrow::buffer::OffsetBuffer::new(offsets.into()),
+        arrow::buffer::Buffer::from_vec(mapped),
+        None,
+    )
+    .ok()?;
+    Some(Arc::new(out))
+}
+
 /// A dynamic (JSON text or null) per row from a string.
 pub fn str_to_dyn(a: &StringArray, mut f: impl FnMut(&str, &mut String) -> bool) -> ArrayRef {
     let mut b = StringBuilder::with_capacity(a.len(), a.value_data().len());
@@ -162,5 +187,29 @@ pub mod val {
             S::Dynamic(d) if !d.is_null() => Some(d),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_bytes_map_equals_the_row_path() {
+        let a = StringArray::from(vec!["Hello", "", "WORLD 7!", "mIxEd"]);
+        let row = str_to_str(&a, |s, out| {
+            out.push_str(s);
+            out.make_ascii_lowercase();
+        });
+        let whole = ascii_bytes_map(&a, |b| b.to_ascii_lowercase()).expect("ascii");
+        assert_eq!(whole.as_ref(), row.as_ref());
+        // A slice starts inside the buffer.
+        let s = a.slice(1, 3);
+        let row = str_to_str(&s, |v, out| out.push_str(&v.to_uppercase()));
+        let whole = ascii_bytes_map(&s, |b| b.to_ascii_uppercase()).expect("ascii");
+        assert_eq!(whole.as_ref(), row.as_ref());
+        // Nulls and non-ASCII text take the row path.
+        assert!(ascii_bytes_map(&StringArray::from(vec![Some("a"), None]), |b| b).is_none());
+        assert!(ascii_bytes_map(&StringArray::from(vec!["Ä"]), |b| b).is_none());
     }
 }

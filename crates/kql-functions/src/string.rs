@@ -83,7 +83,11 @@ static TOLOWER: FunctionDef = FunctionDef::new(
     "Converts a string to lower case (Unicode case mapping).",
     |a| sig("tolower", a, 1, &[P::Str], Str),
     |_, args| {
-        Ok(str_to_str(strs(args, 0)?, |s, out| {
+        let a = strs(args, 0)?;
+        if let Some(lowered) = crate::kernel::ascii_bytes_map(a, |b| b.to_ascii_lowercase()) {
+            return Ok(lowered);
+        }
+        Ok(str_to_str(a, |s, out| {
             if s.is_ascii() {
                 out.push_str(s);
                 out.make_ascii_lowercase();
@@ -105,7 +109,11 @@ static TOUPPER: FunctionDef = FunctionDef::new(
     "Converts a string to upper case (Unicode case mapping).",
     |a| sig("toupper", a, 1, &[P::Str], Str),
     |_, args| {
-        Ok(str_to_str(strs(args, 0)?, |s, out| {
+        let a = strs(args, 0)?;
+        if let Some(raised) = crate::kernel::ascii_bytes_map(a, |b| b.to_ascii_uppercase()) {
+            return Ok(raised);
+        }
+        Ok(str_to_str(a, |s, out| {
             if s.is_ascii() {
                 out.push_str(s);
                 out.make_ascii_uppercase();

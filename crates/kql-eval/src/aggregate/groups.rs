@@ -4,8 +4,16 @@
 //! A single string key and a single integer-like key (long, int, bool,
 //! datetime, timespan) have their own paths: the key bytes or value are
 //! hashed directly and the table holds only group ids, so a row whose group
-//! exists costs one hash and one comparison and no allocation. Other key
-//! combinations go through Arrow's row format, stored in one byte buffer.
+//! exists costs one hash and one comparison and no allocation. Several keys
+//! that are each a string or integer-like get a dictionary per key column
+//! (the column's distinct values, usually few, in a small table that stays
+//! in cache), and a group is the tuple of its keys' dictionary ids. Other
+//! key combinations go through Arrow's row format, stored in one byte
+//! buffer.
+//!
+//! Group ids are given in the order of each group's first row; partial
+//! states built over later rows are merged with [`Groups::absorb`], which
+//! keeps that order.
 
 use crate::error::{internal, EvalResult};
 use crate::expr::arrow_err;
@@ -25,13 +33,15 @@ pub(super) enum Groups {
     Single,
     /// One string key (strings are never null).
     Str(ByteGroups),
-    /// One key stored as i64 (`types` says which Arrow type to give back).
-    Int {
+    /// One key stored as i64 (`ty` says which Arrow type to give back).
+    Int { dict: IntDict, ty: DataType },
+    /// Several string or integer-like keys: one dictionary per key, and
+    /// the groups as tuples of dictionary ids.
+    Tuples {
+        dicts: Vec<Dict>,
         table: HashTable<u32>,
-        values: Vec<i64>,
-        null_group: Option<u32>,
-        valid: Vec<bool>,
-        ty: DataType,
+        /// `dicts.len()` ids per group.
+        tuples: Vec<u32>,
     },
     /// Any other keys, encoded with Arrow's row format.
     Rows {
@@ -89,13 +99,270 @@ impl ByteGroups {
         if let Some(&g) = found {
             return Ok((g, false));
         }
-        let g = u32::try_from(hashes.len()).map_err(|_| internal("too many groups"))?;
+        let g = new_id(hashes.len())?;
         data.extend_from_slice(key);
         offsets.push(data.len());
         hashes.push(h);
         table.insert_unique(h, g, |&x| hashes.get(x as usize).copied().unwrap_or(0));
         Ok((g, true))
     }
+
+    /// A new id that no key finds (for null).
+    fn unfindable(&mut self) -> EvalResult<u32> {
+        let g = new_id(self.hashes.len())?;
+        self.offsets.push(self.data.len());
+        self.hashes.push(0);
+        Ok(g)
+    }
+
+    /// The strings of `ids`, in that order (`null` for the id `null`).
+    fn strings(&self, ids: impl Iterator<Item = u32>, null: Option<u32>) -> ArrayRef {
+        let mut b = arrow::array::StringBuilder::with_capacity(self.len(), self.data.len());
+        for g in ids {
+            if Some(g) == null {
+                b.append_null();
+            } else {
+                b.append_value(String::from_utf8_lossy(self.get(g as usize)));
+            }
+        }
+        Arc::new(b.finish())
+    }
+}
+
+/// Distinct integer values (and null), with a table of their ids.
+pub(super) struct IntDict {
+    table: HashTable<u32>,
+    values: Vec<i64>,
+    valid: Vec<bool>,
+    null_id: Option<u32>,
+}
+
+impl IntDict {
+    fn new() -> Self {
+        IntDict {
+            table: HashTable::new(),
+            values: Vec::new(),
+            valid: Vec::new(),
+            null_id: None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    /// The id of a value (`None`: null).
+    fn id(&mut self, v: Option<i64>, hasher: &FixedState) -> EvalResult<u32> {
+        let IntDict {
+            table,
+            values,
+            valid,
+            null_id,
+        } = self;
+        let Some(v) = v else {
+            if let Some(g) = *null_id {
+                return Ok(g);
+            }
+            let g = new_id(valid.len())?;
+            values.push(0);
+            valid.push(false);
+            *null_id = Some(g);
+            return Ok(g);
+        };
+        let h = hasher.hash_one(v);
+        let found = table.find(h, |&g| values.get(g as usize) == Some(&v));
+        if let Some(&g) = found {
+            return Ok(g);
+        }
+        let g = new_id(valid.len())?;
+        values.push(v);
+        valid.push(true);
+        table.insert_unique(h, g, |&x| {
+            hasher.hash_one(values.get(x as usize).copied().unwrap_or(0))
+        });
+        Ok(g)
+    }
+
+    /// Appends the ids of a column's values to `ids`.
+    fn assign(&mut self, arr: &ArrayRef, ids: &mut Vec<u32>) -> EvalResult<()> {
+        let hasher = FixedState::with_seed(SEED);
+        let cast;
+        let a: &Int64Array = if arr.data_type() == &DataType::Int64 {
+            arr.as_primitive::<Int64Type>()
+        } else {
+            cast = arrow::compute::kernels::cast::cast(arr, &DataType::Int64).map_err(arrow_err)?;
+            cast.as_primitive::<Int64Type>()
+        };
+        let has_nulls = a.null_count() > 0;
+        for (i, &v) in a.values().iter().enumerate() {
+            let v = (!has_nulls || a.is_valid(i)).then_some(v);
+            ids.push(self.id(v, &hasher)?);
+        }
+        Ok(())
+    }
+
+    /// The values of `ids` as an array of type `ty`.
+    fn values_of(&self, ids: impl Iterator<Item = u32>, ty: &DataType) -> EvalResult<ArrayRef> {
+        let a: Int64Array = ids
+            .map(|g| {
+                let g = g as usize;
+                match (self.valid.get(g), self.values.get(g)) {
+                    (Some(true), Some(&v)) => Some(v),
+                    _ => None,
+                }
+            })
+            .collect();
+        let a: ArrayRef = Arc::new(a);
+        Ok(match ty {
+            DataType::Int64 => a,
+            DataType::Boolean => {
+                let b: BooleanArray = a
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|v| v.map(|x| x != 0))
+                    .collect();
+                Arc::new(b)
+            }
+            t => arrow::compute::kernels::cast::cast(&a, t).map_err(arrow_err)?,
+        })
+    }
+
+    /// Interns every value of `other` in its order; the id here of each
+    /// of its ids.
+    fn absorb(&mut self, other: &IntDict) -> EvalResult<Vec<u32>> {
+        let hasher = FixedState::with_seed(SEED);
+        other
+            .values
+            .iter()
+            .zip(&other.valid)
+            .map(|(&v, &ok)| self.id(ok.then_some(v), &hasher))
+            .collect()
+    }
+}
+
+/// The distinct values of one key column among several.
+pub(super) enum Dict {
+    Str {
+        bytes: ByteGroups,
+        null: Option<u32>,
+    },
+    Int {
+        dict: IntDict,
+        ty: DataType,
+    },
+}
+
+impl Dict {
+    fn new(ty: &DataType) -> Option<Dict> {
+        match ty {
+            DataType::Utf8 => Some(Dict::Str {
+                bytes: ByteGroups::new(),
+                null: None,
+            }),
+            DataType::Int64 | DataType::Int32 | DataType::Boolean => Some(Dict::Int {
+                dict: IntDict::new(),
+                ty: ty.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Appends the ids of a column's values to `ids`.
+    fn assign(&mut self, arr: &ArrayRef, ids: &mut Vec<u32>) -> EvalResult<()> {
+        match self {
+            Dict::Str { bytes, null } => {
+                let hasher = FixedState::with_seed(SEED);
+                let a: &StringArray = arr.as_string::<i32>();
+                let offs = a.value_offsets();
+                let data = a.value_data();
+                let has_nulls = a.null_count() > 0;
+                for (i, w) in offs.windows(2).enumerate() {
+                    if has_nulls && a.is_null(i) {
+                        let g = match *null {
+                            Some(g) => g,
+                            None => {
+                                let g = bytes.unfindable()?;
+                                *null = Some(g);
+                                g
+                            }
+                        };
+                        ids.push(g);
+                        continue;
+                    }
+                    let (s, e) = match w {
+                        [s, e] => (*s as usize, *e as usize),
+                        _ => (0, 0),
+                    };
+                    let key = data.get(s..e).unwrap_or_default();
+                    ids.push(bytes.intern(key, &hasher)?.0);
+                }
+            }
+            Dict::Int { dict, .. } => dict.assign(arr, ids)?,
+        }
+        Ok(())
+    }
+
+    fn values_of(&self, ids: impl Iterator<Item = u32>) -> EvalResult<ArrayRef> {
+        match self {
+            Dict::Str { bytes, null } => Ok(bytes.strings(ids, *null)),
+            Dict::Int { dict, ty } => dict.values_of(ids, ty),
+        }
+    }
+
+    fn absorb(&mut self, other: &Dict) -> EvalResult<Vec<u32>> {
+        let hasher = FixedState::with_seed(SEED);
+        match (self, other) {
+            (
+                Dict::Str { bytes, null },
+                Dict::Str {
+                    bytes: theirs,
+                    null: their_null,
+                },
+            ) => (0..theirs.len())
+                .map(|g| {
+                    if Some(g as u32) == *their_null {
+                        match *null {
+                            Some(n) => Ok(n),
+                            None => {
+                                let n = bytes.unfindable()?;
+                                *null = Some(n);
+                                Ok(n)
+                            }
+                        }
+                    } else {
+                        Ok(bytes.intern(theirs.get(g), &hasher)?.0)
+                    }
+                })
+                .collect(),
+            (Dict::Int { dict, .. }, Dict::Int { dict: theirs, .. }) => dict.absorb(theirs),
+            _ => Err(internal("partial aggregates of different key kinds")),
+        }
+    }
+}
+
+/// The group of a tuple of dictionary ids, adding it if new.
+fn tuple_id(
+    table: &mut HashTable<u32>,
+    tuples: &mut Vec<u32>,
+    key: &[u32],
+    hasher: &FixedState,
+) -> EvalResult<u32> {
+    let k = key.len();
+    let h = hasher.hash_one(key);
+    let found = table.find(h, |&g| {
+        let at = g as usize * k;
+        tuples.get(at..at + k) == Some(key)
+    });
+    if let Some(&g) = found {
+        return Ok(g);
+    }
+    let g = new_id(tuples.len() / k.max(1))?;
+    tuples.extend_from_slice(key);
+    table.insert_unique(h, g, |&x| {
+        let at = x as usize * k;
+        hasher.hash_one(tuples.get(at..at + k).unwrap_or_default())
+    });
+    Ok(g)
 }
 
 const SEED: u64 = 0x6b71_6c5f_6167_6721;
@@ -107,13 +374,17 @@ impl Groups {
             [] => Groups::Single,
             [DataType::Utf8] => Groups::Str(ByteGroups::new()),
             [t @ (DataType::Int64 | DataType::Int32 | DataType::Boolean)] => Groups::Int {
-                table: HashTable::new(),
-                values: Vec::new(),
-                null_group: None,
-                valid: Vec::new(),
+                dict: IntDict::new(),
                 ty: t.clone(),
             },
             _ => {
+                if let Some(dicts) = types.iter().map(Dict::new).collect::<Option<Vec<_>>>() {
+                    return Ok(Groups::Tuples {
+                        dicts,
+                        table: HashTable::new(),
+                        tuples: Vec::new(),
+                    });
+                }
                 let conv =
                     RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect())
                         .map_err(arrow_err)?;
@@ -132,7 +403,8 @@ impl Groups {
         match self {
             Groups::Single => 1,
             Groups::Str(b) => b.len(),
-            Groups::Int { valid, .. } => valid.len(),
+            Groups::Int { dict, .. } => dict.len(),
+            Groups::Tuples { dicts, tuples, .. } => tuples.len() / dicts.len().max(1),
             Groups::Rows { bytes, .. } => bytes.len(),
         }
     }
@@ -162,55 +434,26 @@ impl Groups {
                     ids.push(groups.intern(key, &hasher)?.0);
                 }
             }
-            Groups::Int {
+            Groups::Int { dict, .. } => dict.assign(first(keys)?, ids)?,
+            Groups::Tuples {
+                dicts,
                 table,
-                values,
-                null_group,
-                valid,
-                ..
+                tuples,
             } => {
-                let arr = first(keys)?;
-                let cast;
-                let a: &Int64Array = if arr.data_type() == &DataType::Int64 {
-                    arr.as_primitive::<Int64Type>()
-                } else {
-                    cast = arrow::compute::kernels::cast::cast(arr, &DataType::Int64)
-                        .map_err(arrow_err)?;
-                    cast.as_primitive::<Int64Type>()
-                };
-                let has_nulls = a.null_count() > 0;
-                for (i, &v) in a.values().iter().enumerate() {
-                    if has_nulls && a.is_null(i) {
-                        let g = match *null_group {
-                            Some(g) => g,
-                            None => {
-                                let g = new_id(valid.len())?;
-                                values.push(0);
-                                valid.push(false);
-                                *null_group = Some(g);
-                                g
-                            }
-                        };
-                        ids.push(g);
-                        continue;
+                let k = dicts.len();
+                // Column by column: the dictionary ids of every row.
+                let mut cols: Vec<Vec<u32>> = Vec::with_capacity(k);
+                for (dict, arr) in dicts.iter_mut().zip(keys) {
+                    let mut col = Vec::with_capacity(n);
+                    dict.assign(arr, &mut col)?;
+                    cols.push(col);
+                }
+                let mut key = vec![0u32; k];
+                for i in 0..n {
+                    for (slot, col) in key.iter_mut().zip(&cols) {
+                        *slot = col.get(i).copied().unwrap_or(0);
                     }
-                    let h = hasher.hash_one(v);
-                    let found = table.find(h, |&g| {
-                        values.get(g as usize) == Some(&v) && Some(g) != *null_group
-                    });
-                    let g = match found {
-                        Some(&g) => g,
-                        None => {
-                            let g = new_id(valid.len())?;
-                            values.push(v);
-                            valid.push(true);
-                            table.insert_unique(h, g, |&x| {
-                                hasher.hash_one(values.get(x as usize).copied().unwrap_or(0))
-                            });
-                            g
-                        }
-                    };
-                    ids.push(g);
+                    ids.push(tuple_id(table, tuples, &key, &hasher)?);
                 }
             }
             Groups::Rows {
@@ -245,52 +488,33 @@ impl Groups {
                     ids.push(mine.intern(theirs.get(g), &hasher)?.0);
                 }
             }
+            (Groups::Int { dict, .. }, Groups::Int { dict: theirs, .. }) => {
+                ids = dict.absorb(&theirs)?;
+            }
             (
-                Groups::Int {
+                Groups::Tuples {
+                    dicts,
                     table,
-                    values,
-                    null_group,
-                    valid,
-                    ..
+                    tuples,
                 },
-                Groups::Int {
-                    values: their_values,
-                    valid: their_valid,
+                Groups::Tuples {
+                    dicts: their_dicts,
+                    tuples: their_tuples,
                     ..
                 },
             ) => {
-                for (&v, &ok) in their_values.iter().zip(&their_valid) {
-                    if !ok {
-                        let g = match *null_group {
-                            Some(g) => g,
-                            None => {
-                                let g = new_id(valid.len())?;
-                                values.push(0);
-                                valid.push(false);
-                                *null_group = Some(g);
-                                g
-                            }
-                        };
-                        ids.push(g);
-                        continue;
+                let maps = dicts
+                    .iter_mut()
+                    .zip(&their_dicts)
+                    .map(|(d, t)| d.absorb(t))
+                    .collect::<EvalResult<Vec<_>>>()?;
+                let k = dicts.len();
+                let mut key = vec![0u32; k];
+                for theirs in their_tuples.chunks_exact(k.max(1)) {
+                    for ((slot, &t), map) in key.iter_mut().zip(theirs).zip(&maps) {
+                        *slot = map.get(t as usize).copied().unwrap_or(0);
                     }
-                    let h = hasher.hash_one(v);
-                    let found = table.find(h, |&g| {
-                        values.get(g as usize) == Some(&v) && Some(g) != *null_group
-                    });
-                    let g = match found {
-                        Some(&g) => g,
-                        None => {
-                            let g = new_id(valid.len())?;
-                            values.push(v);
-                            valid.push(true);
-                            table.insert_unique(h, g, |&x| {
-                                hasher.hash_one(values.get(x as usize).copied().unwrap_or(0))
-                            });
-                            g
-                        }
-                    };
-                    ids.push(g);
+                    ids.push(tuple_id(table, tuples, &key, &hasher)?);
                 }
             }
             (
@@ -325,34 +549,15 @@ impl Groups {
     pub(super) fn finish(self) -> EvalResult<Vec<ArrayRef>> {
         Ok(match self {
             Groups::Single => vec![],
-            Groups::Str(b) => {
-                let n = b.len();
-                let mut builder = arrow::array::StringBuilder::with_capacity(n, b.data.len());
-                for g in 0..n {
-                    builder.append_value(String::from_utf8_lossy(b.get(g)));
-                }
-                vec![Arc::new(builder.finish())]
-            }
-            Groups::Int {
-                values, valid, ty, ..
-            } => {
-                let a: ArrayRef = Arc::new(Int64Array::new(
-                    values.into(),
-                    Some(arrow::buffer::NullBuffer::from(valid)),
-                ));
-                let a = match ty {
-                    DataType::Int64 => a,
-                    DataType::Boolean => {
-                        let b: BooleanArray = a
-                            .as_primitive::<Int64Type>()
-                            .iter()
-                            .map(|v| v.map(|x| x != 0))
-                            .collect();
-                        Arc::new(b)
-                    }
-                    t => arrow::compute::kernels::cast::cast(&a, &t).map_err(arrow_err)?,
-                };
-                vec![a]
+            Groups::Str(b) => vec![b.strings(0..b.len() as u32, None)],
+            Groups::Int { dict, ty } => vec![dict.values_of(0..dict.len() as u32, &ty)?],
+            Groups::Tuples { dicts, tuples, .. } => {
+                let k = dicts.len();
+                dicts
+                    .iter()
+                    .enumerate()
+                    .map(|(j, d)| d.values_of(tuples.iter().skip(j).step_by(k.max(1)).copied()))
+                    .collect::<EvalResult<Vec<_>>>()?
             }
             Groups::Rows { conv, stored, .. } => conv.convert_rows(&stored).map_err(arrow_err)?,
         })
@@ -427,5 +632,103 @@ mod tests {
         g.assign(&[], 3, &mut ids).expect("assign");
         assert_eq!(ids, vec![0, 0, 0]);
         assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn several_string_and_integer_keys_use_dictionaries() {
+        let types = [DataType::Utf8, DataType::Int64, DataType::Boolean];
+        let mut g = Groups::new(&types).expect("groups");
+        assert!(matches!(g, Groups::Tuples { .. }));
+        let s: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a"),
+            None,
+            Some(""),
+            Some("a"),
+            Some("a"),
+        ]));
+        let l: ArrayRef = Arc::new(Int64Array::from(vec![
+            Some(1),
+            Some(1),
+            Some(1),
+            None,
+            Some(1),
+        ]));
+        let b: ArrayRef = Arc::new(BooleanArray::from(vec![
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(true),
+        ]));
+        assert_eq!(ids_of(&mut g, vec![s, l, b]), vec![0, 1, 2, 3, 0]);
+        let keys = g.finish().expect("finish");
+        let s = keys[0].as_string::<i32>();
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            vec![Some("a"), None, Some(""), Some("a")]
+        );
+        let l = keys[1].as_primitive::<Int64Type>();
+        assert_eq!(
+            l.iter().collect::<Vec<_>>(),
+            vec![Some(1), Some(1), Some(1), None]
+        );
+        assert_eq!(keys[2].as_boolean().true_count(), 4);
+    }
+
+    /// Partial groups over two halves, absorbed in order, equal the groups
+    /// of one pass, for every kind of key.
+    #[test]
+    fn absorbing_keeps_first_appearance_order() {
+        let strings = |v: &[Option<&str>]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
+        let longs = |v: &[Option<i64>]| -> ArrayRef { Arc::new(Int64Array::from(v.to_vec())) };
+        let floats = |v: &[f64]| -> ArrayRef { Arc::new(Float64Array::from(v.to_vec())) };
+        let s1 = [Some("x"), Some("y"), Some("x"), None];
+        let s2 = [Some("z"), None, Some("y"), Some("w")];
+        let l1 = [Some(1), None, Some(1), Some(2)];
+        let l2 = [Some(2), Some(3), None, Some(1)];
+        let cases: Vec<(Vec<DataType>, Vec<ArrayRef>, Vec<ArrayRef>)> = vec![
+            (vec![], vec![], vec![]),
+            (vec![DataType::Utf8], vec![strings(&s1)], vec![strings(&s2)]),
+            (vec![DataType::Int64], vec![longs(&l1)], vec![longs(&l2)]),
+            (
+                vec![DataType::Utf8, DataType::Int64],
+                vec![strings(&s1), longs(&l1)],
+                vec![strings(&s2), longs(&l2)],
+            ),
+            (
+                vec![DataType::Utf8, DataType::Float64],
+                vec![strings(&s1), floats(&[1.0, 2.0, 1.0, 2.0])],
+                vec![strings(&s2), floats(&[2.0, 1.0, 2.0, 1.0])],
+            ),
+        ];
+        for (types, a, b) in cases {
+            let mut one = Groups::new(&types).expect("groups");
+            let mut ids = Vec::new();
+            one.assign(&a, 4, &mut ids).expect("assign");
+            let mut whole = ids.clone();
+            one.assign(&b, 4, &mut ids).expect("assign");
+            whole.extend(&ids);
+
+            let mut first = Groups::new(&types).expect("groups");
+            let mut second = Groups::new(&types).expect("groups");
+            let mut ids1 = Vec::new();
+            let mut ids2 = Vec::new();
+            first.assign(&a, 4, &mut ids1).expect("assign");
+            second.assign(&b, 4, &mut ids2).expect("assign");
+            let map = first.absorb(second).expect("absorb");
+            let merged: Vec<u32> = ids1
+                .iter()
+                .copied()
+                .chain(ids2.iter().map(|&g| map[g as usize]))
+                .collect();
+            assert_eq!(merged, whole, "{types:?}");
+            assert_eq!(first.len(), one.len());
+            let k1 = first.finish().expect("finish");
+            let k2 = one.finish().expect("finish");
+            assert_eq!(k1.len(), k2.len());
+            for (x, y) in k1.iter().zip(&k2) {
+                assert_eq!(x.as_ref(), y.as_ref(), "{types:?}");
+            }
+        }
     }
 }
