@@ -74,6 +74,9 @@ impl Planner<'_> {
             }
             OperatorKind::Project(items) => {
                 let mut exprs = Vec::new();
+                // Names derived from an expression (not written, not a
+                // plain column).
+                let mut derived: Vec<String> = Vec::new();
                 let mut auto = 0;
                 for item in items {
                     let pe = self.expr(&item.expr, &schema)?;
@@ -81,7 +84,19 @@ impl Planner<'_> {
                         exprs.extend(cols);
                         continue;
                     }
-                    let name = self.item_name(item, &pe, &mut auto)?;
+                    let mut name = self.item_name(item, &pe, &mut auto)?;
+                    // A taken name gets a number (`project tostring(x), x`
+                    // gives `x`, `x1`), unless both are written or plain
+                    // columns (`project A, A` is an error).
+                    let plain =
+                        !item.names.is_empty() || matches!(item.expr.kind, ExprKind::Name(_));
+                    if !plain || derived.contains(&name) {
+                        let used: Vec<String> = exprs.iter().map(|(n, _)| n.clone()).collect();
+                        name = tabular::unique_name(&name, &used);
+                    }
+                    if !plain {
+                        derived.push(name.clone());
+                    }
                     exprs.push((name, pe));
                 }
                 check_unique(&exprs, items.iter().map(|i| i.span))?;
@@ -207,6 +222,7 @@ impl Planner<'_> {
                     let mut auto = 0;
                     for c in cols {
                         let pe = self.expr(c, &schema)?;
+                        summarize::dynamic_key(&pe, c.span)?;
                         let name = match &pe.kind {
                             PlanExprKind::Column { name, .. } => name.clone(),
                             _ => {
@@ -515,6 +531,11 @@ impl Planner<'_> {
                 PlanExprKind::Column { name, .. } => name.clone(),
                 _ if series::derived_call_name(&item.expr).is_some() => {
                     series::derived_call_name(&item.expr).unwrap_or_default()
+                }
+                // `d.a` and `tostring(d.a)` are `d_a`, `strlen(s)` is
+                // `strlen_s`, as Kusto names them.
+                _ if summarize::derived_name(&item.expr).is_some() => {
+                    summarize::derived_name(&item.expr).unwrap_or_default()
                 }
                 _ => {
                     *auto += 1;

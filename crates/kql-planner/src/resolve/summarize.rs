@@ -76,6 +76,7 @@ impl Planner<'_> {
         let mut key_names = Vec::new();
         for item in by {
             let pe = self.expr(&item.expr, &schema)?;
+            dynamic_key(&pe, item.expr.span)?;
             let col = match item.names.as_slice() {
                 [n] => OutCol {
                     name: n.name.clone(),
@@ -906,7 +907,22 @@ const NAME_KEEPING: &[&str] = &[
 /// The column name Kusto derives from an expression: a plain column, a
 /// dynamic path (`d.a[0]` is `d_a_0`), or one of those inside a
 /// [`NAME_KEEPING`] function; `strlen(s)` is `strlen_s`.
-fn derived_name(e: &ast::Expr) -> Option<String> {
+/// Kusto does not group by `dynamic` values (`summarize ... by d`,
+/// `distinct d`).
+pub(super) fn dynamic_key(pe: &PlanExpr, span: Span) -> R<()> {
+    if pe.ty == KqlType::Dynamic {
+        return Err(err(
+            "kql::plan::dynamic_key",
+            "a dynamic value cannot be a grouping key",
+            span,
+        )
+        .with_label("this is dynamic")
+        .with_help("convert it: `tostring(...)`, `tolong(...)`, ..."));
+    }
+    Ok(())
+}
+
+pub(super) fn derived_name(e: &ast::Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(id) => Some(id.name.clone()),
         ExprKind::Member { expr, name } => Some(format!("{}_{}", derived_name(expr)?, name.name)),
