@@ -135,7 +135,17 @@ enum Format {
     Json,
 }
 
+/// Waits for cache files still being written when `main` returns.
+struct FinishCacheWrites;
+
+impl Drop for FinishCacheWrites {
+    fn drop(&mut self) {
+        kql_io::finish_cache_writes();
+    }
+}
+
 fn main() -> ExitCode {
+    let _cache_writes = FinishCacheWrites;
     // Panics are caught per query and reported as diagnostics; keep the
     // default hook from printing a second, raw message.
     std::panic::set_hook(Box::new(|_| {}));

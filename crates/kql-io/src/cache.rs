@@ -10,7 +10,8 @@
 //! that cannot be read (damaged) is ignored. Files are written to a
 //! temporary name and renamed into place, so a reader never sees half a
 //! file. Writing is best effort: a failure only means the next run parses
-//! again.
+//! again. Columns are written on a background thread while the query runs;
+//! [`finish_writes`] waits for them (the command calls it before exiting).
 
 use crate::ipc_read;
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -20,6 +21,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const STAMP_KEY: &str = "kql.cache.stamp";
+
+/// Cache writes still running.
+static PENDING: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Waits until every cache file started so far is written.
+pub fn finish_writes() {
+    let handles = PENDING
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p))
+        .unwrap_or_default();
+    for h in handles {
+        let _ = h.join();
+    }
+}
 
 /// Where one source file's columns are cached.
 #[derive(Clone, Debug)]
@@ -96,9 +112,18 @@ impl TableCache {
         .flatten()
     }
 
-    /// Stores one column's batches (best effort).
-    pub(crate) fn write_column(&self, column: usize, field: &Field, arrays: &[ArrayRef]) {
-        let _ = self.try_write(column, field, arrays);
+    /// Stores columns' batches on a background thread (best effort); see
+    /// [`finish_writes`].
+    pub(crate) fn write_columns(&self, columns: Vec<(usize, Field, Vec<ArrayRef>)>) {
+        let me = self.clone();
+        let handle = std::thread::spawn(move || {
+            for (c, field, arrays) in columns {
+                let _ = me.try_write(c, &field, &arrays);
+            }
+        });
+        if let Ok(mut pending) = PENDING.lock() {
+            pending.push(handle);
+        }
     }
 
     fn try_write(&self, column: usize, field: &Field, arrays: &[ArrayRef]) -> Option<()> {
@@ -125,8 +150,10 @@ impl TableCache {
                 w.write(&batch).ok()?;
             }
             w.finish().ok()?;
-            let inner = w.into_inner().ok()?;
-            inner.into_inner().ok()?.sync_data().ok()?;
+            // No fsync: a killed process loses nothing written, and the
+            // rename makes the file appear whole or not at all. (After a
+            // power loss a damaged file fails to decode and is ignored.)
+            w.into_inner().ok()?.into_inner().ok()?;
             std::fs::rename(&tmp, self.column_path(column)).ok()
         })();
         if written.is_none() {

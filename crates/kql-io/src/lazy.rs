@@ -173,14 +173,16 @@ impl TableHandle {
                 delimiter,
                 Some(&missing),
             )?;
+            let mut to_write = Vec::with_capacity(missing.len());
             for (k, &c) in missing.iter().enumerate() {
                 let arrays: Vec<ArrayRef> =
                     parsed.batches.iter().map(|b| b.column(k).clone()).collect();
-                cache.write_column(c, self.schema.field(c), &arrays);
+                to_write.push((c, self.schema.field(c).clone(), arrays.clone()));
                 if let Ok(slot) = unique.binary_search(&c) {
                     found[slot] = Some(arrays);
                 }
             }
+            cache.write_columns(to_write);
         }
         let out_schema = Arc::new(self.schema.project(&cols).map_err(|e| {
             vec![Diagnostic::error(

@@ -22,6 +22,7 @@ pub mod mde;
 mod output;
 mod parquet_read;
 
+pub use cache::finish_writes as finish_cache_writes;
 pub use format::{format_value, write_value};
 pub use lazy::TableHandle;
 pub use mde::{ColumnInfo, Variant};

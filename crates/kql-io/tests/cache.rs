@@ -66,6 +66,7 @@ fn parsed(path: &Path, projection: Option<&[usize]>) -> RecordBatch {
 
 fn cached_columns(cache: &Path) -> Vec<String> {
     let mut out = Vec::new();
+    kql_io::finish_cache_writes();
     for d in std::fs::read_dir(cache).expect("cache dir").flatten() {
         for f in std::fs::read_dir(d.path()).expect("table dir").flatten() {
             out.push(f.file_name().to_string_lossy().into_owned());
@@ -84,12 +85,14 @@ fn cached_columns_read_back_exactly() {
 
     // A projection parses and caches just its columns.
     let first = open(&path, &cache).load(Some(&[3, 0, 3])).expect("miss");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&first), parsed(&path, Some(&[3, 0, 3])));
     assert_eq!(cached_columns(&cache), vec!["c0.arrow", "c3.arrow"]);
 
     // The whole table: two columns from the cache, three parsed.
     let h = open(&path, &cache);
     let all = h.load(None).expect("partly cached");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&all), parsed(&path, None));
     assert_eq!(all.schema, h.schema);
     assert_eq!(cached_columns(&cache).len(), 5);
@@ -100,8 +103,10 @@ fn cached_columns_read_back_exactly() {
     let moved = dir.join("moved.csv");
     std::fs::rename(&path, &moved).expect("move away");
     let hit = h.load(None).expect("from the cache alone");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&hit), expected);
     let proj = h.load(Some(&[4, 1])).expect("projection from the cache");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&proj), {
         let e = expected.project(&[4, 1]).expect("project");
         RecordBatch::try_new(proj.schema.clone(), e.columns().to_vec()).expect("batch")
@@ -116,15 +121,18 @@ fn a_changed_file_is_parsed_again() {
     let path = dir.join("DeviceFileEvents.csv");
     std::fs::write(&path, export(500, 0)).expect("write");
     let before = open(&path, &cache).load(None).expect("load");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&before), parsed(&path, None));
 
     std::fs::write(&path, export(700, 5)).expect("rewrite");
     let after = open(&path, &cache).load(None).expect("load");
+    kql_io::finish_cache_writes();
     assert_eq!(after.num_rows(), 700);
     assert_eq!(whole(&after), parsed(&path, None));
     // The stale columns were replaced, not added to.
     assert_eq!(cached_columns(&cache).len(), 5);
     let again = open(&path, &cache).load(None).expect("load");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&again), parsed(&path, None));
 }
 
@@ -136,6 +144,7 @@ fn damaged_cache_files_are_ignored() {
     std::fs::write(&path, export(800, 1)).expect("write");
     let expected = parsed(&path, None);
     open(&path, &cache).load(None).expect("fill");
+    kql_io::finish_cache_writes();
     let table_dir = std::fs::read_dir(&cache)
         .expect("cache")
         .flatten()
@@ -158,10 +167,12 @@ fn damaged_cache_files_are_ignored() {
     for bytes in damaged {
         std::fs::write(&c2, &bytes).expect("damage");
         let t = open(&path, &cache).load(None).expect("re-parsed");
+        kql_io::finish_cache_writes();
         assert_eq!(whole(&t), expected);
     }
     // Another column's file in its place is ignored as well.
     std::fs::copy(table_dir.join("c1.arrow"), &c2).expect("copy");
     let t = open(&path, &cache).load(None).expect("re-parsed");
+    kql_io::finish_cache_writes();
     assert_eq!(whole(&t), expected);
 }
