@@ -77,7 +77,8 @@ impl Planner<'_> {
                     let greedy = (Some(i) == last_col
                         && kind != ast::ParseKind::Regex
                         && i + 1 == parts.len())
-                        || (kind == ast::ParseKind::Regex && ty == KqlType::String);
+                        || (kind == ast::ParseKind::Regex
+                            && matches!(type_pattern(ty, false), "(.*?)"));
                     let group = if strict || matches!(ty, KqlType::String) {
                         type_pattern(ty, greedy).to_string()
                     } else {
