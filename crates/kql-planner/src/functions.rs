@@ -116,6 +116,11 @@ pub const OPERATOR_NAMES: &[&str] = &[
     "distinct",
     "summarize",
     "make-series",
+    "scan",
+    "parse-kv",
+    "project-by-names",
+    "reduce",
+    "facet",
 ];
 
 impl AggFunc {
