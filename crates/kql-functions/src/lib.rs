@@ -5,7 +5,7 @@
 //! (arity, argument types, result type, and the type each argument is
 //! converted to), and the Arrow kernel the evaluator runs. Functions live in
 //! one module per category (`string`, `datetime`, `dynamic`, `math`, `ip`,
-//! `conversion`, `logic`, `encoding`, `series`); [`all`] lists them and
+//! `conversion`, `logic`, `encoding`, `series`, `geo`); [`all`] lists them and
 //! [`ScalarFunc::from_name`] looks one up. `docs/functions.md` is generated
 //! from this registry ([`markdown`]).
 
@@ -19,6 +19,7 @@ mod conversion;
 mod datetime;
 mod dynamic;
 mod encoding;
+mod geo;
 mod ip;
 mod logic;
 mod math;
@@ -52,6 +53,7 @@ pub enum Category {
     Encoding,
     Series,
     Sketch,
+    Geo,
 }
 
 impl Category {
@@ -67,6 +69,7 @@ impl Category {
             Category::Encoding => "Encoding and hashing",
             Category::Series => "Series (numeric arrays)",
             Category::Sketch => "Sketches (hll, tdigest)",
+            Category::Geo => "Geospatial",
         }
     }
 }
@@ -240,6 +243,7 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.push(&xml::PARSE_XML);
         v.extend(series::FUNCTIONS);
         v.extend(sketch::FUNCTIONS);
+        v.extend(geo::FUNCTIONS);
         v
     })
 }
@@ -288,6 +292,7 @@ pub fn markdown() -> String {
         Category::Encoding,
         Category::Series,
         Category::Sketch,
+        Category::Geo,
     ] {
         let names: Vec<String> = fs
             .iter()

@@ -1,0 +1,575 @@
+//! Geospatial functions: geohash cells, distances, azimuths and angles on
+//! Kusto's spherical Earth (radius 6,371,010 m; coordinates are WGS-84
+//! longitude and latitude in degrees, longitude first, as in GeoJSON).
+//! Invalid coordinates or cells give null (an empty string for functions
+//! that return a cell token).
+
+mod geohash;
+mod shape;
+mod sphere;
+
+use crate::kernel::{longs, reals, strs, sv};
+use crate::typing::{sig, P};
+use crate::{Arg, Category, Ctx, Example, FunctionDef};
+use arrow::array::{Array, ArrayRef, BooleanArray, Float64Array, StringBuilder};
+use kql_common::KqlType;
+use sphere::{valid_lat, valid_lon};
+use std::fmt::Write;
+use std::sync::Arc;
+
+const C: Category = Category::Geo;
+use KqlType::{Bool, Dynamic, Real, String as Str};
+
+pub static FUNCTIONS: &[&FunctionDef] = &[
+    &GEO_POINT_TO_GEOHASH,
+    &GEO_GEOHASH_TO_CENTRAL_POINT,
+    &GEO_GEOHASH_TO_POLYGON,
+    &GEO_GEOHASH_NEIGHBORS,
+    &GEO_DISTANCE_2POINTS,
+    &GEO_POINT_IN_CIRCLE,
+    &GEO_AZIMUTH,
+    &GEO_ANGLE,
+    &GEO_POINT_IN_POLYGON,
+    &GEO_POLYGON_AREA,
+    &GEO_POLYGON_PERIMETER,
+    &GEO_POLYGON_CENTROID,
+    &GEO_LINE_LENGTH,
+    &GEO_LINE_CENTROID,
+    &GEO_DISTANCE_POINT_TO_LINE,
+    &GEO_DISTANCE_POINT_TO_POLYGON,
+];
+
+/// Appends a number as JSON text (as `dynamic` values print numbers).
+fn push_num(out: &mut String, v: f64) {
+    match serde_json::Number::from_f64(v) {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends `[lon,lat]`.
+fn push_coord(out: &mut String, lon: f64, lat: f64) {
+    out.push('[');
+    push_num(out, lon);
+    out.push(',');
+    push_num(out, lat);
+    out.push(']');
+}
+
+/// Appends a GeoJSON point.
+fn push_point(out: &mut String, lon: f64, lat: f64) {
+    out.push_str(r#"{"type":"Point","coordinates":"#);
+    push_coord(out, lon, lat);
+    out.push('}');
+}
+
+/// Appends a GeoJSON polygon with one ring (closed by repeating its first
+/// vertex).
+fn push_ring_polygon(out: &mut String, ring: &[(f64, f64)]) {
+    out.push_str(r#"{"type":"Polygon","coordinates":[["#);
+    for (i, &(x, y)) in ring.iter().chain(ring.first()).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_coord(out, x, y);
+    }
+    out.push_str("]]}");
+}
+
+/// The value of row `i` of a real argument, if valid.
+fn real_at(a: &Float64Array, i: usize) -> Option<f64> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
+/// A point from two real arguments, when both are valid coordinates.
+fn point_at(lon: &Float64Array, lat: &Float64Array, i: usize) -> Option<(f64, f64)> {
+    let (x, y) = (real_at(lon, i)?, real_at(lat, i)?);
+    (valid_lon(x) && valid_lat(y)).then_some((x, y))
+}
+
+/// The points of `n` (longitude, latitude) argument pairs.
+fn point_args(args: &[Arg], n: usize) -> Result<Vec<(&Float64Array, &Float64Array)>, String> {
+    (0..n)
+        .map(|k| Ok((reals(args, 2 * k)?, reals(args, 2 * k + 1)?)))
+        .collect()
+}
+
+/// A real per row from `n` points.
+fn points_to_real(
+    ctx: &Ctx,
+    args: &[Arg],
+    n: usize,
+    f: impl Fn(&[(f64, f64)]) -> Option<f64>,
+) -> Result<ArrayRef, String> {
+    let cols = point_args(args, n)?;
+    let mut pts = Vec::with_capacity(n);
+    let out: Float64Array = (0..ctx.len)
+        .map(|i| {
+            pts.clear();
+            for (lon, lat) in &cols {
+                pts.push(point_at(lon, lat, i)?);
+            }
+            f(&pts)
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+/// A dynamic (JSON text, or null when `f` returns false) per row of a
+/// string argument.
+fn str_to_geo(
+    ctx: &Ctx,
+    args: &[Arg],
+    f: impl Fn(&str, &mut String) -> bool,
+) -> Result<ArrayRef, String> {
+    let a = strs(args, 0)?;
+    let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+    let mut buf = String::new();
+    for i in 0..ctx.len {
+        buf.clear();
+        if f(sv(a, i), &mut buf) {
+            b.append_value(&buf);
+        } else {
+            b.append_null();
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+static GEO_POINT_TO_GEOHASH: FunctionDef = FunctionDef::new(
+    "geo_point_to_geohash",
+    C,
+    "geo_point_to_geohash(longitude: real, latitude: real, [accuracy: long]): string",
+    "The geohash of a point, `accuracy` (1 to 18, default 5) characters long; an empty string for invalid coordinates or accuracy.",
+    |a| sig("geo_point_to_geohash", a, 2, &[P::Real, P::Real, P::Long], Str),
+    |ctx, args| {
+        let (lon, lat) = (reals(args, 0)?, reals(args, 1)?);
+        let acc = if args.len() > 2 { Some(longs(args, 2)?) } else { None };
+        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 8);
+        let mut buf = String::new();
+        for i in 0..ctx.len {
+            buf.clear();
+            let n = match acc {
+                None => Some(5),
+                Some(a) => a.is_valid(i).then(|| a.value(i)),
+            };
+            if let (Some(n), Some((x, y))) = (n, point_at(lon, lat, i)) {
+                if (1..=geohash::MAX_ACCURACY).contains(&n) {
+                    geohash::encode(x, y, n as usize, &mut buf);
+                }
+            }
+            b.append_value(&buf);
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.examples(&[Example {
+    query: "print a = geo_point_to_geohash(139.806115, 35.554128, 12), b = geo_point_to_geohash(-122.303404, 47.570482), c = geo_point_to_geohash(200, 1, 8)",
+    output: "a,b,c\nxn76m27ty9g4,c23n8,",
+}]);
+
+static GEO_GEOHASH_TO_CENTRAL_POINT: FunctionDef = FunctionDef::new(
+    "geo_geohash_to_central_point",
+    C,
+    "geo_geohash_to_central_point(geohash: string): dynamic",
+    "The center of a geohash cell as a GeoJSON point; null when the text is not a geohash.",
+    |a| sig("geo_geohash_to_central_point", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        str_to_geo(ctx, args, |h, out| match geohash::decode(h) {
+            Some([x0, y0, x1, y1]) => {
+                push_point(out, (x0 + x1) / 2.0, (y0 + y1) / 2.0);
+                true
+            }
+            None => false,
+        })
+    },
+)
+.examples(&[Example {
+    query: "print p = geo_geohash_to_central_point('sunny'), bad = isnull(geo_geohash_to_central_point('a'))",
+    output: "p,bad\n\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[42.47314453125,23.70849609375]}\",true",
+}]);
+
+static GEO_GEOHASH_TO_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_geohash_to_polygon",
+    C,
+    "geo_geohash_to_polygon(geohash: string): dynamic",
+    "The rectangle of a geohash cell as a GeoJSON polygon (counterclockwise from the south-west corner); null when the text is not a geohash.",
+    |a| sig("geo_geohash_to_polygon", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        str_to_geo(ctx, args, |h, out| match geohash::decode(h) {
+            Some([x0, y0, x1, y1]) => {
+                push_ring_polygon(out, &[(x0, y0), (x1, y0), (x1, y1), (x0, y1)]);
+                true
+            }
+            None => false,
+        })
+    },
+)
+.examples(&[Example {
+    query: "print p = geo_geohash_to_polygon('dr5ru')",
+    output: "p\n\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":[[[-74.00390625,40.7373046875],[-73.9599609375,40.7373046875],[-73.9599609375,40.78125],[-74.00390625,40.78125],[-74.00390625,40.7373046875]]]}\"",
+}]);
+
+static GEO_GEOHASH_NEIGHBORS: FunctionDef = FunctionDef::new(
+    "geo_geohash_neighbors",
+    C,
+    "geo_geohash_neighbors(geohash: string): dynamic",
+    "The geohashes of the same length around a geohash cell, as an array (fewer than 8 next to a pole); null when the text is not a geohash.",
+    |a| sig("geo_geohash_neighbors", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        str_to_geo(ctx, args, |h, out| match geohash::neighbors(h) {
+            Some(cells) => {
+                out.push('[');
+                for (i, c) in cells.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "\"{c}\"");
+                }
+                out.push(']');
+                true
+            }
+            None => false,
+        })
+    },
+)
+.examples(&[Example {
+    query: "print n = geo_geohash_neighbors('sunny')",
+    output: "n\n\"[\"\"sunnt\"\",\"\"sunpj\"\",\"\"sunnx\"\",\"\"sunpn\"\",\"\"sunnv\"\",\"\"sunpp\"\",\"\"sunnz\"\",\"\"sunnw\"\"]\"",
+}]);
+
+static GEO_DISTANCE_2POINTS: FunctionDef = FunctionDef::new(
+    "geo_distance_2points",
+    C,
+    "geo_distance_2points(p1_longitude: real, p1_latitude: real, p2_longitude: real, p2_latitude: real): real",
+    "The shortest distance in meters between two points on Earth; null for invalid coordinates.",
+    |a| sig("geo_distance_2points", a, 4, &[P::Real; 4], Real),
+    |ctx, args| {
+        points_to_real(ctx, args, 2, |p| {
+            Some(sphere::distance(p[0].0, p[0].1, p[1].0, p[1].1))
+        })
+    },
+)
+.notes("The Earth is the sphere Kusto documents for its geospatial functions, of radius 6,371,010 m.")
+.examples(&[Example {
+    query: "print d = round(geo_distance_2points(-122.407628, 47.578557, -118.275287, 34.019056), 4), bad = geo_distance_2points(300, 1, 1, 1)",
+    output: "d,bad\n1546754.352,",
+}]);
+
+static GEO_POINT_IN_CIRCLE: FunctionDef = FunctionDef::new(
+    "geo_point_in_circle",
+    C,
+    "geo_point_in_circle(p_longitude: real, p_latitude: real, pc_longitude: real, pc_latitude: real, c_radius: real): bool",
+    "Whether a point is within `c_radius` meters of the circle's center; null for invalid coordinates or a negative radius.",
+    |a| sig("geo_point_in_circle", a, 5, &[P::Real; 5], Bool),
+    |ctx, args| {
+        let cols = point_args(args, 2)?;
+        let r = reals(args, 4)?;
+        let out: BooleanArray = (0..ctx.len)
+            .map(|i| {
+                let (x, y) = point_at(cols[0].0, cols[0].1, i)?;
+                let (cx, cy) = point_at(cols[1].0, cols[1].1, i)?;
+                let r = real_at(r, i).filter(|r| *r >= 0.0)?;
+                Some(sphere::distance(x, y, cx, cy) <= r)
+            })
+            .collect();
+        Ok(Arc::new(out))
+    },
+)
+.examples(&[Example {
+    query: "print a = geo_point_in_circle(-122.143564, 47.535677, -122.100896, 47.527351, 3500), b = geo_point_in_circle(-122.137575, 47.630683, -122.100896, 47.527351, 3500), c = geo_point_in_circle(1, 1, 1, 1, -1)",
+    output: "a,b,c\ntrue,false,",
+}]);
+
+static GEO_AZIMUTH: FunctionDef = FunctionDef::new(
+    "geo_azimuth",
+    C,
+    "geo_azimuth(p1_longitude: real, p1_latitude: real, p2_longitude: real, p2_latitude: real): real",
+    "The clockwise angle in radians from true north to the line from the first point to the second, in [0, 2π); null for invalid coordinates or equal or antipodal points.",
+    |a| sig("geo_azimuth", a, 4, &[P::Real; 4], Real),
+    |ctx, args| {
+        points_to_real(ctx, args, 2, |p| {
+            sphere::azimuth(p[0].0, p[0].1, p[1].0, p[1].1)
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = round(degrees(geo_azimuth(5, 10, 10, -40)), 6), same = isnull(geo_azimuth(5, 10, 5, 10))",
+    output: "a,same\n175.015654,true",
+}]);
+
+static GEO_ANGLE: FunctionDef = FunctionDef::new(
+    "geo_angle",
+    C,
+    "geo_angle(p1_longitude: real, p1_latitude: real, p2_longitude: real, p2_latitude: real, p3_longitude: real, p3_latitude: real): real",
+    "The clockwise angle in radians, in [0, 2π), from the line [p1, p2] to the line [p2, p3]; null for invalid coordinates or when p2 equals (or is antipodal to) p1 or p3.",
+    |a| sig("geo_angle", a, 6, &[P::Real; 6], Real),
+    |ctx, args| {
+        points_to_real(ctx, args, 3, |p| {
+            let a = sphere::azimuth(p[1].0, p[1].1, p[0].0, p[0].1)?;
+            let b = sphere::azimuth(p[1].0, p[1].1, p[2].0, p[2].1)?;
+            let t = (b - a).rem_euclid(std::f64::consts::TAU);
+            Some(if t >= std::f64::consts::TAU { 0.0 } else { t })
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = round(degrees(geo_angle(0, 10, 0, 5, 3, -10)), 6), same = isnull(geo_angle(0, 10, 0, 10, 3, -10))",
+    output: "a,same\n168.732543,true",
+}]);
+
+/// Parses the shape in row `i` of a dynamic argument, reusing the previous
+/// row's shape when the text is the same (a constant shape is parsed once).
+struct ShapeCache<'a, T> {
+    col: &'a arrow::array::StringArray,
+    parse: fn(&serde_json::Value) -> Option<T>,
+    last: Option<(usize, Option<T>)>,
+}
+
+impl<'a, T> ShapeCache<'a, T> {
+    fn new(
+        args: &'a [Arg],
+        i: usize,
+        parse: fn(&serde_json::Value) -> Option<T>,
+    ) -> Result<Self, String> {
+        Ok(ShapeCache {
+            col: strs(args, i)?,
+            parse,
+            last: None,
+        })
+    }
+
+    fn get(&mut self, i: usize) -> Option<&T> {
+        if self.col.is_null(i) {
+            return None;
+        }
+        let same = match &self.last {
+            Some((j, _)) => self.col.value(*j) == self.col.value(i),
+            None => false,
+        };
+        if !same {
+            let v = serde_json::from_str::<serde_json::Value>(self.col.value(i)).ok();
+            self.last = Some((i, v.as_ref().and_then(self.parse)));
+        }
+        self.last.as_ref().and_then(|(_, s)| s.as_ref())
+    }
+}
+
+/// A real per row from a shape argument (argument `k`).
+fn shape_to_real<T>(
+    ctx: &Ctx,
+    args: &[Arg],
+    k: usize,
+    parse: fn(&serde_json::Value) -> Option<T>,
+    f: impl Fn(&T) -> Option<f64>,
+) -> Result<ArrayRef, String> {
+    let mut cache = ShapeCache::new(args, k, parse)?;
+    let out: Float64Array = (0..ctx.len).map(|i| cache.get(i).and_then(&f)).collect();
+    Ok(Arc::new(out))
+}
+
+/// A dynamic point per row from a shape argument: the normalized direction
+/// `f` returns (null when it is zero).
+fn shape_to_point<T>(
+    ctx: &Ctx,
+    args: &[Arg],
+    parse: fn(&serde_json::Value) -> Option<T>,
+    f: impl Fn(&T) -> sphere::V3,
+) -> Result<ArrayRef, String> {
+    let mut cache = ShapeCache::new(args, 0, parse)?;
+    let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+    let mut buf = String::new();
+    for i in 0..ctx.len {
+        let v = cache.get(i).map(&f).filter(|v| v.norm2() > 0.0);
+        match v {
+            Some(v) => {
+                buf.clear();
+                let (lon, lat) = v.normalize().lon_lat();
+                push_point(&mut buf, lon, lat);
+                b.append_value(&buf);
+            }
+            None => b.append_null(),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// A value per row from a point (arguments 0 and 1) and a shape (argument 2).
+fn point_shape<T, R>(
+    ctx: &Ctx,
+    args: &[Arg],
+    parse: fn(&serde_json::Value) -> Option<T>,
+    f: impl Fn(sphere::V3, &T) -> Option<R>,
+) -> Result<Vec<Option<R>>, String> {
+    let (lon, lat) = (reals(args, 0)?, reals(args, 1)?);
+    let mut cache = ShapeCache::new(args, 2, parse)?;
+    Ok((0..ctx.len)
+        .map(|i| {
+            let (x, y) = point_at(lon, lat, i)?;
+            let s = cache.get(i)?;
+            f(sphere::V3::from_lon_lat(x, y), s)
+        })
+        .collect())
+}
+
+const POLYGON_RULES: &str = "A polygon is GeoJSON `{\"type\": \"Polygon\", \"coordinates\": [shell, hole, ...]}` or a `MultiPolygon` of such coordinate arrays; each ring is closed (its last vertex repeats the first), has at least three distinct vertices with valid coordinates, and bounds the smaller of the two regions it divides the sphere into; edges are geodesics. Shells whose vertices do not all fit in one hemisphere are not supported (null).";
+
+static GEO_POINT_IN_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_point_in_polygon",
+    C,
+    "geo_point_in_polygon(longitude: real, latitude: real, polygon: dynamic): bool",
+    "Whether a point is inside a polygon or multipolygon (inside a shell and outside its holes); null for invalid coordinates or an invalid polygon.",
+    |a| sig("geo_point_in_polygon", a, 3, &[P::Real, P::Real, P::Dyn], Bool),
+    |ctx, args| {
+        let v = point_shape(ctx, args, shape::polygons, |p, ps| {
+            Some(ps.iter().any(|poly| poly.contains(p)))
+        })?;
+        Ok(Arc::new(v.into_iter().collect::<BooleanArray>()))
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[4,6],[6,6],[6,4],[4,4]]]});\nprint a = geo_point_in_polygon(2, 2, p), hole = geo_point_in_polygon(5, 5, p), out = geo_point_in_polygon(12, 5, p), bad = geo_point_in_polygon(200, 1, p)",
+    output: "a,hole,out,bad\ntrue,false,false,",
+}]);
+
+static GEO_POLYGON_AREA: FunctionDef = FunctionDef::new(
+    "geo_polygon_area",
+    C,
+    "geo_polygon_area(polygon: dynamic): real",
+    "The area of a polygon or multipolygon in square meters; null for an invalid polygon.",
+    |a| sig("geo_polygon_area", a, 1, &[P::Dyn], Real),
+    |ctx, args| {
+        shape_to_real(ctx, args, 0, shape::polygons, |ps| {
+            let r2 = sphere::EARTH_RADIUS * sphere::EARTH_RADIUS;
+            Some(ps.iter().map(|p| p.area()).sum::<f64>() * r2)
+        })
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "print a = round(geo_polygon_area(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]})), 2)",
+    output: "a\n3475207.28",
+}]);
+
+static GEO_POLYGON_PERIMETER: FunctionDef = FunctionDef::new(
+    "geo_polygon_perimeter",
+    C,
+    "geo_polygon_perimeter(polygon: dynamic): real",
+    "The length in meters of the boundary (every ring) of a polygon or multipolygon; null for an invalid polygon.",
+    |a| sig("geo_polygon_perimeter", a, 1, &[P::Dyn], Real),
+    |ctx, args| {
+        shape_to_real(ctx, args, 0, shape::polygons, |ps| {
+            let rad: f64 = ps.iter().flat_map(|p| p.edges()).map(|(a, b)| a.angle(b)).sum();
+            Some(rad * sphere::EARTH_RADIUS)
+        })
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "print p = round(geo_polygon_perimeter(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]})), 2)",
+    output: "p\n9930.3",
+}]);
+
+static GEO_POLYGON_CENTROID: FunctionDef = FunctionDef::new(
+    "geo_polygon_centroid",
+    C,
+    "geo_polygon_centroid(polygon: dynamic): dynamic",
+    "The centroid of a polygon or multipolygon on the sphere, as a GeoJSON point; null for an invalid polygon.",
+    |a| sig("geo_polygon_centroid", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        shape_to_point(ctx, args, shape::polygons, |ps| {
+            ps.iter()
+                .fold(sphere::V3::new(0.0, 0.0, 0.0), |s, p| s.add(p.centroid_sum()))
+        })
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let c = geo_polygon_centroid(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]}));\nprint lng = round(todouble(c.coordinates[0]), 6), lat = round(todouble(c.coordinates[1]), 6)",
+    output: "lng,lat\n-73.965736,40.782551",
+}]);
+
+static GEO_LINE_LENGTH: FunctionDef = FunctionDef::new(
+    "geo_line_length",
+    C,
+    "geo_line_length(lineString: dynamic): real",
+    "The length in meters of a GeoJSON `LineString` or `MultiLineString` (each line at least two valid vertices; edges are geodesics); null for an invalid line.",
+    |a| sig("geo_line_length", a, 1, &[P::Dyn], Real),
+    |ctx, args| {
+        shape_to_real(ctx, args, 0, shape::lines, |l| {
+            Some(l.edges().map(|(a, b)| a.angle(b)).sum::<f64>() * sphere::EARTH_RADIUS)
+        })
+    },
+)
+.examples(&[Example {
+    query: "print l = round(geo_line_length(dynamic({\"type\":\"LineString\",\"coordinates\":[[-73.95807266235352,40.800426144169315],[-73.94966125488281,40.79691751000055],[-73.97317886352539,40.764486356930334]]})), 2), bad = isnull(geo_line_length(dynamic({\"type\":\"LineString\",\"coordinates\":[[1, 1]]})))",
+    output: "l,bad\n4922.48,true",
+}]);
+
+static GEO_LINE_CENTROID: FunctionDef = FunctionDef::new(
+    "geo_line_centroid",
+    C,
+    "geo_line_centroid(lineString: dynamic): dynamic",
+    "The centroid of a `LineString` or `MultiLineString` on the sphere (its edges' midpoints weighted by length), as a GeoJSON point; null for an invalid line.",
+    |a| sig("geo_line_centroid", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        shape_to_point(ctx, args, shape::lines, |l| {
+            l.edges()
+                .fold(sphere::V3::new(0.0, 0.0, 0.0), |s, (a, b)| s.add(shape::arc_centroid(a, b)))
+        })
+    },
+)
+.examples(&[Example {
+    query: "let c = geo_line_centroid(dynamic({\"type\":\"LineString\",\"coordinates\":[[-73.95796, 40.80042], [-73.97317, 40.764486]]}));\nprint lng = round(todouble(c.coordinates[0]), 6), lat = round(todouble(c.coordinates[1]), 6)",
+    output: "lng,lat\n-73.965567,40.782453",
+}]);
+
+static GEO_DISTANCE_POINT_TO_LINE: FunctionDef = FunctionDef::new(
+    "geo_distance_point_to_line",
+    C,
+    "geo_distance_point_to_line(longitude: real, latitude: real, lineString: dynamic): real",
+    "The shortest distance in meters from a point to a `LineString` or `MultiLineString`; null for invalid coordinates or an invalid line.",
+    |a| sig("geo_distance_point_to_line", a, 3, &[P::Real, P::Real, P::Dyn], Real),
+    |ctx, args| {
+        let v = point_shape(ctx, args, shape::lines, |p, l| {
+            l.edges()
+                .map(|(a, b)| sphere::arc_distance(p, a, b))
+                .reduce(f64::min)
+                .map(|d| d * sphere::EARTH_RADIUS)
+        })?;
+        Ok(Arc::new(v.into_iter().collect::<Float64Array>()))
+    },
+)
+.examples(&[Example {
+    query: "print d = round(geo_distance_point_to_line(1, 1, dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[2,0]]})), 1)",
+    output: "d\n111195.1",
+}]);
+
+static GEO_DISTANCE_POINT_TO_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_distance_point_to_polygon",
+    C,
+    "geo_distance_point_to_polygon(longitude: real, latitude: real, polygon: dynamic): real",
+    "The shortest distance in meters from a point to a polygon or multipolygon: 0 inside it; null for invalid coordinates or an invalid polygon.",
+    |a| sig("geo_distance_point_to_polygon", a, 3, &[P::Real, P::Real, P::Dyn], Real),
+    |ctx, args| {
+        let v = point_shape(ctx, args, shape::polygons, |p, ps| {
+            if ps.iter().any(|poly| poly.contains(p)) {
+                return Some(0.0);
+            }
+            ps.iter()
+                .flat_map(|poly| poly.edges())
+                .map(|(a, b)| sphere::arc_distance(p, a, b))
+                .reduce(f64::min)
+                .map(|d| d * sphere::EARTH_RADIUS)
+        })?;
+        Ok(Arc::new(v.into_iter().collect::<Float64Array>()))
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]});\nprint inside = geo_distance_point_to_polygon(0.5, 0.5, p), d = round(geo_distance_point_to_polygon(2, 0.5, p), 1)",
+    output: "inside,d\n0.0,111190.9",
+}]);
