@@ -243,7 +243,7 @@ pub fn all() -> &'static [&'static FunctionDef] {
         v.push(&xml::PARSE_XML);
         v.extend(series::FUNCTIONS);
         v.extend(sketch::FUNCTIONS);
-        v.extend(geo::FUNCTIONS);
+        v.extend(geo::functions());
         v
     })
 }

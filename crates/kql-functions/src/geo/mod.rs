@@ -5,6 +5,8 @@
 //! that return a cell token).
 
 mod geohash;
+mod h3;
+mod s2cell;
 mod shape;
 mod sphere;
 
@@ -15,12 +17,19 @@ use arrow::array::{Array, ArrayRef, BooleanArray, Float64Array, StringBuilder};
 use kql_common::KqlType;
 use sphere::{valid_lat, valid_lon};
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const C: Category = Category::Geo;
+
+/// Every geospatial function.
+pub fn functions() -> &'static [&'static FunctionDef] {
+    static ALL: OnceLock<Vec<&'static FunctionDef>> = OnceLock::new();
+    ALL.get_or_init(|| [BASE, h3::FUNCTIONS].concat())
+}
 use KqlType::{Bool, Dynamic, Real, String as Str};
 
-pub static FUNCTIONS: &[&FunctionDef] = &[
+/// The functions of this module without the cell systems' own.
+static BASE: &[&FunctionDef] = &[
     &GEO_POINT_TO_GEOHASH,
     &GEO_GEOHASH_TO_CENTRAL_POINT,
     &GEO_GEOHASH_TO_POLYGON,
@@ -37,6 +46,10 @@ pub static FUNCTIONS: &[&FunctionDef] = &[
     &GEO_LINE_CENTROID,
     &GEO_DISTANCE_POINT_TO_LINE,
     &GEO_DISTANCE_POINT_TO_POLYGON,
+    &GEO_POINT_TO_S2CELL,
+    &GEO_S2CELL_TO_CENTRAL_POINT,
+    &GEO_S2CELL_TO_POLYGON,
+    &GEO_S2CELL_NEIGHBORS,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -572,4 +585,103 @@ static GEO_DISTANCE_POINT_TO_POLYGON: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]});\nprint inside = geo_distance_point_to_polygon(0.5, 0.5, p), d = round(geo_distance_point_to_polygon(2, 0.5, p), 1)",
     output: "inside,d\n0.0,111190.9",
+}]);
+
+static GEO_POINT_TO_S2CELL: FunctionDef = FunctionDef::new(
+    "geo_point_to_s2cell",
+    C,
+    "geo_point_to_s2cell(longitude: real, latitude: real, [level: long]): string",
+    "The S2 cell token of a point at `level` (0 to 30, default 11); an empty string for invalid coordinates or level.",
+    |a| sig("geo_point_to_s2cell", a, 2, &[P::Real, P::Real, P::Long], Str),
+    |ctx, args| {
+        let (lon, lat) = (reals(args, 0)?, reals(args, 1)?);
+        let lvl = if args.len() > 2 { Some(longs(args, 2)?) } else { None };
+        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 8);
+        for i in 0..ctx.len {
+            let n = match lvl {
+                None => Some(11),
+                Some(a) => a.is_valid(i).then(|| a.value(i)),
+            };
+            match (n.filter(|n| (0..=s2cell::MAX_LEVEL).contains(n)), point_at(lon, lat, i)) {
+                (Some(n), Some((x, y))) => b.append_value(s2cell::token(s2cell::from_lon_lat(x, y, n))),
+                _ => b.append_value(""),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.examples(&[Example {
+    query: "print a = geo_point_to_s2cell(-80.195829, 25.802215, 8), b = geo_point_to_s2cell(10.1234, 53), c = geo_point_to_s2cell(1, 1, 35)",
+    output: "a,b,c\n88d9b,47b1ccc,",
+}]);
+
+static GEO_S2CELL_TO_CENTRAL_POINT: FunctionDef = FunctionDef::new(
+    "geo_s2cell_to_central_point",
+    C,
+    "geo_s2cell_to_central_point(s2cell: string): dynamic",
+    "The center of an S2 cell as a GeoJSON point; null for an invalid cell token.",
+    |a| sig("geo_s2cell_to_central_point", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        str_to_geo(ctx, args, |t, out| match s2cell::parse_token(t) {
+            Some(id) => {
+                let (x, y) = s2cell::center(id);
+                push_point(out, x, y);
+                true
+            }
+            None => false,
+        })
+    },
+)
+.examples(&[Example {
+    query: "let p = geo_s2cell_to_central_point('1234567');\nprint lng = round(todouble(p.coordinates[0]), 6), lat = round(todouble(p.coordinates[1]), 6), bad = isnull(geo_s2cell_to_central_point('a'))",
+    output: "lng,lat,bad\n9.868307,27.468393,true",
+}]);
+
+static GEO_S2CELL_TO_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_s2cell_to_polygon",
+    C,
+    "geo_s2cell_to_polygon(s2cell: string): dynamic",
+    "The four corners of an S2 cell as a GeoJSON polygon (its edges are geodesics); null for an invalid cell token.",
+    |a| sig("geo_s2cell_to_polygon", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        str_to_geo(ctx, args, |t, out| match s2cell::parse_token(t) {
+            Some(id) => {
+                push_ring_polygon(out, &s2cell::vertices(id));
+                true
+            }
+            None => false,
+        })
+    },
+)
+.examples(&[Example {
+    query: "let p = geo_s2cell_to_polygon('89c259');\nprint lng = round(todouble(p.coordinates[0][0][0]), 6), lat = round(todouble(p.coordinates[0][0][1]), 6)",
+    output: "lng,lat\n-74.030012,40.801268",
+}]);
+
+static GEO_S2CELL_NEIGHBORS: FunctionDef = FunctionDef::new(
+    "geo_s2cell_neighbors",
+    C,
+    "geo_s2cell_neighbors(s2cell: string): dynamic",
+    "The S2 cells of the same level around an S2 cell (edge and corner neighbors), as an array; null for an invalid cell token.",
+    |a| sig("geo_s2cell_neighbors", a, 1, &[P::Str], Dynamic),
+    |ctx, args| {
+        str_to_geo(ctx, args, |t, out| match s2cell::parse_token(t) {
+            Some(id) => {
+                out.push('[');
+                for (n, c) in s2cell::neighbors(id).into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "\"{}\"", s2cell::token(c));
+                }
+                out.push(']');
+                true
+            }
+            None => false,
+        })
+    },
+)
+.examples(&[Example {
+    query: "print n = geo_s2cell_neighbors('89c259')",
+    output: "n\n\"[\"\"89c2f9\"\",\"\"89c251\"\",\"\"89c257\"\",\"\"89c25f\"\",\"\"89c2f7\"\",\"\"89c25b\"\",\"\"89c2f5\"\",\"\"89c25d\"\"]\"",
 }]);

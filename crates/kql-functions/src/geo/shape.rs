@@ -70,7 +70,7 @@ fn polygon(v: &Value) -> Option<Polygon> {
     // A polygon wrapped in one more array (as `pack_array(p.coordinates)`
     // builds) is read as the polygon itself.
     let v = match v.as_array().map(Vec::as_slice) {
-        Some([inner]) if inner.pointer("/0/0/0").is_some_and(Value::is_array) => inner,
+        Some([inner]) if inner.pointer("/0/0").is_some_and(Value::is_array) => inner,
         _ => v,
     };
     let rings: Vec<Ring> = v.as_array()?.iter().map(ring).collect::<Option<_>>()?;
