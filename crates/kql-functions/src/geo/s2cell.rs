@@ -117,7 +117,7 @@ pub fn parse_token(t: &str) -> Option<u64> {
     }
     let v = u64::from_str_radix(t, 16).ok()?;
     let id = v << (4 * (16 - t.len()));
-    let valid = id != 0 && (id >> 61) < 6 && id.trailing_zeros() % 2 == 0;
+    let valid = id != 0 && (id >> 61) < 6 && id.trailing_zeros().is_multiple_of(2);
     valid.then_some(id)
 }
 
