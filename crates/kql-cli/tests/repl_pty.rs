@@ -36,6 +36,7 @@ impl Pane {
         assert!(ok.success(), "tmux could not start a session");
         let pane = Pane { socket };
         pane.wait_for("Ctrl-D to quit");
+        pane.wait_for_prompt(1);
         pane
     }
 
@@ -96,6 +97,26 @@ impl Pane {
     }
 }
 
+impl Pane {
+    /// Waits until the screen shows `n` prompts, so that keys typed next
+    /// reach the line editor rather than the terminal's start-up exchange.
+    fn wait_for_prompt(&self, n: usize) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            // The pane drops trailing spaces, so an empty prompt is `kql>`.
+            if s.lines().filter(|l| l.starts_with("kql>")).count() >= n {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "screen never showed prompt {n}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Pane {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -130,13 +151,18 @@ fn a_multi_line_hunt_with_completion_and_meta_commands() {
         "{screen}"
     );
     // A meta-command, and an error that keeps the prompt alive.
+    pane.wait_for_prompt(2);
     pane.type_text(".tables");
     pane.keys(&["Enter"]);
-    pane.wait_for("DeviceNetworkEvents");
+    pane.wait_for_prompt(3);
+    let screen = pane.screen();
+    let listing = &screen[screen.rfind(".tables").unwrap_or(0)..];
+    assert!(listing.contains("DeviceNetworkEvents"), "{screen}");
     pane.type_text("DeviceInfo | where DevceName == 'x'");
     pane.keys(&["Enter"]);
     let screen = pane.wait_for("did you mean DeviceName?");
     assert!(screen.contains("kql::plan::unknown_column"), "{screen}");
+    pane.wait_for_prompt(4);
     pane.type_text("print done = 40 + 2");
     pane.keys(&["Enter"]);
     pane.wait_for("42");
@@ -153,6 +179,7 @@ fn ctrl_c_stops_a_running_query_and_the_prompt_stays() {
     pane.keys(&["C-c"]);
     let screen = pane.wait_for("kql::eval::cancelled");
     assert!(screen.contains("the query was cancelled"), "{screen}");
+    pane.wait_for_prompt(2);
     pane.type_text("print still = 'here'");
     pane.keys(&["Enter"]);
     pane.wait_for("here");
