@@ -9,6 +9,7 @@ mod h3;
 mod s2cell;
 mod shape;
 mod sphere;
+mod wkt;
 
 use crate::kernel::{longs, reals, strs, sv};
 use crate::typing::{sig, P};
@@ -50,10 +51,25 @@ static BASE: &[&FunctionDef] = &[
     &GEO_S2CELL_TO_CENTRAL_POINT,
     &GEO_S2CELL_TO_POLYGON,
     &GEO_S2CELL_NEIGHBORS,
+    &GEO_FROM_WKT,
+    &GEO_CLOSEST_POINT_ON_LINE,
+    &GEO_CLOSEST_POINT_ON_POLYGON,
+    &GEO_LINE_INTERPOLATE_POINT,
+    &GEO_LINE_LOCATE_POINT,
+    &GEO_INTERSECTS_2LINES,
+    &GEO_INTERSECTS_LINE_WITH_POLYGON,
+    &GEO_INTERSECTS_2POLYGONS,
+    &GEO_LINE_DENSIFY,
+    &GEO_POLYGON_DENSIFY,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
+/// Whole numbers are written without a fraction, as Kusto writes them.
 fn push_num(out: &mut String, v: f64) {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let _ = write!(out, "{}", v as i64);
+        return;
+    }
     match serde_json::Number::from_f64(v) {
         Some(n) => {
             let _ = write!(out, "{n}");
@@ -684,4 +700,312 @@ static GEO_S2CELL_NEIGHBORS: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "print n = geo_s2cell_neighbors('89c259')",
     output: "n\n\"[\"\"89c2f9\"\",\"\"89c251\"\",\"\"89c257\"\",\"\"89c25f\"\",\"\"89c2f7\"\",\"\"89c25b\"\",\"\"89c2f5\"\",\"\"89c25d\"\"]\"",
+}]);
+
+static GEO_FROM_WKT: FunctionDef = FunctionDef::new(
+    "geo_from_wkt",
+    C,
+    "geo_from_wkt(wkt: string): dynamic",
+    "The GeoJSON geometry of a well-known text (WKT) `POINT`, `LINESTRING`, `POLYGON`, `MULTIPOINT`, `MULTILINESTRING`, `MULTIPOLYGON` or `GEOMETRYCOLLECTION` (two dimensions, longitude first); null when the text is not one or a coordinate is invalid.",
+    |a| sig("geo_from_wkt", a, 1, &[P::Str], Dynamic),
+    |ctx, args| str_to_geo(ctx, args, |t, out| wkt::to_geojson(t, out).is_some()),
+)
+.examples(&[Example {
+    query: "print a = geo_from_wkt('LINESTRING (1 2, 3 4)'), bad = isnull(geo_from_wkt('LINESTRING'))",
+    output: "a,bad\n\"{\"\"type\"\":\"\"LineString\"\",\"\"coordinates\"\":[[1,2],[3,4]]}\",true",
+}]);
+
+/// A dynamic point per row (null when `f` gives nothing).
+fn points_to_dyn(v: Vec<Option<sphere::V3>>) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(v.len(), v.len() * 48);
+    let mut buf = String::new();
+    for p in v {
+        match p {
+            Some(p) => {
+                buf.clear();
+                let (x, y) = p.lon_lat();
+                push_point(&mut buf, x, y);
+                b.append_value(&buf);
+            }
+            None => b.append_null(),
+        }
+    }
+    Arc::new(b.finish())
+}
+
+/// The point of `lines` closest to `p`.
+fn closest_on_edges(
+    p: sphere::V3,
+    edges: impl Iterator<Item = (sphere::V3, sphere::V3)>,
+) -> Option<sphere::V3> {
+    edges
+        .map(|(a, b)| sphere::closest_on_arc(p, a, b))
+        .min_by(|x, y| p.angle(*x).total_cmp(&p.angle(*y)))
+}
+
+static GEO_CLOSEST_POINT_ON_LINE: FunctionDef = FunctionDef::new(
+    "geo_closest_point_on_line",
+    C,
+    "geo_closest_point_on_line(longitude: real, latitude: real, lineString: dynamic): dynamic",
+    "The point of a `LineString` or `MultiLineString` closest to the given point, as a GeoJSON point; null for invalid coordinates or an invalid line.",
+    |a| sig("geo_closest_point_on_line", a, 3, &[P::Real, P::Real, P::Dyn], Dynamic),
+    |ctx, args| {
+        let v = point_shape(ctx, args, shape::lines, |p, l| closest_on_edges(p, l.edges()))?;
+        Ok(points_to_dyn(v))
+    },
+)
+.examples(&[Example {
+    query: "print p = geo_closest_point_on_line(1, 5, dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[2,0]]}))",
+    output: "p\n\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[1,0]}\"",
+}]);
+
+static GEO_CLOSEST_POINT_ON_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_closest_point_on_polygon",
+    C,
+    "geo_closest_point_on_polygon(longitude: real, latitude: real, polygon: dynamic): dynamic",
+    "The point of a polygon or multipolygon closest to the given point (the point itself when it is inside), as a GeoJSON point; null for invalid coordinates or an invalid polygon.",
+    |a| sig("geo_closest_point_on_polygon", a, 3, &[P::Real, P::Real, P::Dyn], Dynamic),
+    |ctx, args| {
+        let v = point_shape(ctx, args, shape::polygons, |p, ps| {
+            if ps.iter().any(|poly| poly.contains(p)) {
+                return Some(p);
+            }
+            closest_on_edges(p, ps.iter().flat_map(|poly| poly.edges()))
+        })?;
+        Ok(points_to_dyn(v))
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]});\nprint inside = geo_closest_point_on_polygon(0.5, 0.5, p), lat = round(todouble(geo_closest_point_on_polygon(0.5, -3, p).coordinates[1]), 9)",
+    output: "inside,lat\n\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[0.5,0.5]}\",0.0",
+}]);
+
+/// Spherical interpolation from `a` to `b` by fraction `t` of the arc.
+fn slerp(a: sphere::V3, b: sphere::V3, t: f64) -> sphere::V3 {
+    let w = a.angle(b);
+    if w == 0.0 {
+        return a;
+    }
+    let (s, k0, k1) = (w.sin(), ((1.0 - t) * w).sin(), (t * w).sin());
+    a.scale(k0 / s).add(b.scale(k1 / s)).normalize()
+}
+
+static GEO_LINE_INTERPOLATE_POINT: FunctionDef = FunctionDef::new(
+    "geo_line_interpolate_point",
+    C,
+    "geo_line_interpolate_point(lineString: dynamic, fraction: real): dynamic",
+    "The point at `fraction` (0 to 1) of a `LineString`'s length from its start, as a GeoJSON point; null for an invalid line or fraction.",
+    |a| sig("geo_line_interpolate_point", a, 2, &[P::Dyn, P::Real], Dynamic),
+    |ctx, args| {
+        let f = reals(args, 1)?;
+        let mut cache = ShapeCache::new(args, 0, shape::line_string)?;
+        let v = (0..ctx.len)
+            .map(|i| {
+                let t = real_at(f, i).filter(|t| (0.0..=1.0).contains(t))?;
+                let line = cache.get(i)?;
+                let total: f64 = line.windows(2).map(|w| w[0].angle(w[1])).sum();
+                let mut left = t * total;
+                for w in line.windows(2) {
+                    let len = w[0].angle(w[1]);
+                    if left <= len && len > 0.0 {
+                        return Some(slerp(w[0], w[1], left / len));
+                    }
+                    left -= len;
+                }
+                line.last().copied()
+            })
+            .collect();
+        Ok(points_to_dyn(v))
+    },
+)
+.examples(&[Example {
+    query: "print p = geo_line_interpolate_point(dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[0,10]]}), 0.5)",
+    output: "p\n\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[0,5]}\"",
+}]);
+
+static GEO_LINE_LOCATE_POINT: FunctionDef = FunctionDef::new(
+    "geo_line_locate_point",
+    C,
+    "geo_line_locate_point(lineString: dynamic, longitude: real, latitude: real): real",
+    "The fraction (0 to 1) of a `LineString`'s length from its start to the line's point closest to the given point; null for an invalid line or coordinates.",
+    |a| sig("geo_line_locate_point", a, 3, &[P::Dyn, P::Real, P::Real], Real),
+    |ctx, args| {
+        let (lon, lat) = (reals(args, 1)?, reals(args, 2)?);
+        let mut cache = ShapeCache::new(args, 0, shape::line_string)?;
+        let out: Float64Array = (0..ctx.len)
+            .map(|i| {
+                let (x, y) = point_at(lon, lat, i)?;
+                let p = sphere::V3::from_lon_lat(x, y);
+                let line = cache.get(i)?;
+                let mut best = (f64::INFINITY, 0.0);
+                let mut walked = 0.0;
+                for w in line.windows(2) {
+                    let q = sphere::closest_on_arc(p, w[0], w[1]);
+                    let d = p.angle(q);
+                    if d < best.0 {
+                        best = (d, walked + w[0].angle(q));
+                    }
+                    walked += w[0].angle(w[1]);
+                }
+                Some(if walked > 0.0 { best.1 / walked } else { 0.0 })
+            })
+            .collect();
+        Ok(Arc::new(out))
+    },
+)
+.examples(&[Example {
+    query: "print f = round(geo_line_locate_point(dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[0,10]]}), 1, 2.5), 6)",
+    output: "f\n0.250038",
+}]);
+
+/// Reads both shapes of a two-shape predicate and applies `f`.
+fn two_shapes<A, B>(
+    ctx: &Ctx,
+    args: &[Arg],
+    pa: fn(&serde_json::Value) -> Option<A>,
+    pb: fn(&serde_json::Value) -> Option<B>,
+    f: impl Fn(&A, &B) -> bool,
+) -> Result<ArrayRef, String> {
+    let mut ca = ShapeCache::new(args, 0, pa)?;
+    let mut cb = ShapeCache::new(args, 1, pb)?;
+    let out: BooleanArray = (0..ctx.len)
+        .map(|i| {
+            let a = ca.get(i)?;
+            let b = cb.get(i)?;
+            Some(f(a, b))
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+static GEO_INTERSECTS_2LINES: FunctionDef = FunctionDef::new(
+    "geo_intersects_2lines",
+    C,
+    "geo_intersects_2lines(lineString1: dynamic, lineString2: dynamic): bool",
+    "Whether two lines (`LineString` or `MultiLineString`) intersect; null when either is invalid.",
+    |a| sig("geo_intersects_2lines", a, 2, &[P::Dyn, P::Dyn], Bool),
+    |ctx, args| {
+        two_shapes(ctx, args, shape::lines, shape::lines, |a, b| {
+            a.edges().any(|(p, q)| b.edges().any(|(r, s)| shape::arcs_cross(p, q, r, s)))
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = geo_intersects_2lines(dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[2,2]]}), dynamic({\"type\":\"LineString\",\"coordinates\":[[0,2],[2,0]]})), b = geo_intersects_2lines(dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[2,2]]}), dynamic({\"type\":\"LineString\",\"coordinates\":[[5,5],[6,5]]}))",
+    output: "a,b\ntrue,false",
+}]);
+
+/// Whether a line and polygons share a point.
+fn line_meets_polygons(l: &shape::Lines, ps: &[shape::Polygon]) -> bool {
+    l.0.iter()
+        .flatten()
+        .any(|v| ps.iter().any(|p| p.contains(*v)))
+        || l.edges().any(|(a, b)| {
+            ps.iter()
+                .flat_map(|p| p.edges())
+                .any(|(c, d)| shape::arcs_cross(a, b, c, d))
+        })
+}
+
+static GEO_INTERSECTS_LINE_WITH_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_intersects_line_with_polygon",
+    C,
+    "geo_intersects_line_with_polygon(lineString: dynamic, polygon: dynamic): bool",
+    "Whether a line (`LineString` or `MultiLineString`) and a polygon or multipolygon intersect; null when either is invalid.",
+    |a| sig("geo_intersects_line_with_polygon", a, 2, &[P::Dyn, P::Dyn], Bool),
+    |ctx, args| two_shapes(ctx, args, shape::lines, shape::polygons, |l, ps| line_meets_polygons(l, ps)),
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]});\nprint a = geo_intersects_line_with_polygon(dynamic({\"type\":\"LineString\",\"coordinates\":[[-1,0.5],[2,0.5]]}), p), b = geo_intersects_line_with_polygon(dynamic({\"type\":\"LineString\",\"coordinates\":[[-1,2],[2,2]]}), p)",
+    output: "a,b\ntrue,false",
+}]);
+
+static GEO_INTERSECTS_2POLYGONS: FunctionDef = FunctionDef::new(
+    "geo_intersects_2polygons",
+    C,
+    "geo_intersects_2polygons(polygon1: dynamic, polygon2: dynamic): bool",
+    "Whether two polygons or multipolygons intersect; null when either is invalid.",
+    |a| sig("geo_intersects_2polygons", a, 2, &[P::Dyn, P::Dyn], Bool),
+    |ctx, args| {
+        two_shapes(ctx, args, shape::polygons, shape::polygons, |a, b| {
+            let inside = |xs: &[shape::Polygon], ys: &[shape::Polygon]| {
+                xs.iter()
+                    .flat_map(|p| p.rings.iter().flatten())
+                    .any(|v| ys.iter().any(|q| q.contains(*v)))
+            };
+            inside(a, b)
+                || inside(b, a)
+                || a.iter().flat_map(|p| p.edges()).any(|(p, q)| {
+                    b.iter()
+                        .flat_map(|x| x.edges())
+                        .any(|(r, s)| shape::arcs_cross(p, q, r, s))
+                })
+        })
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[2,0],[2,2],[0,2],[0,0]]]});\nprint a = geo_intersects_2polygons(p, dynamic({\"type\":\"Polygon\",\"coordinates\":[[[1,1],[3,1],[3,3],[1,3],[1,1]]]})), b = geo_intersects_2polygons(p, dynamic({\"type\":\"Polygon\",\"coordinates\":[[[5,5],[6,5],[6,6],[5,6],[5,5]]]}))",
+    output: "a,b\ntrue,false",
+}]);
+
+/// The densify tolerance argument (meters, 0.1 to 10,000; default 10).
+fn tolerance(args: &[Arg], i: usize) -> Result<Option<f64>, String> {
+    if args.len() < 2 {
+        return Ok(Some(10.0));
+    }
+    Ok(real_at(reals(args, 1)?, i).filter(|t| (0.1..=10_000.0).contains(t)))
+}
+
+fn densify_kernel(ctx: &Ctx, args: &[Arg], polygon: bool) -> Result<ArrayRef, String> {
+    let a = strs(args, 0)?;
+    let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+    let mut buf = String::new();
+    for i in 0..ctx.len {
+        buf.clear();
+        let ok = match (tolerance(args, i)?, a.is_valid(i)) {
+            (Some(t), true) => serde_json::from_str::<serde_json::Value>(a.value(i))
+                .ok()
+                .is_some_and(|v| shape::densify(&v, polygon, t, &mut buf).is_some()),
+            _ => false,
+        };
+        if ok {
+            b.append_value(&buf);
+        } else {
+            b.append_null();
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+const DENSIFY_NOTES: &str = "Each edge is split in halves (by longitude and latitude) until every piece's midpoint is within `tolerance` meters of the geodesic edge, so that the shape drawn with straight lines on a map follows the geodesic edges.";
+
+static GEO_LINE_DENSIFY: FunctionDef = FunctionDef::new(
+    "geo_line_densify",
+    C,
+    "geo_line_densify(lineString: dynamic, [tolerance: real]): dynamic",
+    "A `LineString` or `MultiLineString` with vertices added so that its planar edges stay within `tolerance` meters (0.1 to 10,000, default 10) of the geodesic ones; null for an invalid line or tolerance.",
+    |a| sig("geo_line_densify", a, 1, &[P::Dyn, P::Real], Dynamic),
+    |ctx, args| densify_kernel(ctx, args, false),
+)
+.notes(DENSIFY_NOTES)
+.examples(&[Example {
+    query: "print l = geo_line_densify(dynamic({\"type\":\"LineString\",\"coordinates\":[[10,10],[11,10]]}))",
+    output: "l\n\"{\"\"type\"\":\"\"LineString\"\",\"\"coordinates\"\":[[10,10],[10.25,10],[10.5,10],[10.75,10],[11,10]]}\"",
+}]);
+
+static GEO_POLYGON_DENSIFY: FunctionDef = FunctionDef::new(
+    "geo_polygon_densify",
+    C,
+    "geo_polygon_densify(polygon: dynamic, [tolerance: real]): dynamic",
+    "A polygon or multipolygon with vertices added so that its planar edges stay within `tolerance` meters (0.1 to 10,000, default 10) of the geodesic ones; null for an invalid polygon or tolerance.",
+    |a| sig("geo_polygon_densify", a, 1, &[P::Dyn, P::Real], Dynamic),
+    |ctx, args| densify_kernel(ctx, args, true),
+)
+.notes(DENSIFY_NOTES)
+.examples(&[Example {
+    query: "print n = array_length(geo_polygon_densify(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[10,10],[11,10],[11,11],[10,11],[10,10]]]})).coordinates[0])",
+    output: "n\n11",
 }]);

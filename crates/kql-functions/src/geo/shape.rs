@@ -250,3 +250,137 @@ impl Lines {
             .flat_map(|l| l.windows(2).map(|w| (w[0], w[1])))
     }
 }
+
+/// A single `LineString`.
+pub fn line_string(v: &Value) -> Option<Vec<V3>> {
+    (kind(v)? == "LineString").then_some(())?;
+    line(v.get("coordinates")?)
+}
+
+/// Whether the arcs `a`-`b` and `c`-`d` (each shorter than 180°) share a
+/// point.
+pub fn arcs_cross(a: V3, b: V3, c: V3, d: V3) -> bool {
+    let n1 = a.cross(b);
+    let n2 = c.cross(d);
+    let (sc, sd) = (n1.dot(c), n1.dot(d));
+    let (sa, sb) = (n2.dot(a), n2.dot(b));
+    if sc * sd > 0.0 || sa * sb > 0.0 {
+        return false;
+    }
+    let x = n1.cross(n2);
+    if x.norm2() == 0.0 {
+        // On one great circle: they meet when an endpoint lies on the other arc.
+        let on = |p: V3, s: V3, e: V3| (s.angle(p) + p.angle(e) - s.angle(e)).abs() < 1e-12;
+        return on(c, a, b) || on(d, a, b) || on(a, c, d) || on(b, c, d);
+    }
+    let x = if x.dot(a.add(b)) < 0.0 {
+        x.scale(-1.0)
+    } else {
+        x
+    };
+    x.dot(c.add(d)) >= 0.0
+}
+
+/// The midpoint of two coordinates by longitude and latitude.
+fn mid(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0)
+}
+
+/// Appends the points strictly between `a` and `b` that keep every planar
+/// piece within `tol` radians of the geodesic arc.
+fn split(a: (f64, f64), b: (f64, f64), tol: f64, depth: u32, out: &mut Vec<(f64, f64)>) {
+    let m = mid(a, b);
+    let (va, vb) = (V3::from_lon_lat(a.0, a.1), V3::from_lon_lat(b.0, b.1));
+    let d = super::sphere::arc_distance(V3::from_lon_lat(m.0, m.1), va, vb);
+    if d <= tol || depth >= 20 {
+        return;
+    }
+    split(a, m, tol, depth + 1, out);
+    out.push(m);
+    split(m, b, tol, depth + 1, out);
+}
+
+/// A densified coordinate array: `[[x, y], ...]`, the input's own numbers
+/// kept as written.
+fn densify_coords(v: &Value, tol: f64, min: usize, out: &mut String) -> Option<()> {
+    let pts = v.as_array()?;
+    if pts.len() < min {
+        return None;
+    }
+    let mut prev: Option<(f64, f64)> = None;
+    out.push('[');
+    let mut added = Vec::new();
+    for (i, p) in pts.iter().enumerate() {
+        let a = p.as_array()?;
+        if a.len() != 2 {
+            return None;
+        }
+        let (x, y) = (a[0].as_f64()?, a[1].as_f64()?);
+        if !(valid_lon(x) && valid_lat(y)) {
+            return None;
+        }
+        if let Some(q) = prev {
+            added.clear();
+            split(q, (x, y), tol, 0, &mut added);
+            for &(mx, my) in &added {
+                out.push(',');
+                super::push_coord(out, mx, my);
+            }
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&p.to_string());
+        prev = Some((x, y));
+    }
+    out.push(']');
+    Some(())
+}
+
+fn densify_list(
+    v: &Value,
+    out: &mut String,
+    f: impl Fn(&Value, &mut String) -> Option<()>,
+) -> Option<()> {
+    let items = v.as_array()?;
+    if items.is_empty() {
+        return None;
+    }
+    out.push('[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        f(x, out)?;
+    }
+    out.push(']');
+    Some(())
+}
+
+/// Appends the densified GeoJSON of a line (or, with `polygon`, a polygon);
+/// `tol` is in meters.
+pub fn densify(v: &Value, polygon: bool, tol: f64, out: &mut String) -> Option<()> {
+    let tol = tol / super::sphere::EARTH_RADIUS;
+    let c = v.get("coordinates")?;
+    let k = kind(v)?;
+    // Validate with the shape rules first.
+    if polygon {
+        polygons(v)?;
+    } else {
+        lines(v)?;
+    }
+    out.push_str(r#"{"type":""#);
+    out.push_str(k);
+    out.push_str(r#"","coordinates":"#);
+    let ring = |r: &Value, o: &mut String| densify_coords(r, tol, 4, o);
+    let poly = |p: &Value, o: &mut String| densify_list(p, o, ring);
+    match k {
+        "LineString" => densify_coords(c, tol, 2, out)?,
+        "MultiLineString" => densify_list(c, out, |l, o| densify_coords(l, tol, 2, o))?,
+        "Polygon" => poly(c, out)?,
+        "MultiPolygon" => densify_list(c, out, poly)?,
+        _ => return None,
+    }
+    out.push('}');
+    Some(())
+}
