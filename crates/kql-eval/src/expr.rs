@@ -400,9 +400,19 @@ fn in_list(a: &ArrayRef, ty: KqlType, list: &[ScalarValue], ci: bool) -> EvalRes
             let set: HashSet<&str> = strings.iter().map(String::as_str).collect();
             let s = a.as_string::<i32>();
             let mut buf = String::new();
+            // A short list of ASCII values: compare in place, by length
+            // first. A value equal to one of them but for ASCII case is
+            // ASCII itself; other non-ASCII values take the general path.
+            let ascii_list = ci && strings.len() <= 16 && strings.iter().all(|x| x.is_ascii());
             BooleanBuffer::collect_bool(n, |i| {
                 let v = s.value(i);
-                if ci {
+                if ascii_list {
+                    let vb = v.as_bytes();
+                    let hit = strings
+                        .iter()
+                        .any(|x| x.len() == vb.len() && x.as_bytes().eq_ignore_ascii_case(vb));
+                    hit || (!v.is_ascii() && set.contains(v.to_lowercase().as_str()))
+                } else if ci {
                     if v.is_ascii() {
                         buf.clear();
                         buf.push_str(v);
@@ -470,4 +480,51 @@ fn in_list(a: &ArrayRef, ty: KqlType, list: &[ScalarValue], ci: bool) -> EvalRes
         values,
         nulls.filter(|nb: &NullBuffer| nb.null_count() > 0),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::StringArray;
+
+    #[test]
+    fn in_list_case_insensitive_short_ascii_lists_match_the_general_path() {
+        let values: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("cmd.exe"),
+            Some("CMD.EXE"),
+            Some("cmd.ex"),
+            Some(""),
+            None,
+            Some("\u{212A}ernel"),
+            Some("Kernel"),
+            Some("straße"),
+            Some("PowerShell.exe"),
+        ]));
+        let short = ["cmd.exe", "kernel", "", "powershell.exe"];
+        let list: Vec<ScalarValue> = short
+            .iter()
+            .map(|s| ScalarValue::String((*s).to_string()))
+            .collect();
+        // More than 16 values take the general (hash set) path.
+        let mut long = list.clone();
+        long.extend((0..20).map(|i| ScalarValue::String(format!("zz{i}"))));
+        let fast = in_list(&values, KqlType::String, &list, true).expect("in");
+        let general = in_list(&values, KqlType::String, &long, true).expect("in");
+        assert_eq!(fast, general);
+        let got: Vec<Option<bool>> = fast.iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(true),
+                None,
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(true)
+            ]
+        );
+    }
 }
