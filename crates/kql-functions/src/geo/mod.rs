@@ -61,6 +61,8 @@ static BASE: &[&FunctionDef] = &[
     &GEO_INTERSECTS_2POLYGONS,
     &GEO_LINE_DENSIFY,
     &GEO_POLYGON_DENSIFY,
+    &GEO_LINE_SIMPLIFY,
+    &GEO_POLYGON_SIMPLIFY,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -960,15 +962,26 @@ fn tolerance(args: &[Arg], i: usize) -> Result<Option<f64>, String> {
 }
 
 fn densify_kernel(ctx: &Ctx, args: &[Arg], polygon: bool) -> Result<ArrayRef, String> {
+    reshape_kernel(ctx, args, polygon, tolerance, shape::densify)
+}
+
+/// A shape per row rewritten by `f` with the tolerance `tol` reads.
+fn reshape_kernel(
+    ctx: &Ctx,
+    args: &[Arg],
+    polygon: bool,
+    tol: fn(&[Arg], usize) -> Result<Option<f64>, String>,
+    f: fn(&serde_json::Value, bool, f64, &mut String) -> Option<()>,
+) -> Result<ArrayRef, String> {
     let a = strs(args, 0)?;
     let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
     let mut buf = String::new();
     for i in 0..ctx.len {
         buf.clear();
-        let ok = match (tolerance(args, i)?, a.is_valid(i)) {
+        let ok = match (tol(args, i)?, a.is_valid(i)) {
             (Some(t), true) => serde_json::from_str::<serde_json::Value>(a.value(i))
                 .ok()
-                .is_some_and(|v| shape::densify(&v, polygon, t, &mut buf).is_some()),
+                .is_some_and(|v| f(&v, polygon, t, &mut buf).is_some()),
             _ => false,
         };
         if ok {
@@ -1008,4 +1021,42 @@ static GEO_POLYGON_DENSIFY: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "print n = array_length(geo_polygon_densify(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[10,10],[11,10],[11,11],[10,11],[10,10]]]})).coordinates[0])",
     output: "n\n11",
+}]);
+
+/// The simplify tolerance argument (meters, 0 to 7,800,000; default 10).
+fn simplify_tolerance(args: &[Arg], i: usize) -> Result<Option<f64>, String> {
+    if args.len() < 2 {
+        return Ok(Some(10.0));
+    }
+    Ok(real_at(reals(args, 1)?, i).filter(|t| (0.0..7_800_000.0).contains(t)))
+}
+
+const SIMPLIFY_NOTES: &str = "Douglas-Peucker on the sphere: a vertex is dropped when it is within `tolerance` meters of the simplified edge that replaces it (a ring is split at its first vertex and the vertex farthest from it). A line shorter than the tolerance, or a polygon whose shell collapses, vanishes (null); a collapsing hole is dropped.";
+
+static GEO_LINE_SIMPLIFY: FunctionDef = FunctionDef::new(
+    "geo_line_simplify",
+    C,
+    "geo_line_simplify(lineString: dynamic, [tolerance: real]): dynamic",
+    "A `LineString` or `MultiLineString` with nearly straight chains of edges replaced by single edges, within `tolerance` meters (0 to 7,800,000, default 10); null for an invalid line or tolerance, or a line that vanishes.",
+    |a| sig("geo_line_simplify", a, 1, &[P::Dyn, P::Real], Dynamic),
+    |ctx, args| reshape_kernel(ctx, args, false, simplify_tolerance, shape::simplify),
+)
+.notes(SIMPLIFY_NOTES)
+.examples(&[Example {
+    query: "print l = geo_line_simplify(dynamic({\"type\":\"LineString\",\"coordinates\":[[0,0],[0.5,0.00001],[1,0]]})), gone = isnull(geo_line_simplify(dynamic({\"type\":\"LineString\",\"coordinates\":[[1.1,1.1],[1.2,1.2]]}), 100000))",
+    output: "l,gone\n\"{\"\"type\"\":\"\"LineString\"\",\"\"coordinates\"\":[[0,0],[1,0]]}\",true",
+}]);
+
+static GEO_POLYGON_SIMPLIFY: FunctionDef = FunctionDef::new(
+    "geo_polygon_simplify",
+    C,
+    "geo_polygon_simplify(polygon: dynamic, [tolerance: real]): dynamic",
+    "A polygon or multipolygon with nearly straight chains of edges replaced by single edges, within `tolerance` meters (0 to 7,800,000, default 10); null for an invalid polygon or tolerance, or a polygon that vanishes.",
+    |a| sig("geo_polygon_simplify", a, 1, &[P::Dyn, P::Real], Dynamic),
+    |ctx, args| reshape_kernel(ctx, args, true, simplify_tolerance, shape::simplify),
+)
+.notes(SIMPLIFY_NOTES)
+.examples(&[Example {
+    query: "print p = geo_polygon_simplify(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[0.5,0.00001],[1,0],[1,1],[0,1],[0,0]]]}))",
+    output: "p\n\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}\"",
 }]);

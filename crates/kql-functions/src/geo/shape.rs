@@ -384,3 +384,150 @@ pub fn densify(v: &Value, polygon: bool, tol: f64, out: &mut String) -> Option<(
     out.push('}');
     Some(())
 }
+
+/// Douglas-Peucker on the sphere: the indexes of `pts[lo..=hi]` to keep so
+/// that every dropped vertex is within `tol` radians of the kept edges.
+fn dp(pts: &[V3], lo: usize, hi: usize, tol: f64, keep: &mut Vec<usize>) {
+    if hi <= lo + 1 {
+        return;
+    }
+    let (mut far, mut fd) = (lo, -1.0);
+    for (k, p) in pts.iter().enumerate().take(hi).skip(lo + 1) {
+        let d = super::sphere::arc_distance(*p, pts[lo], pts[hi]);
+        if d > fd {
+            (far, fd) = (k, d);
+        }
+    }
+    if fd > tol {
+        dp(pts, lo, far, tol, keep);
+        keep.push(far);
+        dp(pts, far, hi, tol, keep);
+    }
+}
+
+/// The vertices of a line kept by simplification (indexes, in order).
+fn simplify_line(pts: &[V3], tol: f64) -> Vec<usize> {
+    let mut keep = vec![0];
+    dp(pts, 0, pts.len() - 1, tol, &mut keep);
+    keep.push(pts.len() - 1);
+    keep
+}
+
+/// The vertices of a closed ring (without its closing vertex) kept by
+/// simplification: split at the vertex farthest from the first.
+fn simplify_ring(pts: &[V3], tol: f64) -> Vec<usize> {
+    let far = (1..pts.len())
+        .max_by(|a, b| pts[0].angle(pts[*a]).total_cmp(&pts[0].angle(pts[*b])))
+        .unwrap_or(0);
+    let mut closed = pts.to_vec();
+    closed.push(pts[0]);
+    let mut keep = vec![0];
+    dp(&closed, 0, far, tol, &mut keep);
+    if far > 0 {
+        keep.push(far);
+    }
+    dp(&closed, far, pts.len(), tol, &mut keep);
+    keep
+}
+
+/// Writes `[[x, y], ...]` of the kept vertices of a coordinate array (the
+/// input's own numbers), closing the ring when asked.
+fn write_kept(v: &Value, keep: &[usize], close: bool, out: &mut String) -> Option<()> {
+    let a = v.as_array()?;
+    out.push('[');
+    for (n, k) in keep
+        .iter()
+        .chain(keep.first().filter(|_| close))
+        .enumerate()
+    {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&a.get(*k)?.to_string());
+    }
+    out.push(']');
+    Some(())
+}
+
+/// Appends the simplified GeoJSON of a line (or, with `polygon`, a
+/// polygon); `tol` is in meters. `None` when the shape is invalid or
+/// vanishes at this tolerance.
+pub fn simplify(v: &Value, polygon: bool, tol: f64, out: &mut String) -> Option<()> {
+    let tol = tol / super::sphere::EARTH_RADIUS;
+    let c = v.get("coordinates")?;
+    let k = kind(v)?;
+    out.push_str(r#"{"type":""#);
+    out.push_str(k);
+    out.push_str(r#"","coordinates":"#);
+    let line_out = |raw: &Value, pts: &[V3], o: &mut String| -> Option<()> {
+        let keep = simplify_line(pts, tol);
+        let len: f64 = keep.windows(2).map(|w| pts[w[0]].angle(pts[w[1]])).sum();
+        (len >= tol).then_some(())?;
+        write_kept(raw, &keep, false, o)
+    };
+    let poly_out = |raw: &Value, p: &Polygon, o: &mut String| -> Option<()> {
+        o.push('[');
+        let raws = raw.as_array()?;
+        let raws = match raws.as_slice() {
+            [inner] if inner.pointer("/0/0").is_some_and(Value::is_array) => inner.as_array()?,
+            _ => raws,
+        };
+        for (n, (r, pts)) in raws.iter().zip(&p.rings).enumerate() {
+            // Rings were read without their closing vertex and consecutive
+            // duplicates; simplify the raw ring's own vertices.
+            let all = coords(r)?;
+            let open = &all[..all.len() - 1];
+            let keep = simplify_ring(open, tol);
+            let per: f64 = keep
+                .iter()
+                .zip(keep.iter().cycle().skip(1))
+                .map(|(a, b)| open[*a].angle(open[*b]))
+                .sum();
+            if keep.len() < 3 || per < 3.0 * tol || pts.len() < 3 {
+                if n == 0 {
+                    return None;
+                }
+                continue;
+            }
+            if n > 0 {
+                o.push(',');
+            }
+            write_kept(r, &keep, true, o)?;
+        }
+        o.push(']');
+        Some(())
+    };
+    if polygon {
+        let ps = polygons(v)?;
+        match k {
+            "Polygon" => poly_out(c, ps.first()?, out)?,
+            _ => {
+                out.push('[');
+                for (n, (raw, p)) in c.as_array()?.iter().zip(&ps).enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    poly_out(raw, p, out)?;
+                }
+                out.push(']');
+            }
+        }
+    } else {
+        let ls = lines(v)?;
+        match k {
+            "LineString" => line_out(c, ls.0.first()?, out)?,
+            _ => {
+                out.push('[');
+                for (n, (raw, l)) in c.as_array()?.iter().zip(&ls.0).enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    line_out(raw, l, out)?;
+                }
+                out.push(']');
+            }
+        }
+    }
+    out.push('}');
+    Some(())
+}
