@@ -63,6 +63,8 @@ static BASE: &[&FunctionDef] = &[
     &GEO_POLYGON_DENSIFY,
     &GEO_LINE_SIMPLIFY,
     &GEO_POLYGON_SIMPLIFY,
+    &GEO_INTERSECTION_2LINES,
+    &GEO_INTERSECTION_LINE_WITH_POLYGON,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -1059,4 +1061,204 @@ static GEO_POLYGON_SIMPLIFY: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "print p = geo_polygon_simplify(dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[0.5,0.00001],[1,0],[1,1],[0,1],[0,0]]]}))",
     output: "p\n\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}\"",
+}]);
+
+/// Points and polylines, written as the simplest GeoJSON geometry that
+/// holds them (an empty `GeometryCollection` when there is nothing).
+#[derive(Default)]
+struct Pieces {
+    points: Vec<sphere::V3>,
+    chains: Vec<Vec<sphere::V3>>,
+}
+
+impl Pieces {
+    const EPS: f64 = 1e-12;
+
+    fn add_point(&mut self, p: sphere::V3) {
+        let near = |q: &sphere::V3| p.angle(*q) < Self::EPS;
+        if !self.points.iter().any(near) && !self.chains.iter().flatten().any(near) {
+            self.points.push(p);
+        }
+    }
+
+    /// Adds a segment, extending the last chain when it starts where that
+    /// chain ends.
+    fn add_segment(&mut self, a: sphere::V3, b: sphere::V3) {
+        match self.chains.last_mut() {
+            Some(c) if c.last().is_some_and(|l| l.angle(a) < Self::EPS) => c.push(b),
+            _ => self.chains.push(vec![a, b]),
+        }
+    }
+
+    fn write(&self, out: &mut String) {
+        let coords = |out: &mut String, pts: &[sphere::V3]| {
+            out.push('[');
+            for (n, p) in pts.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                let (x, y) = p.lon_lat();
+                push_coord(out, x, y);
+            }
+            out.push(']');
+        };
+        let points: Vec<sphere::V3> = self
+            .points
+            .iter()
+            .filter(|p| {
+                !self.chains.iter().any(|c| {
+                    c.windows(2)
+                        .any(|w| sphere::arc_distance(**p, w[0], w[1]) < Self::EPS)
+                })
+            })
+            .copied()
+            .collect();
+        let geo_points = |out: &mut String| match points.as_slice() {
+            [p] => {
+                let (x, y) = p.lon_lat();
+                push_point(out, x, y);
+            }
+            ps => {
+                out.push_str(r#"{"type":"MultiPoint","coordinates":"#);
+                coords(out, ps);
+                out.push('}');
+            }
+        };
+        let geo_lines = |out: &mut String| match self.chains.as_slice() {
+            [c] => {
+                out.push_str(r#"{"type":"LineString","coordinates":"#);
+                coords(out, c);
+                out.push('}');
+            }
+            cs => {
+                out.push_str(r#"{"type":"MultiLineString","coordinates":["#);
+                for (n, c) in cs.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    coords(out, c);
+                }
+                out.push_str("]}");
+            }
+        };
+        match (points.is_empty(), self.chains.is_empty()) {
+            (true, true) => out.push_str(r#"{"type":"GeometryCollection","geometries":[]}"#),
+            (false, true) => geo_points(out),
+            (true, false) => geo_lines(out),
+            (false, false) => {
+                out.push_str(r#"{"type":"GeometryCollection","geometries":["#);
+                geo_points(out);
+                out.push(',');
+                geo_lines(out);
+                out.push_str("]}");
+            }
+        }
+    }
+}
+
+/// A dynamic geometry per row from two shapes.
+fn two_shapes_geo<A, B>(
+    ctx: &Ctx,
+    args: &[Arg],
+    pa: fn(&serde_json::Value) -> Option<A>,
+    pb: fn(&serde_json::Value) -> Option<B>,
+    f: impl Fn(&A, &B) -> Pieces,
+) -> Result<ArrayRef, String> {
+    let mut ca = ShapeCache::new(args, 0, pa)?;
+    let mut cb = ShapeCache::new(args, 1, pb)?;
+    let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+    let mut buf = String::new();
+    for i in 0..ctx.len {
+        match (ca.get(i), cb.get(i)) {
+            (Some(x), Some(y)) => {
+                buf.clear();
+                f(x, y).write(&mut buf);
+                b.append_value(&buf);
+            }
+            _ => b.append_null(),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+static GEO_INTERSECTION_2LINES: FunctionDef = FunctionDef::new(
+    "geo_intersection_2lines",
+    C,
+    "geo_intersection_2lines(lineString1: dynamic, lineString2: dynamic): dynamic",
+    "The intersection of two lines (`LineString` or `MultiLineString`): the crossing points and shared stretches as GeoJSON (`Point`, `MultiPoint`, `LineString`, `MultiLineString`, or a `GeometryCollection`, empty when they do not meet); null when either line is invalid.",
+    |a| sig("geo_intersection_2lines", a, 2, &[P::Dyn, P::Dyn], Dynamic),
+    |ctx, args| {
+        two_shapes_geo(ctx, args, shape::lines, shape::lines, |l1, l2| {
+            let mut out = Pieces::default();
+            for (a, b) in l1.edges() {
+                for (c, d) in l2.edges() {
+                    if let Some((lo, hi)) = shape::overlap(a, b, c, d) {
+                        let (p, q) = (shape::along_arc(a, b, lo), shape::along_arc(a, b, hi));
+                        if hi - lo > Pieces::EPS {
+                            out.add_segment(p, q);
+                        } else {
+                            out.add_point(p);
+                        }
+                    } else if let Some(x) = shape::crossing(a, b, c, d) {
+                        out.add_point(x);
+                    }
+                }
+            }
+            out
+        })
+    },
+)
+.examples(&[Example {
+    query: "print a = geo_intersection_2lines(dynamic({\"type\":\"LineString\",\"coordinates\":[[0,-1],[0,1]]}), dynamic({\"type\":\"LineString\",\"coordinates\":[[-1,0],[1,0]]})), b = geo_intersection_2lines(dynamic({\"type\":\"LineString\",\"coordinates\":[[1,1],[2,2]]}), dynamic({\"type\":\"LineString\",\"coordinates\":[[3,3],[4,4]]}))",
+    output: "a,b\n\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[0,0]}\",\"{\"\"type\"\":\"\"GeometryCollection\"\",\"\"geometries\"\":[]}\"",
+}]);
+
+static GEO_INTERSECTION_LINE_WITH_POLYGON: FunctionDef = FunctionDef::new(
+    "geo_intersection_line_with_polygon",
+    C,
+    "geo_intersection_line_with_polygon(lineString: dynamic, polygon: dynamic): dynamic",
+    "The parts of a line (`LineString` or `MultiLineString`) inside a polygon or multipolygon, as a GeoJSON `LineString` or `MultiLineString` (an empty `GeometryCollection` when there are none); null when either is invalid.",
+    |a| sig("geo_intersection_line_with_polygon", a, 2, &[P::Dyn, P::Dyn], Dynamic),
+    |ctx, args| {
+        two_shapes_geo(ctx, args, shape::lines, shape::polygons, |l, ps| {
+            let mut out = Pieces::default();
+            let inside = |p: sphere::V3| ps.iter().any(|q| q.contains(p));
+            for line in &l.0 {
+                let mut open = false;
+                for w in line.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    let len = a.angle(b);
+                    let mut cuts = vec![0.0, len];
+                    for (c, d) in ps.iter().flat_map(|p| p.edges()) {
+                        if let Some(x) = shape::crossing(a, b, c, d) {
+                            cuts.push(a.angle(x));
+                        }
+                    }
+                    cuts.sort_by(f64::total_cmp);
+                    cuts.dedup_by(|x, y| (*x - *y).abs() < Pieces::EPS);
+                    for c in cuts.windows(2) {
+                        let m = shape::along_arc(a, b, (c[0] + c[1]) / 2.0);
+                        if inside(m) {
+                            let (p, q) = (shape::along_arc(a, b, c[0]), shape::along_arc(a, b, c[1]));
+                            if !open {
+                                out.chains.push(vec![p]);
+                                open = true;
+                            }
+                            if let Some(ch) = out.chains.last_mut() {
+                                ch.push(q);
+                            }
+                        } else {
+                            open = false;
+                        }
+                    }
+                }
+            }
+            out
+        })
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,-1],[2,-1],[2,1],[0,1],[0,-1]]]});\nprint a = geo_intersection_line_with_polygon(dynamic({\"type\":\"LineString\",\"coordinates\":[[-1,0],[1,0]]}), p)",
+    output: "a\n\"{\"\"type\"\":\"\"LineString\"\",\"\"coordinates\"\":[[0,0],[1,0]]}\"",
 }]);

@@ -531,3 +531,44 @@ pub fn simplify(v: &Value, polygon: bool, tol: f64, out: &mut String) -> Option<
     out.push('}');
     Some(())
 }
+
+/// The point where arcs `a`-`b` and `c`-`d` cross, when they cross at one
+/// point (not when they lie on one great circle).
+pub fn crossing(a: V3, b: V3, c: V3, d: V3) -> Option<V3> {
+    let x = a.cross(b).cross(c.cross(d));
+    if x.norm2() < 1e-30 || !arcs_cross(a, b, c, d) {
+        return None;
+    }
+    let x = x.normalize();
+    Some(if x.dot(a.add(b)) < 0.0 {
+        x.scale(-1.0)
+    } else {
+        x
+    })
+}
+
+/// The common part of arcs `a`-`b` and `c`-`d` lying on one great circle,
+/// as angles along `a`-`b` from `a`.
+pub fn overlap(a: V3, b: V3, c: V3, d: V3) -> Option<(f64, f64)> {
+    let n = a.cross(b);
+    if n.norm2() == 0.0 {
+        return None;
+    }
+    let n = n.normalize();
+    if n.dot(c).abs() > 1e-12 || n.dot(d).abs() > 1e-12 {
+        return None;
+    }
+    // Signed angle from a along the direction of a-b.
+    let along = |p: V3| a.cross(p).dot(n).atan2(a.dot(p));
+    let len = a.angle(b);
+    let (tc, td) = (along(c), along(d));
+    let (lo, hi) = (tc.min(td).max(0.0), tc.max(td).min(len));
+    (hi >= lo).then_some((lo, hi))
+}
+
+/// The point at angle `t` along the arc from `a` towards `b`.
+pub fn along_arc(a: V3, b: V3, t: f64) -> V3 {
+    let n = a.cross(b).normalize();
+    let dir = n.cross(a);
+    a.scale(t.cos()).add(dir.scale(t.sin())).normalize()
+}
