@@ -65,6 +65,7 @@ static BASE: &[&FunctionDef] = &[
     &GEO_POLYGON_SIMPLIFY,
     &GEO_INTERSECTION_2LINES,
     &GEO_INTERSECTION_LINE_WITH_POLYGON,
+    &GEO_UNION_LINES_ARRAY,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -1261,4 +1262,73 @@ static GEO_INTERSECTION_LINE_WITH_POLYGON: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,-1],[2,-1],[2,1],[0,1],[0,-1]]]});\nprint a = geo_intersection_line_with_polygon(dynamic({\"type\":\"LineString\",\"coordinates\":[[-1,0],[1,0]]}), p)",
     output: "a\n\"{\"\"type\"\":\"\"LineString\"\",\"\"coordinates\"\":[[0,0],[1,0]]}\"",
+}]);
+
+/// The union of lines: their distinct edges (either direction counts once)
+/// joined into as few chains as possible.
+fn union_lines(lines: &[shape::Lines]) -> Pieces {
+    let mut edges: Vec<(sphere::V3, sphere::V3)> = Vec::new();
+    for (a, b) in lines.iter().flat_map(|l| l.edges()) {
+        if a != b
+            && !edges
+                .iter()
+                .any(|&(c, d)| (a == c && b == d) || (a == d && b == c))
+        {
+            edges.push((a, b));
+        }
+    }
+    let degree = |p: sphere::V3, es: &[(sphere::V3, sphere::V3)]| {
+        es.iter().filter(|&&(c, d)| c == p || d == p).count()
+    };
+    let mut out = Pieces::default();
+    while !edges.is_empty() {
+        // Start at a chain end (a vertex not joining exactly two edges) when
+        // there is one, so that open chains are not cut in the middle.
+        let start = edges
+            .iter()
+            .flat_map(|&(a, b)| [a, b])
+            .find(|p| degree(*p, &edges) != 2)
+            .unwrap_or(edges[0].0);
+        let mut chain = vec![start];
+        let mut at = start;
+        while let Some(k) = edges.iter().position(|&(c, d)| c == at || d == at) {
+            let (c, d) = edges.swap_remove(k);
+            at = if c == at { d } else { c };
+            chain.push(at);
+        }
+        out.chains.push(chain);
+    }
+    out
+}
+
+static GEO_UNION_LINES_ARRAY: FunctionDef = FunctionDef::new(
+    "geo_union_lines_array",
+    C,
+    "geo_union_lines_array(lineStrings: dynamic): dynamic",
+    "The union of an array of lines (`LineString` or `MultiLineString`): their distinct edges joined into a GeoJSON `LineString` or `MultiLineString` (an empty `GeometryCollection` for an empty array); null when any line is invalid.",
+    |a| sig("geo_union_lines_array", a, 1, &[P::Dyn], Dynamic),
+    |ctx, args| {
+        fn parse(v: &serde_json::Value) -> Option<Vec<shape::Lines>> {
+            v.as_array()?.iter().map(shape::lines).collect()
+        }
+        let mut cache = ShapeCache::new(args, 0, parse)?;
+        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+        let mut buf = String::new();
+        for i in 0..ctx.len {
+            match cache.get(i) {
+                Some(ls) => {
+                    buf.clear();
+                    union_lines(ls).write(&mut buf);
+                    b.append_value(&buf);
+                }
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.notes("Edges are merged when they join the same two vertices; edges that overlap without sharing vertices are kept as they are.")
+.examples(&[Example {
+    query: "let u = geo_union_lines_array(dynamic([{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,0],[2,0]]}, {\"type\":\"LineString\",\"coordinates\":[[1,0],[2,0],[3,0]]}]));\nprint t = tostring(u.type), n = array_length(u.coordinates)",
+    output: "t,n\nLineString,4",
 }]);

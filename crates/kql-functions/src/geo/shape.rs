@@ -572,3 +572,58 @@ pub fn along_arc(a: V3, b: V3, t: f64) -> V3 {
     let dir = n.cross(a);
     a.scale(t.cos()).add(dir.scale(t.sin())).normalize()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(s: &str) -> Value {
+        serde_json::from_str(s).expect("valid json")
+    }
+
+    #[test]
+    fn polygon_rules_and_containment() {
+        let p = polygons(&json(
+            r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[4,6],[6,6],[6,4],[4,4]]]}"#,
+        ))
+        .expect("valid polygon");
+        assert!(p[0].contains(V3::from_lon_lat(2.0, 2.0)));
+        assert!(!p[0].contains(V3::from_lon_lat(5.0, 5.0)));
+        assert!(!p[0].contains(V3::from_lon_lat(-170.0, -5.0)));
+        // Two distinct vertices, an open ring, a bad coordinate.
+        for bad in [
+            r#"{"type":"Polygon","coordinates":[[[0,0],[10,10],[10,10],[0,0]]]}"#,
+            r#"{"type":"Polygon","coordinates":[[[0,0],[10,10],[10,0],[1,1]]]}"#,
+            r#"{"type":"Polygon","coordinates":[[[0,0],[10,100],[10,0],[0,0]]]}"#,
+            r#"{"type":"Polygon"}"#,
+        ] {
+            assert!(polygons(&json(bad)).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn arcs() {
+        let v = |x, y| V3::from_lon_lat(x, y);
+        assert!(arcs_cross(
+            v(0.0, -1.0),
+            v(0.0, 1.0),
+            v(-1.0, 0.0),
+            v(1.0, 0.0)
+        ));
+        assert!(!arcs_cross(
+            v(0.0, -1.0),
+            v(0.0, 1.0),
+            v(2.0, 0.0),
+            v(3.0, 0.0)
+        ));
+        // The antipodal crossing of the great circles is not on the arcs.
+        assert!(!arcs_cross(
+            v(179.0, -1.0),
+            v(179.0, 1.0),
+            v(-1.0, 0.0),
+            v(1.0, 0.0)
+        ));
+        let x = crossing(v(0.0, -1.0), v(0.0, 1.0), v(-1.0, 0.0), v(1.0, 0.0)).expect("crosses");
+        assert!(x.angle(v(0.0, 0.0)) < 1e-12);
+    }
+}
