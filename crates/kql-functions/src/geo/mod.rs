@@ -66,6 +66,7 @@ static BASE: &[&FunctionDef] = &[
     &GEO_INTERSECTION_2LINES,
     &GEO_INTERSECTION_LINE_WITH_POLYGON,
     &GEO_UNION_LINES_ARRAY,
+    &GEO_POINT_BUFFER,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -1331,4 +1332,82 @@ static GEO_UNION_LINES_ARRAY: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "let u = geo_union_lines_array(dynamic([{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,0],[2,0]]}, {\"type\":\"LineString\",\"coordinates\":[[1,0],[2,0],[3,0]]}]));\nprint t = tostring(u.type), n = array_length(u.coordinates)",
     output: "t,n\nLineString,4",
+}]);
+
+/// The vertices (longitude, latitude), counterclockwise, of a polygon
+/// around the circle of `radius` meters about a point whose edges stay
+/// outside the circle and within `tol` meters of it; `None` when the radius
+/// or tolerance is invalid.
+fn circle_polygon(lon: f64, lat: f64, radius: f64, tol: f64) -> Option<Vec<(f64, f64)>> {
+    use std::f64::consts::{FRAC_PI_2, PI, TAU};
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if !positive(radius) || !positive(tol) || tol < radius * 1e-6 {
+        return None;
+    }
+    let tol = tol.min(radius * 0.999);
+    let rho = radius / sphere::EARTH_RADIUS;
+    if rho >= FRAC_PI_2 {
+        return None;
+    }
+    // With n vertices at angular radius rv, the edge midpoints are at
+    // atan(tan(rv) cos(π/n)) = rho.
+    let mut n = 8usize;
+    let vertex_radius = |n: usize| (rho.tan() / (PI / n as f64).cos()).atan();
+    while (vertex_radius(n) - rho) * sphere::EARTH_RADIUS > tol && n < 1 << 16 {
+        n *= 2;
+    }
+    let rv = vertex_radius(n);
+    if rv.is_nan() || rv >= FRAC_PI_2 {
+        return None;
+    }
+    let (phi, lam) = (lat.to_radians(), lon.to_radians());
+    Some(
+        (0..n)
+            .map(|k| {
+                let theta = -TAU * k as f64 / n as f64;
+                let lat2 = (phi.sin() * rv.cos() + phi.cos() * rv.sin() * theta.cos()).asin();
+                let lon2 = lam
+                    + (theta.sin() * rv.sin() * phi.cos()).atan2(rv.cos() - phi.sin() * lat2.sin());
+                let lon2 = (lon2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
+                (lon2, lat2.to_degrees())
+            })
+            .collect(),
+    )
+}
+
+static GEO_POINT_BUFFER: FunctionDef = FunctionDef::new(
+    "geo_point_buffer",
+    C,
+    "geo_point_buffer(longitude: real, latitude: real, radius: real, [tolerance: real]): dynamic",
+    "A GeoJSON polygon containing every point within `radius` meters of the point, deviating from the circle by at most `tolerance` meters (default 10; at least 0.0001% of the radius; a tolerance above the radius is lowered below it); null for invalid coordinates, a radius that is not positive, or an invalid tolerance.",
+    |a| sig("geo_point_buffer", a, 3, &[P::Real, P::Real, P::Real, P::Real], Dynamic),
+    |ctx, args| {
+        let (lon, lat, r) = (reals(args, 0)?, reals(args, 1)?, reals(args, 2)?);
+        let tol = if args.len() > 3 { Some(reals(args, 3)?) } else { None };
+        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 256);
+        let mut buf = String::new();
+        for i in 0..ctx.len {
+            let t = match tol {
+                None => Some(10.0),
+                Some(t) => real_at(t, i),
+            };
+            let ring = point_at(lon, lat, i)
+                .zip(real_at(r, i).zip(t))
+                .and_then(|((x, y), (r, t))| circle_polygon(x, y, r, t));
+            match ring {
+                Some(ring) => {
+                    buf.clear();
+                    push_ring_polygon(&mut buf, &ring);
+                    b.append_value(&buf);
+                }
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.notes("The polygon's vertices are evenly spaced around the circle, slightly outside it, so that its geodesic edges enclose the whole circle.")
+.examples(&[Example {
+    query: "let b = geo_point_buffer(-115.1745008278, 36.1497251277, 20000);\nprint inside = geo_point_in_polygon(-115.1745008278, 36.3, b), outside = geo_point_in_polygon(-115.1745008278, 36.4, b), bad = isnull(geo_point_buffer(10, 10, -1))",
+    output: "inside,outside,bad\ntrue,false,true",
 }]);
