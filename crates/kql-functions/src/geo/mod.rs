@@ -67,6 +67,7 @@ static BASE: &[&FunctionDef] = &[
     &GEO_INTERSECTION_LINE_WITH_POLYGON,
     &GEO_UNION_LINES_ARRAY,
     &GEO_POINT_BUFFER,
+    &GEO_POLYGON_TO_S2CELLS,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -1410,4 +1411,97 @@ static GEO_POINT_BUFFER: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "let b = geo_point_buffer(-115.1745008278, 36.1497251277, 20000);\nprint inside = geo_point_in_polygon(-115.1745008278, 36.3, b), outside = geo_point_in_polygon(-115.1745008278, 36.4, b), bad = isnull(geo_point_buffer(10, 10, -1))",
     output: "inside,outside,bad\ntrue,false,true",
+}]);
+
+/// The most cells a covering may have.
+const MAX_COVERING: usize = 65_536;
+
+/// Whether an S2 cell and polygons share a point.
+fn cell_meets(id: u64, ps: &[shape::Polygon]) -> bool {
+    let c = s2cell::corner_vectors(id);
+    let edges = [(c[0], c[1]), (c[1], c[2]), (c[2], c[3]), (c[3], c[0])];
+    let in_cell = |p: sphere::V3| edges.iter().all(|(a, b)| a.cross(*b).dot(p) >= 0.0);
+    c.iter().any(|v| ps.iter().any(|p| p.contains(*v)))
+        || ps
+            .iter()
+            .flat_map(|p| p.rings.iter().flatten())
+            .any(|v| in_cell(*v))
+        || ps
+            .iter()
+            .flat_map(|p| p.edges())
+            .any(|(a, b)| edges.iter().any(|(x, y)| shape::arcs_cross(a, b, *x, *y)))
+}
+
+/// The cells of one level that meet the polygons, sorted by id; `None`
+/// when there are more than [`MAX_COVERING`].
+fn s2_covering(ps: &[shape::Polygon], level: i64) -> Option<Vec<u64>> {
+    use std::collections::HashSet;
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut todo: Vec<u64> = Vec::new();
+    let mut out = Vec::new();
+    for v in ps.iter().flat_map(|p| p.rings.iter().flatten()) {
+        let id = s2cell::from_point(*v, level);
+        if seen.insert(id) {
+            todo.push(id);
+        }
+    }
+    while let Some(id) = todo.pop() {
+        if !cell_meets(id, ps) {
+            continue;
+        }
+        out.push(id);
+        if out.len() > MAX_COVERING {
+            return None;
+        }
+        for n in s2cell::neighbors(id) {
+            if seen.insert(n) {
+                todo.push(n);
+            }
+        }
+    }
+    out.sort_unstable();
+    Some(out)
+}
+
+static GEO_POLYGON_TO_S2CELLS: FunctionDef = FunctionDef::new(
+    "geo_polygon_to_s2cells",
+    C,
+    "geo_polygon_to_s2cells(polygon: dynamic, [level: long]): dynamic",
+    "The tokens of the S2 cells of `level` (0 to 30, default 11) that cover a polygon or multipolygon (every cell that meets it), sorted by cell id; null for an invalid polygon or level, or when more than 65,536 cells are needed.",
+    |a| sig("geo_polygon_to_s2cells", a, 1, &[P::Dyn, P::Long], Dynamic),
+    |ctx, args| {
+        let lvl = if args.len() > 1 { Some(longs(args, 1)?) } else { None };
+        let mut cache = ShapeCache::new(args, 0, shape::polygons)?;
+        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+        let mut buf = String::new();
+        for i in 0..ctx.len {
+            let level = match lvl {
+                None => Some(11),
+                Some(a) => a.is_valid(i).then(|| a.value(i)),
+            }
+            .filter(|l| (0..=s2cell::MAX_LEVEL).contains(l));
+            let cells = level.and_then(|l| cache.get(i).and_then(|ps| s2_covering(ps, l)));
+            match cells {
+                Some(cells) => {
+                    buf.clear();
+                    buf.push('[');
+                    for (n, c) in cells.iter().enumerate() {
+                        if n > 0 {
+                            buf.push(',');
+                        }
+                        let _ = write!(buf, "\"{}\"", s2cell::token(*c));
+                    }
+                    buf.push(']');
+                    b.append_value(&buf);
+                }
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.notes(POLYGON_RULES)
+.examples(&[Example {
+    query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[0,50],[100,50],[0,0]]]});\nprint n = array_length(geo_polygon_to_s2cells(p, 5)), too_many = isnull(geo_polygon_to_s2cells(p, 30))",
+    output: "n,too_many\n286,true",
 }]);

@@ -226,6 +226,21 @@ pub fn neighbors(id: u64) -> Vec<u64> {
     uniq
 }
 
+/// The corners of a cell as unit vectors, counterclockwise.
+pub fn corner_vectors(id: u64) -> [V3; 4] {
+    let (face, u0, v0, u1, v1) = uv_bounds(id);
+    [(u0, v0), (u1, v0), (u1, v1), (u0, v1)].map(|(u, v)| face_uv_to_xyz(face, u, v).normalize())
+}
+
+/// The cell at `level` containing a unit vector.
+pub fn from_point(p: V3, lvl: i64) -> u64 {
+    let (face, u, v) = face_uv(p);
+    parent(
+        from_face_ij(face, st_to_ij(uv_to_st(u)), st_to_ij(uv_to_st(v))),
+        lvl,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
