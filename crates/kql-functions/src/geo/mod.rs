@@ -68,6 +68,7 @@ static BASE: &[&FunctionDef] = &[
     &GEO_UNION_LINES_ARRAY,
     &GEO_POINT_BUFFER,
     &GEO_POLYGON_TO_S2CELLS,
+    &GEO_LINE_TO_S2CELLS,
 ];
 
 /// Appends a number as JSON text (as `dynamic` values print numbers).
@@ -1435,18 +1436,30 @@ fn cell_meets(id: u64, ps: &[shape::Polygon]) -> bool {
 /// The cells of one level that meet the polygons, sorted by id; `None`
 /// when there are more than [`MAX_COVERING`].
 fn s2_covering(ps: &[shape::Polygon], level: i64) -> Option<Vec<u64>> {
+    let seeds: Vec<sphere::V3> = ps
+        .iter()
+        .flat_map(|p| p.rings.iter().flatten())
+        .copied()
+        .collect();
+    flood_cells(&seeds, level, |id| cell_meets(id, ps))
+}
+
+/// The cells of one level reachable from the seeds' cells through cells
+/// that `meets` accepts, sorted by id; `None` when there are more than
+/// [`MAX_COVERING`].
+fn flood_cells(seeds: &[sphere::V3], level: i64, meets: impl Fn(u64) -> bool) -> Option<Vec<u64>> {
     use std::collections::HashSet;
     let mut seen: HashSet<u64> = HashSet::new();
     let mut todo: Vec<u64> = Vec::new();
     let mut out = Vec::new();
-    for v in ps.iter().flat_map(|p| p.rings.iter().flatten()) {
+    for v in seeds {
         let id = s2cell::from_point(*v, level);
         if seen.insert(id) {
             todo.push(id);
         }
     }
     while let Some(id) = todo.pop() {
-        if !cell_meets(id, ps) {
+        if !meets(id) {
             continue;
         }
         out.push(id);
@@ -1484,14 +1497,7 @@ static GEO_POLYGON_TO_S2CELLS: FunctionDef = FunctionDef::new(
             match cells {
                 Some(cells) => {
                     buf.clear();
-                    buf.push('[');
-                    for (n, c) in cells.iter().enumerate() {
-                        if n > 0 {
-                            buf.push(',');
-                        }
-                        let _ = write!(buf, "\"{}\"", s2cell::token(*c));
-                    }
-                    buf.push(']');
+                    push_tokens(&mut buf, &cells);
                     b.append_value(&buf);
                 }
                 None => b.append_null(),
@@ -1504,4 +1510,65 @@ static GEO_POLYGON_TO_S2CELLS: FunctionDef = FunctionDef::new(
 .examples(&[Example {
     query: "let p = dynamic({\"type\":\"Polygon\",\"coordinates\":[[[0,0],[0,50],[100,50],[0,0]]]});\nprint n = array_length(geo_polygon_to_s2cells(p, 5)), too_many = isnull(geo_polygon_to_s2cells(p, 30))",
     output: "n,too_many\n286,true",
+}]);
+
+fn push_tokens(out: &mut String, cells: &[u64]) {
+    out.push('[');
+    for (n, c) in cells.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{}\"", s2cell::token(*c));
+    }
+    out.push(']');
+}
+
+/// Whether an S2 cell and lines share a point.
+fn cell_meets_lines(id: u64, l: &shape::Lines) -> bool {
+    let c = s2cell::corner_vectors(id);
+    let edges = [(c[0], c[1]), (c[1], c[2]), (c[2], c[3]), (c[3], c[0])];
+    let in_cell = |p: sphere::V3| edges.iter().all(|(a, b)| a.cross(*b).dot(p) >= 0.0);
+    l.0.iter().flatten().any(|v| in_cell(*v))
+        || l.edges()
+            .any(|(a, b)| edges.iter().any(|(x, y)| shape::arcs_cross(a, b, *x, *y)))
+}
+
+static GEO_LINE_TO_S2CELLS: FunctionDef = FunctionDef::new(
+    "geo_line_to_s2cells",
+    C,
+    "geo_line_to_s2cells(lineString: dynamic, [level: long]): dynamic",
+    "The tokens of the S2 cells of `level` (0 to 30, default 11) that cover a `LineString` or `MultiLineString` (every cell it passes through), sorted by cell id; null for an invalid line or level, or when more than 65,536 cells are needed.",
+    |a| sig("geo_line_to_s2cells", a, 1, &[P::Dyn, P::Long], Dynamic),
+    |ctx, args| {
+        let lvl = if args.len() > 1 { Some(longs(args, 1)?) } else { None };
+        let mut cache = ShapeCache::new(args, 0, shape::lines)?;
+        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 64);
+        let mut buf = String::new();
+        for i in 0..ctx.len {
+            let level = match lvl {
+                None => Some(11),
+                Some(a) => a.is_valid(i).then(|| a.value(i)),
+            }
+            .filter(|l| (0..=s2cell::MAX_LEVEL).contains(l));
+            let cells = level.and_then(|lv| {
+                cache.get(i).and_then(|l| {
+                    let seeds: Vec<sphere::V3> = l.0.iter().flatten().copied().collect();
+                    flood_cells(&seeds, lv, |id| cell_meets_lines(id, l))
+                })
+            });
+            match cells {
+                Some(cells) => {
+                    buf.clear();
+                    push_tokens(&mut buf, &cells);
+                    b.append_value(&buf);
+                }
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    },
+)
+.examples(&[Example {
+    query: "print c = geo_line_to_s2cells(dynamic({\"type\":\"LineString\",\"coordinates\":[[-73.95,40.75],[-73.94,40.76]]}), 8), bad = isnull(geo_line_to_s2cells(dynamic({\"type\":\"LineString\",\"coordinates\":[[[0,0],[0,0]]]})))",
+    output: "c,bad\n\"[\"\"89c25\"\"]\",true",
 }]);
