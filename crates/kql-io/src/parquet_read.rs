@@ -1,16 +1,22 @@
 //! Parquet files: the schema from the footer when the file is opened, and
 //! on use only the columns a query reads, only from the row groups whose
-//! statistics allow a matching row, decoded in parallel.
+//! statistics allow a matching row, decoded in parallel. Within those row
+//! groups the columns of the pushed-down predicates are decoded first, and
+//! the other columns only for the rows that satisfy them.
 
 use crate::convert::{field_type, native_type, to_kql};
 use crate::diag;
 use crate::{mde, LoadedTable};
-use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Schema, SchemaRef};
-use kql_common::{Diagnostic, KqlType, ScalarValue, ScanPredicate};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Datum, Int32Array, Int64Array, RecordBatch, Scalar, StringArray,
+};
+use arrow_buffer::BooleanBuffer;
+use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
+use kql_common::{Diagnostic, KqlType, ScalarValue, ScanOp, ScanPredicate};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    RowFilter,
 };
 use parquet::arrow::ProjectionMask;
 use std::path::{Path, PathBuf};
@@ -143,15 +149,18 @@ impl ParquetFile {
             .map(|t| groups[groups.len() * t / threads..groups.len() * (t + 1) / threads].to_vec())
             .filter(|p| !p.is_empty())
             .collect();
+        let row_filter = self.row_filter(predicates, &unique);
         let decode = |part: Vec<usize>| -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
             let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
-            let reader =
+            let mut builder =
                 ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
                     .with_projection(mask.clone())
                     .with_row_groups(part)
-                    .with_batch_size(BATCH_ROWS)
-                    .build()
-                    .map_err(|e| read_failed(&self.path, e))?;
+                    .with_batch_size(BATCH_ROWS);
+            if let Some(f) = &row_filter {
+                builder = builder.with_row_filter(f.build(self.meta.parquet_schema()));
+            }
+            let reader = builder.build().map_err(|e| read_failed(&self.path, e))?;
             let mut out = Vec::new();
             for batch in reader {
                 let batch = batch.map_err(|e| read_failed(&self.path, e))?;
@@ -215,6 +224,52 @@ impl ParquetFile {
             name: name.to_string(),
             schema: out_schema,
             batches,
+        })
+    }
+
+    /// The predicates a reader can check on their own columns before it
+    /// decodes the others (`None` when there are none, or when every column
+    /// to decode is one of theirs, so filtering first saves nothing).
+    fn row_filter(&self, predicates: &[ScanPredicate], decoded: &[usize]) -> Option<PreFilter> {
+        let usable: Vec<&ScanPredicate> = predicates
+            .iter()
+            .filter(|p| {
+                self.types.get(p.column).is_some_and(|&t| {
+                    p.value.kql_type() == t
+                        && matches!(
+                            t,
+                            KqlType::Bool
+                                | KqlType::Int
+                                | KqlType::Long
+                                | KqlType::DateTime
+                                | KqlType::TimeSpan
+                                | KqlType::String
+                        )
+                })
+            })
+            .collect();
+        let mut columns: Vec<usize> = usable.iter().map(|p| p.column).collect();
+        columns.sort_unstable();
+        columns.dedup();
+        if columns.is_empty() || decoded.iter().all(|c| columns.binary_search(c).is_ok()) {
+            return None;
+        }
+        let tests = usable
+            .iter()
+            .filter_map(|p| {
+                let at = columns.binary_search(&p.column).ok()?;
+                Some(ColumnTest {
+                    at,
+                    op: p.op,
+                    value: literal(&p.value)?,
+                })
+            })
+            .collect();
+        let types = columns.iter().map(|&c| self.types[c]).collect();
+        Some(PreFilter {
+            columns,
+            types,
+            tests,
         })
     }
 
@@ -296,6 +351,90 @@ impl ParquetFile {
                 .collect(),
         )
     }
+}
+
+/// Predicates checked while reading, on their columns in KQL layout (so a
+/// missing string is `""` and times are 100 ns ticks, as the query's own
+/// filter sees them).
+#[derive(Clone)]
+struct PreFilter {
+    /// The table columns the predicates read, sorted, once each.
+    columns: Vec<usize>,
+    /// Their KQL types.
+    types: Vec<KqlType>,
+    tests: Vec<ColumnTest>,
+}
+
+/// `columns[at] op value`.
+#[derive(Clone)]
+struct ColumnTest {
+    at: usize,
+    op: ScanOp,
+    value: Scalar<ArrayRef>,
+}
+
+impl PreFilter {
+    /// The row filter of one reader.
+    fn build(&self, schema: &parquet::schema::types::SchemaDescriptor) -> RowFilter {
+        let mask = ProjectionMask::roots(schema, self.columns.iter().copied());
+        let this = self.clone();
+        let f = ArrowPredicateFn::new(mask, move |batch: RecordBatch| this.keep(&batch));
+        RowFilter::new(vec![Box::new(f)])
+    }
+
+    /// Which rows of `batch` (the predicates' columns as the file stores
+    /// them) satisfy every test. A column that does not convert keeps every
+    /// row: the full read reports the error.
+    fn keep(&self, batch: &RecordBatch) -> Result<BooleanArray, ArrowError> {
+        let rows = batch.num_rows();
+        let mut kql: Vec<Option<ArrayRef>> = vec![None; self.columns.len()];
+        let mut acc = BooleanBuffer::new_set(rows);
+        for t in &self.tests {
+            let (Some(col), Some(&ty)) = (batch.columns().get(t.at), self.types.get(t.at)) else {
+                continue;
+            };
+            let converted = match &kql[t.at] {
+                Some(a) => a.clone(),
+                None => match to_kql(col, ty) {
+                    Ok(a) => {
+                        kql[t.at] = Some(a.clone());
+                        a
+                    }
+                    Err(_) => continue,
+                },
+            };
+            let lhs: &dyn Datum = &converted;
+            let r = match t.op {
+                ScanOp::Eq => arrow_ord::cmp::eq(lhs, &t.value),
+                ScanOp::Lt => arrow_ord::cmp::lt(lhs, &t.value),
+                ScanOp::Le => arrow_ord::cmp::lt_eq(lhs, &t.value),
+                ScanOp::Gt => arrow_ord::cmp::gt(lhs, &t.value),
+                ScanOp::Ge => arrow_ord::cmp::gt_eq(lhs, &t.value),
+            }?;
+            // A null value satisfies no predicate (strings are never null
+            // in KQL layout).
+            let hit = match r.nulls() {
+                Some(n) => r.values() & n.inner(),
+                None => r.values().clone(),
+            };
+            acc = &acc & &hit;
+        }
+        Ok(BooleanArray::new(acc, None))
+    }
+}
+
+/// A predicate's value as a one-element array in KQL layout.
+fn literal(v: &ScalarValue) -> Option<Scalar<ArrayRef>> {
+    let a: ArrayRef = match v {
+        ScalarValue::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
+        ScalarValue::Int(x) => Arc::new(Int32Array::from(vec![*x])),
+        ScalarValue::Long(x) | ScalarValue::DateTime(x) | ScalarValue::TimeSpan(x) => {
+            Arc::new(Int64Array::from(vec![*x]))
+        }
+        ScalarValue::String(s) => Arc::new(StringArray::from(vec![s.as_str()])),
+        _ => return None,
+    };
+    Some(Scalar::new(a))
 }
 
 /// One column's values in one row group, as far as its statistics tell.
