@@ -425,11 +425,24 @@ impl Planner<'_> {
         }
         let sub = crate::optimize::optimize(sub);
         let sub_schema = sub.schema();
+        // A column expanded by its own name (`mv-apply Col on (...)`) is
+        // replaced by the subquery's rows: it stays only if the subquery
+        // returns it. One expanded under a new name (`x = Col`) is kept.
+        let expanded: Vec<&str> = items
+            .iter()
+            .filter(|i| i.item.names.is_empty())
+            .filter_map(|i| match &i.item.expr.kind {
+                ast::ExprKind::Name(id) => Some(id.name.as_str()),
+                _ => None,
+            })
+            .collect();
         let keep = in_schema
             .columns
             .iter()
             .enumerate()
-            .filter(|(_, c)| sub_schema.index_of(&c.name).is_none())
+            .filter(|(_, c)| {
+                sub_schema.index_of(&c.name).is_none() && !expanded.contains(&c.name.as_str())
+            })
             .map(|(i, _)| i)
             .collect();
         Ok(LogicalPlan::MvApply(MvApply {
