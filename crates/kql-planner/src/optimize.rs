@@ -17,7 +17,7 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
 /// `Filter(Filter(x, a), b)` becomes `Filter(x, a and b)`: one selection
 /// instead of two copies of every column.
 fn merge_filters(plan: LogicalPlan) -> LogicalPlan {
-    map_inputs(plan, merge_filters, |plan| match plan {
+    map_inputs(plan, &merge_filters, |plan| match plan {
         LogicalPlan::Filter(Filter { input, predicate }) => match *input {
             LogicalPlan::Filter(inner) => {
                 let span = inner.predicate.span.to(predicate.span);
@@ -46,7 +46,7 @@ fn merge_filters(plan: LogicalPlan) -> LogicalPlan {
 /// Rebuilds `plan` with `f` applied to each input, then `post` to the node.
 fn map_inputs(
     plan: LogicalPlan,
-    f: fn(LogicalPlan) -> LogicalPlan,
+    f: &dyn Fn(LogicalPlan) -> LogicalPlan,
     post: impl Fn(LogicalPlan) -> LogicalPlan,
 ) -> LogicalPlan {
     let b = |p: Box<LogicalPlan>| Box::new(f(*p));
@@ -120,18 +120,21 @@ fn map_inputs(
 
 /// Applies `f` to every expression of every node.
 fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan {
-    let b = |p: Box<LogicalPlan>| Box::new(map_exprs(*p, f));
+    map_inputs(plan, &|p| map_exprs(p, f), |node| map_own_exprs(node, f))
+}
+
+/// Applies `f` to the expressions of `plan`'s own node (not its inputs').
+fn map_own_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan {
     match plan {
         LogicalPlan::Filter(x) => LogicalPlan::Filter(Filter {
-            input: b(x.input),
             predicate: f(x.predicate),
+            ..x
         }),
         LogicalPlan::Project(x) => LogicalPlan::Project(Project {
-            input: b(x.input),
             exprs: x.exprs.into_iter().map(|(n, e)| (n, f(e))).collect(),
+            ..x
         }),
         LogicalPlan::Sort(x) => LogicalPlan::Sort(Sort {
-            input: b(x.input),
             keys: x
                 .keys
                 .into_iter()
@@ -140,13 +143,9 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
                     ..k
                 })
                 .collect(),
-        }),
-        LogicalPlan::Limit(x) => LogicalPlan::Limit(Limit {
-            input: b(x.input),
-            count: x.count,
+            ..x
         }),
         LogicalPlan::Aggregate(x) => LogicalPlan::Aggregate(Aggregate {
-            input: b(x.input),
             keys: x.keys.into_iter().map(|(n, e)| (n, f(e))).collect(),
             aggs: x
                 .aggs
@@ -161,61 +160,34 @@ fn map_exprs(plan: LogicalPlan, f: &dyn Fn(PlanExpr) -> PlanExpr) -> LogicalPlan
                     )
                 })
                 .collect(),
+            ..x
         }),
         LogicalPlan::Join(x) => LogicalPlan::Join(Join {
-            left: b(x.left),
-            right: b(x.right),
             left_keys: x.left_keys.into_iter().map(f).collect(),
             right_keys: x.right_keys.into_iter().map(f).collect(),
             ..x
         }),
-        LogicalPlan::Union(x) => LogicalPlan::Union(Union {
-            inputs: x.inputs.into_iter().map(|p| map_exprs(p, f)).collect(),
-            ..x
-        }),
-        LogicalPlan::MvExpand(x) => LogicalPlan::MvExpand(MvExpand {
-            input: b(x.input),
-            ..x
-        }),
-        LogicalPlan::Serialize(x) => LogicalPlan::Serialize(b(x)),
         LogicalPlan::Parse(x) => LogicalPlan::Parse(Parse {
-            input: b(x.input),
             expr: f(x.expr),
             ..x
         }),
-        LogicalPlan::MvApply(x) => LogicalPlan::MvApply(MvApply {
-            input: b(x.input),
-            ..x
-        }),
-        LogicalPlan::Partition(x) => LogicalPlan::Partition(Partition {
-            input: b(x.input),
-            ..x
-        }),
         LogicalPlan::Window(x) => LogicalPlan::Window(Window {
-            input: b(x.input),
             funcs: x
                 .funcs
                 .into_iter()
                 .map(|(n, w, t)| (n, map_window(w, f), t))
                 .collect(),
+            ..x
         }),
         LogicalPlan::MakeSeries(x) => {
             let x = *x;
             LogicalPlan::MakeSeries(Box::new(MakeSeries {
-                input: b(x.input),
                 start: x.start.map(f),
                 end: x.end.map(f),
                 ..x
             }))
         }
-        LogicalPlan::RowOp(x) => LogicalPlan::RowOp(Box::new(crate::rowops::RowOp {
-            input: b(x.input),
-            ..*x
-        })),
-        leaf @ (LogicalPlan::Scan(_)
-        | LogicalPlan::Values(_)
-        | LogicalPlan::SingleRow
-        | LogicalPlan::Range(_)) => leaf,
+        other => other,
     }
 }
 
