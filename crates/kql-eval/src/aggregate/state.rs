@@ -15,7 +15,6 @@ use kql_common::{KqlType, ScalarValue};
 use kql_planner::functions::{AggFunc, EmptyValue};
 use kql_planner::plan::{AggExpr, PlanExpr, PlanExprKind};
 use std::fmt::Write;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 type HashSet<T> = hashbrown::HashSet<T, FixedState>;
@@ -328,40 +327,12 @@ impl Acc {
             Acc::DCount(sets) => {
                 grow_with(sets, ngroups, HashSet::default);
                 let a = arg()?;
-                let hasher = FixedState::with_seed(0x6463_6f75_6e74);
-                let mut add = |g: u32, h: u64| {
+                // The same hashes as `hll()`, so the two agree.
+                super::sketch::value_hashes(a, ids, |g, h| {
                     if let Some(s) = sets.get_mut(g as usize) {
                         s.insert(h);
                     }
-                };
-                match a.data_type() {
-                    DataType::Utf8 => {
-                        let s = a.as_string::<i32>();
-                        for (i, &g) in ids.iter().enumerate() {
-                            if g != SKIP && s.is_valid(i) {
-                                add(g, hasher.hash_one(s.value(i).as_bytes()));
-                            }
-                        }
-                    }
-                    DataType::Float64 => {
-                        let f = a.as_primitive::<Float64Type>();
-                        for (i, &g) in ids.iter().enumerate() {
-                            if g != SKIP && f.is_valid(i) {
-                                let x = f.value(i);
-                                let bits = if x == 0.0 { 0 } else { x.to_bits() };
-                                add(g, hasher.hash_one(bits));
-                            }
-                        }
-                    }
-                    _ => {
-                        let l = to_i64(a)?;
-                        for (i, &g) in ids.iter().enumerate() {
-                            if g != SKIP && l.is_valid(i) {
-                                add(g, hasher.hash_one(l.value(i)));
-                            }
-                        }
-                    }
-                }
+                })?;
             }
             Acc::Collect {
                 kind,
