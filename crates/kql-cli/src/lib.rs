@@ -26,6 +26,11 @@ pub struct Session {
     pub base_dir: Option<std::path::PathBuf>,
     /// Set (e.g. by a Ctrl-C handler) to stop the running query.
     pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The memory budget of each query in bytes (`--max-memory`): a query
+    /// that allocates more stops with `kql::eval::memory_limit`. Counted
+    /// only where `kql_common::memory::CountingAllocator` is the global
+    /// allocator (the `kql` command).
+    pub max_memory: Option<u64>,
     /// Warnings from planning the last query (see [`Session::take_warnings`]).
     warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
@@ -56,6 +61,7 @@ impl Session {
             base_dir: None,
             warnings: Default::default(),
             cancel: Default::default(),
+            max_memory: None,
         }
     }
 
@@ -88,6 +94,7 @@ impl Session {
             base_dir: None,
             warnings: Default::default(),
             cancel: Default::default(),
+            max_memory: None,
         }
     }
 
@@ -169,6 +176,8 @@ impl Session {
     }
 
     fn run_inner(&self, text: &str) -> Result<Vec<Table>, Vec<Diagnostic>> {
+        // Planning runs subqueries, so the budget starts before it.
+        let _budget = self.max_memory.map(kql_common::memory::enter);
         let (plans, query_now) = self.plan_with_now(text)?;
         self.cancel
             .store(false, std::sync::atomic::Ordering::Relaxed);

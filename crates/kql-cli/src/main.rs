@@ -70,6 +70,16 @@ struct Args {
     /// KQL_CACHE_DIR sets another folder, KQL_NO_CACHE=1 works like this flag).
     #[arg(long)]
     no_cache: bool,
+    /// Most memory one query may allocate, e.g. 512MB, 2GiB or 1.5G (K, M,
+    /// G, T and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB of
+    /// 1000). A query that needs more stops with kql::eval::memory_limit.
+    #[arg(
+        long = "max-memory",
+        value_name = "SIZE",
+        env = "KQL_MAX_MEMORY",
+        value_parser = parse_max_memory
+    )]
+    max_memory: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +130,15 @@ struct TestArgs {
     /// Folder of downloaded files for externaldata's http(s) URLs, as for `kql`.
     #[arg(long = "external-data", value_name = "DIR")]
     external_data: Option<PathBuf>,
+    /// Most memory one case's query may allocate (cases running at once
+    /// share the process: use -j 1 to hold each to it alone), as for `kql`.
+    #[arg(
+        long = "max-memory",
+        value_name = "SIZE",
+        env = "KQL_MAX_MEMORY",
+        value_parser = parse_max_memory
+    )]
+    max_memory: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -133,6 +152,15 @@ enum Format {
     Table,
     Csv,
     Json,
+}
+
+/// Counts allocations, for `--max-memory`.
+#[global_allocator]
+static ALLOCATOR: kql_common::memory::CountingAllocator = kql_common::memory::CountingAllocator;
+
+/// `--max-memory` / `KQL_MAX_MEMORY`: a memory size such as `512MB`.
+fn parse_max_memory(text: &str) -> Result<u64, String> {
+    kql_common::memory::parse_size(text)
 }
 
 /// Waits for cache files still being written when `main` returns.
@@ -200,6 +228,7 @@ fn main() -> ExitCode {
     let keep = interactive || args.data.is_empty();
     let mut session = Session::from_handles(handles, keep);
     session.external_data = args.external_data.clone();
+    session.max_memory = args.max_memory;
     if let Some(now) = &args.now {
         match kql_common::time::parse_datetime(now) {
             Some(t) => session.now = Some(t),
@@ -368,6 +397,7 @@ fn run_tests(args: TestArgs) -> ExitCode {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         color,
         external_data: args.external_data,
+        max_memory: args.max_memory,
     };
     if cases.is_empty() {
         eprintln!(

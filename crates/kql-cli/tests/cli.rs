@@ -352,3 +352,98 @@ fn csv_tables_are_cached_unless_told_not_to() {
         "DeviceName,n\nhost-9,1\n"
     );
 }
+
+/// Runs `kql` with `KQL_MAX_MEMORY` set as given (or unset).
+fn kql_with_budget(args: &[&str], env_budget: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kql"));
+    cmd.args(args).env("KQL_NO_CACHE", "1");
+    match env_budget {
+        Some(b) => cmd.env("KQL_MAX_MEMORY", b),
+        None => cmd.env_remove("KQL_MAX_MEMORY"),
+    };
+    cmd.stdin(Stdio::null()).output().expect("kql runs")
+}
+
+/// A query that holds half a million generated strings at once.
+const HUNGRY: &str = r#"range x from 1 to 500000 step 1
+| extend s = strcat("row", x)
+| summarize l = make_list(s)
+| project n = array_length(l)"#;
+
+fn assert_over_budget(o: &Output, budget: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(stdout(o).is_empty(), "{}", stdout(o));
+    assert!(err.contains("kql::eval::memory_limit"), "{err}");
+    assert!(err.contains("the query used "), "{err}");
+    assert!(
+        err.contains(&format!("of memory, more than its {budget} budget")),
+        "{err}"
+    );
+    assert!(
+        err.contains("raise") && err.contains("--max-memory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_query_over_its_memory_budget_stops_with_a_diagnostic() {
+    let o = kql_with_budget(&["--max-memory", "8MiB", "-e", HUNGRY], None);
+    assert_over_budget(&o, "8.0 MiB");
+    // The environment variable sets the same budget; the flag wins over it.
+    let o = kql_with_budget(&["-e", HUNGRY], Some("6MB"));
+    assert_over_budget(&o, "5.7 MiB");
+    let o = kql_with_budget(&["--max-memory", "1GiB", "-e", HUNGRY], Some("6MB"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Without a budget (or with room) the same query runs.
+    for budget in [None, Some("1.5G")] {
+        let o = kql_with_budget(&["--format", "csv", "-e", HUNGRY], budget);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "n\n500000\n");
+    }
+}
+
+#[test]
+fn kql_test_holds_each_case_to_the_budget() {
+    let dir = std::env::temp_dir().join(format!("kql-cli-budget-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("hungry.kql"), HUNGRY).expect("write case");
+    std::fs::write(dir.join("hungry.expected.csv"), "n\n500000\n").expect("write expectation");
+    let dir_arg = dir.display().to_string();
+    let o = kql_with_budget(&["test", "--max-memory", "8MiB", &dir_arg], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("kql::eval::memory_limit"),
+        "{}",
+        stdout(&o)
+    );
+    let o = kql_with_budget(&["test", &dir_arg], None);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_memory_size_is_a_usage_error() {
+    for (args, env, says) in [
+        (vec!["--max-memory", "12XB"], None, "unknown unit `XB`"),
+        (vec!["--max-memory", "lots"], None, "is not a memory size"),
+        (vec!["--max-memory", "0"], None, "less than one byte"),
+        (vec![], Some("-1G"), "is not a memory size"),
+        (
+            vec!["test", "--max-memory", "1.2.3G"],
+            None,
+            "is not a memory size",
+        ),
+    ] {
+        let mut all = args.clone();
+        if all.first() != Some(&"test") {
+            all.extend(["-e", "print 1"]);
+        }
+        let o = kql_with_budget(&all, env);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--max-memory <SIZE>"), "{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -35,6 +35,7 @@ fn run_dir(dir: &Path, min_cases: usize) {
         jobs: 2,
         color: false,
         external_data: None,
+        max_memory: None,
     };
     let outcomes = testing::run(cases, &opts, |_| {});
     let failures: Vec<String> = outcomes

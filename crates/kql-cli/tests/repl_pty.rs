@@ -10,12 +10,17 @@ struct Pane {
 
 impl Pane {
     fn start() -> Pane {
+        Pane::start_with("")
+    }
+
+    /// Starts `kql` with these environment settings (`NAME=value ...`).
+    fn start_with(env: &str) -> Pane {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("kql-test-{}-{n}", std::process::id());
         let data = std::env::temp_dir().join(format!("kql-pty-xdg-{}-{n}", std::process::id()));
         let cmd = format!(
-            "XDG_DATA_HOME={} {}",
+            "{env} XDG_DATA_HOME={} {}",
             data.display(),
             env!("CARGO_BIN_EXE_kql")
         );
@@ -183,4 +188,22 @@ fn ctrl_c_stops_a_running_query_and_the_prompt_stays() {
     pane.type_text("print still = 'here'");
     pane.keys(&["Enter"]);
     pane.wait_for("here");
+}
+
+#[test]
+fn a_query_over_the_memory_budget_fails_and_the_prompt_stays() {
+    let pane = Pane::start_with("KQL_MAX_MEMORY=8MiB");
+    pane.type_text(
+        "range x from 1 to 500000 step 1 | extend s = strcat('row', x) | summarize l = make_list(s) | project n = array_length(l)",
+    );
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("kql::eval::memory_limit");
+    assert!(screen.contains("more than its 8.0 MiB budget"), "{screen}");
+    pane.wait_for_prompt(2);
+    // The prompt stays, and the next query gets a budget of its own.
+    pane.type_text(
+        "range x from 1 to 50000 step 1 | extend s = strcat('row', x) | summarize l = make_list(s) | project n = array_length(l) * 3",
+    );
+    pane.keys(&["Enter"]);
+    pane.wait_for("150000");
 }

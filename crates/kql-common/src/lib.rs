@@ -5,6 +5,7 @@
 //! planner into a runtime error, and a KQL type means the same thing everywhere.
 
 pub mod diagnostic;
+pub mod memory;
 pub mod scan;
 pub mod span;
 pub mod suggest;
@@ -13,6 +14,11 @@ pub mod types;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+
+// The unit tests of `memory` count this crate's allocations.
+#[cfg(test)]
+#[global_allocator]
+static COUNTING: memory::CountingAllocator = memory::CountingAllocator;
 pub use scan::{ScanOp, ScanPredicate};
 pub use span::{Span, Spanned};
 pub use types::KqlType;

@@ -122,14 +122,17 @@ impl EvalContext {
         self
     }
 
-    /// Fails with `kql::eval::cancelled` once the query has been cancelled.
+    /// Fails with `kql::eval::cancelled` once the query has been cancelled,
+    /// and with `kql::eval::memory_limit` once it has allocated more than
+    /// its memory budget (see [`kql_common::memory`]). Operators call it at
+    /// every batch boundary.
     pub fn check_cancelled(&self) -> Result<(), Diagnostic> {
         match &self.cancel {
             Some(flag) if flag.load(Ordering::Relaxed) => Err(Diagnostic::error(
                 "kql::eval::cancelled",
                 "the query was cancelled",
             )),
-            _ => Ok(()),
+            _ => kql_common::memory::check(),
         }
     }
 }

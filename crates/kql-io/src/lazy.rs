@@ -100,12 +100,7 @@ impl TableHandle {
                 delimiter,
                 ..
             } => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    vec![Diagnostic::error(
-                        diag::READ_FAILED,
-                        format!("cannot read {}: {e}", path.display()),
-                    )]
-                })?;
+                let bytes = read_whole(path)?;
                 read_typed(
                     &self.name,
                     &self.schema,
@@ -155,14 +150,7 @@ impl TableHandle {
             .filter(|(_, f)| f.is_none())
             .map(|(c, _)| *c)
             .collect();
-        let read = || {
-            std::fs::read(path).map_err(|e| {
-                vec![Diagnostic::error(
-                    diag::READ_FAILED,
-                    format!("cannot read {}: {e}", path.display()),
-                )]
-            })
-        };
+        let read = || read_whole(path);
         if !missing.is_empty() {
             let bytes = read()?;
             let parsed = read_typed(
@@ -211,6 +199,19 @@ impl TableHandle {
             ),
         }
     }
+}
+
+/// The bytes of a file, once the memory budget allows holding them.
+fn read_whole(path: &std::path::Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let failed = |e: std::io::Error| {
+        vec![Diagnostic::error(
+            diag::READ_FAILED,
+            format!("cannot read {}: {e}", path.display()),
+        )]
+    };
+    let size = std::fs::metadata(path).map_err(failed)?.len();
+    kql_common::memory::reserve(size, &path.display().to_string()).map_err(|d| vec![d])?;
+    std::fs::read(path).map_err(failed)
 }
 
 fn project(t: &LoadedTable, cols: &[usize]) -> Result<LoadedTable, Vec<Diagnostic>> {
@@ -485,6 +486,14 @@ fn read_typed(
     });
     let mut errors = Errors::default();
     let mut batches = Vec::new();
+    let over_budget = results.iter().find_map(|(_, errs)| {
+        errs.list
+            .iter()
+            .find(|d| d.code == kql_common::memory::MEMORY_LIMIT)
+    });
+    if let Some(d) = over_budget {
+        return Err(vec![d.clone()]);
+    }
     for (cols_batches, errs) in results {
         for d in errs.list {
             if errors.push(d) {
@@ -633,6 +642,10 @@ fn parse_chunk(chunk: &[u8], ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
         if rows == BATCH_ROWS {
             batches.push(finish(&mut builders, ctx));
             rows = 0;
+            if let Err(d) = kql_common::memory::check() {
+                errors.push(d);
+                break;
+            }
         }
     }
     if rows > 0 {

@@ -150,6 +150,27 @@ impl ParquetFile {
             .filter(|p| !p.is_empty())
             .collect();
         let row_filter = self.row_filter(predicates, &unique);
+        if row_filter.is_none() {
+            // Decoded columns take at least their uncompressed size: refuse
+            // up front what the memory budget cannot hold.
+            let schema = self.meta.parquet_schema();
+            let size: i64 = groups
+                .iter()
+                .flat_map(|&g| {
+                    self.meta
+                        .metadata()
+                        .row_group(g)
+                        .columns()
+                        .iter()
+                        .enumerate()
+                })
+                .filter(|(leaf, _)| unique.contains(&schema.get_column_root_idx(*leaf)))
+                .map(|(_, c)| c.uncompressed_size())
+                .sum();
+            let what = format!("{} columns of {}", unique.len(), self.origin);
+            kql_common::memory::reserve(u64::try_from(size).unwrap_or(0), &what)
+                .map_err(|d| vec![d])?;
+        }
         let decode = |part: Vec<usize>| -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
             let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
             let mut builder =
@@ -192,6 +213,7 @@ impl ParquetFile {
                     )
                     .map_err(|e| read_failed(&self.path, e))?,
                 );
+                kql_common::memory::check().map_err(|d| vec![d])?;
             }
             Ok(out)
         };

@@ -47,6 +47,9 @@ pub struct Options {
     pub color: bool,
     /// Folder of downloaded files for `externaldata` URLs.
     pub external_data: Option<PathBuf>,
+    /// The memory budget of each case's query in bytes (see
+    /// [`Session::max_memory`]; cases running at once share the process).
+    pub max_memory: Option<u64>,
 }
 
 /// How a case ended.
@@ -336,6 +339,7 @@ pub fn run_case(case: &Case, tables: &[Arc<SharedTable>], opts: &Options) -> Out
     let mut session = session_over(tables);
     session.now = d.now.or(opts.now);
     session.external_data = opts.external_data.clone();
+    session.max_memory = opts.max_memory;
     session.base_dir = case.file.parent().map(Path::to_path_buf);
     let is_kqltest = matches!(
         case.target,
