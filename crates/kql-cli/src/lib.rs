@@ -76,13 +76,24 @@ impl Session {
             let name = h.name.clone();
             let schema = h.schema.clone();
             let handle = std::sync::Arc::new(h);
-            db.insert_lazy(
+            let streamed = handle.clone();
+            db.insert_streaming(
                 name,
                 schema,
                 std::sync::Arc::new(move |projection: Option<&[usize]>, predicates: &[_]| {
                     handle.load_filtered(projection, predicates).map(|t| Table {
                         schema: t.schema,
                         batches: t.batches,
+                    })
+                }),
+                std::sync::Arc::new(move |projection: Option<&[usize]>, predicates: &[_]| {
+                    streamed.stream_filtered(projection, predicates).map(|t| {
+                        kql_eval::BatchStream {
+                            schema: t.schema,
+                            batches: Box::new(
+                                t.batches.map(|b| b.map_err(kql_eval::first_diagnostic)),
+                            ),
+                        }
                     })
                 }),
             );

@@ -14,6 +14,7 @@ pub use series::make_series;
 
 use crate::error::{internal, EvalResult};
 use crate::expr::{arrow_err, eval};
+use crate::stream::Pipeline;
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, AsArray};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -49,19 +50,32 @@ struct Partial {
     groups: Groups,
     selectors: Vec<Selector>,
     slots: Vec<Slot>,
+    /// Non-empty batches seen so far (row pickers name a row by the
+    /// batch's number among them).
+    seen: usize,
 }
 
 /// Runs an aggregation over every batch of `input`.
-///
-/// With several cores and enough rows, contiguous runs of batches are
-/// aggregated on their own threads and the partial states merged in input
-/// order, so groups keep the order of their first row and every value is
-/// what one pass would compute. Aggregates whose partial states cannot be
-/// merged exactly (floating-point sums, ordered collections, row pickers)
-/// run in one pass.
 pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+    aggregate_stream(agg, Pipeline::from_table(input.clone(), ctx), ctx)
+}
+
+/// Runs an aggregation over the batches of a pipeline, a window at a time,
+/// so only the aggregation's state and one window of input are held.
+///
+/// With several cores and enough rows, each window is cut into contiguous
+/// runs of batches: the first run updates the running state on one thread
+/// while the others are aggregated into partial states on theirs, which
+/// are then merged in input order, so groups keep the order of their first
+/// row and every value is what one pass would compute. Aggregates whose
+/// partial states cannot be merged exactly (floating-point sums, ordered
+/// collections, row pickers) run in one pass.
+pub(crate) fn aggregate_stream(
+    agg: &Aggregate,
+    mut input: Pipeline<'_>,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
     let out_schema = arrow_schema_of(&kql_planner::LogicalPlan::Aggregate(agg.clone()).schema());
-    let batches = crate::parallel::morsels(&input.batches);
     let mut state = new_partial(agg)?;
     let mergeable = state.selectors.is_empty()
         && state.slots.iter().all(|s| match s {
@@ -69,21 +83,35 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
             Slot::Picked { .. } => false,
         });
     let threads = crate::parallel::threads(ctx);
-    if mergeable && crate::parallel::worth_it(ctx, batches.len(), input.num_rows()) {
+    while let Some(window) = input.next_window()? {
+        let batches = crate::parallel::morsels(&window);
+        drop(window);
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if !(mergeable && crate::parallel::worth_it(ctx, batches.len(), rows)) {
+            update(agg, &mut state, &batches, ctx)?;
+            continue;
+        }
         let sizes: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
         let ranges = crate::parallel::ranges(&sizes, threads);
+        let running = std::sync::Mutex::new(&mut state);
         let parts = crate::parallel::map(ctx, ranges.len(), true, |i| {
-            let mut part = new_partial(agg)?;
             let range = ranges.get(i).cloned().unwrap_or_default();
-            update(agg, &mut part, batches.get(range).unwrap_or_default(), ctx)?;
-            Ok(part)
+            let batches = batches.get(range).unwrap_or_default();
+            if i == 0 {
+                let mut guard = running
+                    .lock()
+                    .map_err(|_| internal("aggregate state poisoned"))?;
+                update(agg, &mut guard, batches, ctx)?;
+                return Ok(None);
+            }
+            let mut part = new_partial(agg)?;
+            update(agg, &mut part, batches, ctx)?;
+            Ok(Some(part))
         });
-        let mut parts = parts.into_iter();
-        if let Some(first) = parts.next() {
-            state = first?;
-        }
         for part in parts {
-            let part = part?;
+            let Some(part) = part? else {
+                continue;
+            };
             ctx.check_cancelled()?;
             let map = state.groups.absorb(part.groups)?;
             let ngroups = state.groups.len();
@@ -93,13 +121,12 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
                 }
             }
         }
-    } else {
-        update(agg, &mut state, &batches, ctx)?;
     }
     let Partial {
         groups,
         selectors,
         slots,
+        ..
     } = state;
 
     let ngroups = groups.len();
@@ -140,6 +167,7 @@ fn new_partial(agg: &Aggregate) -> EvalResult<Partial> {
         groups,
         selectors,
         slots,
+        seen: 0,
     })
 }
 
@@ -154,11 +182,10 @@ fn update(
         groups,
         selectors,
         slots,
+        seen,
     } = state;
     let mut ids: Vec<u32> = Vec::new();
     let mut masked: Vec<u32> = Vec::new();
-    // Index of the current batch among the non-empty ones.
-    let mut bi = 0;
     for batch in batches {
         ctx.check_cancelled()?;
         let n = batch.num_rows();
@@ -174,7 +201,7 @@ fn update(
         let ngroups = groups.len();
         for sel in selectors.iter_mut() {
             let by = eval(&sel.by, batch, ctx)?.into_array(n);
-            sel.update(bi, &ids, &by, ngroups)?;
+            sel.update(*seen, &ids, &by, ngroups)?;
         }
         for slot in slots.iter_mut() {
             match slot {
@@ -215,7 +242,7 @@ fn update(
                 }
             }
         }
-        bi += 1;
+        *seen += 1;
     }
     Ok(())
 }

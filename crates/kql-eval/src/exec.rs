@@ -1,14 +1,15 @@
 //! Executes plan nodes, one function per node kind.
 
-use crate::aggregate::aggregate;
+use crate::aggregate::aggregate_stream;
 use crate::error::{runtime, EvalResult};
 use crate::expr::{arrow_err, eval};
-use crate::parallel;
+use crate::stream::Pipeline;
 use crate::value::{scalars_to_array, ColumnarValue};
-use crate::{arrow_schema_of, EvalContext, Table, TableSource};
+use crate::{arrow_schema_of, first_diagnostic, EvalContext, Table, TableSource};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt32Array};
 use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::compute::{SortColumn, SortOptions};
+use arrow::datatypes::SchemaRef;
 use arrow::datatypes::UInt32Type;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::{Diagnostic, KqlType, ScalarValue, ScanOp, ScanPredicate};
@@ -24,7 +25,10 @@ const MAX_RANGE_ROWS: i64 = 100_000_000;
 pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     ctx.check_cancelled()?;
     match plan {
-        LogicalPlan::Scan(s) => data.table(&s.table, None, &[]).map_err(first),
+        LogicalPlan::Scan(_)
+        | LogicalPlan::Filter(_)
+        | LogicalPlan::Project(_)
+        | LogicalPlan::Serialize(_) => open(plan, data, ctx)?.collect(),
         LogicalPlan::Values(v) => values(v),
         LogicalPlan::SingleRow => {
             let schema = arrow_schema_of(&plan.schema());
@@ -40,18 +44,9 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             })
         }
         LogicalPlan::Range(r) => range(r),
-        LogicalPlan::Filter(f) => filter(f, data, ctx),
-        LogicalPlan::Project(p) => match scan_columns(p) {
-            // Only some columns of a table: read just those.
-            Some((table, cols)) => read_columns(p, table, &cols, &[], data),
-            None => project(p, data, ctx),
-        },
         LogicalPlan::Sort(s) => sort(s, None, data, ctx),
         LogicalPlan::Limit(l) => limit(l, data, ctx),
-        LogicalPlan::Aggregate(a) => {
-            let input = execute(&a.input, data, ctx)?;
-            aggregate(a, &input, ctx)
-        }
+        LogicalPlan::Aggregate(a) => aggregate_stream(a, open(&a.input, data, ctx)?, ctx),
         LogicalPlan::Join(j) => {
             let left = execute(&j.left, data, ctx)?;
             let right = execute(&j.right, data, ctx)?;
@@ -69,7 +64,6 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             let input = execute(&m.input, data, ctx)?;
             crate::mv_expand::mv_expand(m, &input)
         }
-        LogicalPlan::Serialize(input) => execute(input, data, ctx),
         LogicalPlan::Partition(p) => {
             let input = execute(&p.input, data, ctx)?;
             crate::mv_expand::partition(p, &input, data, ctx)
@@ -97,52 +91,85 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
     }
 }
 
-/// The first of a loader's diagnostics (the rest are about the same file).
-fn first(mut diags: Vec<Diagnostic>) -> Diagnostic {
-    if diags.is_empty() {
-        return crate::error::internal("a table could not be read");
+/// The rows of `plan` as a pipeline: scans, filters, projections and
+/// limits (not under a sort) stream from the table source a window at a
+/// time; any other plan runs to completion and its table is the input.
+pub(crate) fn open<'a>(
+    plan: &'a LogicalPlan,
+    data: &'a dyn TableSource,
+    ctx: &'a EvalContext,
+) -> EvalResult<Pipeline<'a>> {
+    ctx.check_cancelled()?;
+    match plan {
+        LogicalPlan::Scan(s) => source(&s.table, None, &[], None, data, ctx),
+        LogicalPlan::Filter(f) => filter(f, data, ctx),
+        LogicalPlan::Project(p) => match scan_columns(p) {
+            // Only some columns of a table: read just those.
+            Some((table, cols)) => read_columns(p, table, &cols, &[], data, ctx),
+            None => project(p, data, ctx),
+        },
+        LogicalPlan::Limit(l) if !matches!(l.input.as_ref(), LogicalPlan::Sort(_)) => {
+            Ok(open(&l.input, data, ctx)?.limit(l.count))
+        }
+        LogicalPlan::Serialize(input) => open(input, data, ctx),
+        other => Ok(Pipeline::from_table(execute(other, data, ctx)?, ctx)),
     }
-    let mut d = diags.remove(0);
-    if !diags.is_empty() {
-        d = d.with_note(format!(
-            "and {} more problems in the same data",
-            diags.len()
-        ));
-    }
-    d
+}
+
+/// A pipeline over a table's stream; with `schema`, the batches are
+/// re-labelled with it (a projection's names for the columns it picks).
+fn source<'a>(
+    table: &str,
+    cols: Option<&[usize]>,
+    predicates: &[ScanPredicate],
+    schema: Option<SchemaRef>,
+    data: &dyn TableSource,
+    ctx: &'a EvalContext,
+) -> EvalResult<Pipeline<'a>> {
+    let stream = data
+        .stream(table, cols, predicates)
+        .map_err(first_diagnostic)?;
+    Ok(match schema {
+        None => Pipeline::new(stream.schema, stream.batches, ctx),
+        Some(schema) => {
+            let relabel = schema.clone();
+            let batches = stream.batches.map(move |b| {
+                let b = b?;
+                RecordBatch::try_new_with_options(
+                    relabel.clone(),
+                    b.columns().to_vec(),
+                    &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+                )
+                .map_err(arrow_err)
+            });
+            Pipeline::new(schema, Box::new(batches), ctx)
+        }
+    })
 }
 
 /// Reads the columns `cols` of `table` as the projection `p` names them,
 /// passing `predicates` (on table columns) to the source.
-fn read_columns(
+fn read_columns<'a>(
     p: &Project,
     table: &str,
     cols: &[usize],
     predicates: &[ScanPredicate],
     data: &dyn TableSource,
-) -> EvalResult<Table> {
-    let t = data.table(table, Some(cols), predicates).map_err(first)?;
+    ctx: &'a EvalContext,
+) -> EvalResult<Pipeline<'a>> {
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
-    let batches = t
-        .batches
-        .into_iter()
-        .map(|b| {
-            RecordBatch::try_new_with_options(
-                schema.clone(),
-                b.columns().to_vec(),
-                &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
-            )
-            .map_err(arrow_err)
-        })
-        .collect::<EvalResult<Vec<_>>>()?;
-    Ok(Table { schema, batches })
+    source(table, Some(cols), predicates, Some(schema), data, ctx)
 }
 
 /// The filter's input when it reads a table directly (a scan, or a
 /// projection that only picks a scan's columns), with the simple conjuncts
 /// of the filter (`column op constant`) as predicates on the table's
 /// columns, for the source to skip what cannot match.
-fn filtered_scan(f: &Filter, data: &dyn TableSource) -> Option<EvalResult<Table>> {
+fn filtered_scan<'a>(
+    f: &Filter,
+    data: &dyn TableSource,
+    ctx: &'a EvalContext,
+) -> Option<EvalResult<Pipeline<'a>>> {
     let (table, cols, project) = match f.input.as_ref() {
         LogicalPlan::Scan(s) => (s.table.as_str(), None, None),
         LogicalPlan::Project(p) => {
@@ -165,8 +192,8 @@ fn filtered_scan(f: &Filter, data: &dyn TableSource) -> Option<EvalResult<Table>
         return None;
     }
     Some(match (project, &cols) {
-        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, data),
-        _ => data.table(table, None, &predicates).map_err(first),
+        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, data, ctx),
+        _ => source(table, None, &predicates, None, data, ctx),
     })
 }
 
@@ -332,25 +359,21 @@ fn range(r: &Range) -> EvalResult<Table> {
 /// evaluated only on the rows still selected, over just the columns it
 /// reads, so a cheap selective test up front spares the later ones most of
 /// the work; the surviving rows are copied once at the end.
-fn filter(f: &Filter, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
-    let input = match filtered_scan(f, data) {
+fn filter<'a>(
+    f: &'a Filter,
+    data: &'a dyn TableSource,
+    ctx: &'a EvalContext,
+) -> EvalResult<Pipeline<'a>> {
+    let input = match filtered_scan(f, data, ctx) {
         Some(t) => t?,
-        None => execute(&f.input, data, ctx)?,
+        None => open(&f.input, data, ctx)?,
     };
     let parts = f.predicate.conjuncts();
-    let batches = parallel::morsels(&input.batches);
-    let par = parallel::worth_it(ctx, batches.len(), input.num_rows());
-    let kept = parallel::map(ctx, batches.len(), par, |i| {
-        filter_batch(&batches[i], &parts, ctx)
-    });
-    let mut out = Vec::with_capacity(kept.len());
-    for b in kept {
-        out.extend(b?);
-    }
-    Ok(Table {
-        schema: input.schema,
-        batches: out,
-    })
+    let schema = input.schema.clone();
+    Ok(input.then(
+        schema,
+        Box::new(move |b: &RecordBatch| filter_batch(b, &parts, ctx)),
+    ))
 }
 
 /// The rows of one batch that pass every conjunct (`None` if none does).
@@ -436,18 +459,18 @@ fn narrow(
     .map_err(arrow_err)
 }
 
-fn project(p: &Project, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
-    let input = execute(&p.input, data, ctx)?;
+fn project<'a>(
+    p: &'a Project,
+    data: &'a dyn TableSource,
+    ctx: &'a EvalContext,
+) -> EvalResult<Pipeline<'a>> {
+    let input = open(&p.input, data, ctx)?;
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
-    let batches = parallel::morsels(&input.batches);
-    let par = parallel::worth_it(ctx, batches.len(), input.num_rows());
-    let out = parallel::map(ctx, batches.len(), par, |i| {
-        project_batch(p, &batches[i], &schema, ctx)
-    });
-    Ok(Table {
-        schema: schema.clone(),
-        batches: out.into_iter().collect::<EvalResult<Vec<_>>>()?,
-    })
+    let out = schema.clone();
+    Ok(input.then(
+        schema,
+        Box::new(move |b: &RecordBatch| project_batch(p, b, &out, ctx).map(Some)),
+    ))
 }
 
 fn project_batch(
@@ -484,12 +507,12 @@ fn sort(
     data: &dyn TableSource,
     ctx: &EvalContext,
 ) -> EvalResult<Table> {
-    let input = execute(&s.input, data, ctx)?;
     if let Some(k) = limit {
-        if crate::topn::applies(k, input.num_rows()) {
-            return crate::topn::top(s, &input, k, ctx);
+        if crate::topn::streams(k) {
+            return crate::topn::top(s, open(&s.input, data, ctx)?, k, ctx);
         }
     }
+    let input = execute(&s.input, data, ctx)?;
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let n = batch.num_rows();
     if n == 0 {
@@ -533,7 +556,7 @@ fn sort(
 fn limit(l: &Limit, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     let input = match l.input.as_ref() {
         LogicalPlan::Sort(s) => sort(s, Some(l.count), data, ctx)?,
-        other => execute(other, data, ctx)?,
+        _ => return open(&l.input, data, ctx)?.limit(l.count).collect(),
     };
     let mut remaining = l.count;
     let mut out = Vec::new();

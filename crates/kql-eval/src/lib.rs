@@ -1,9 +1,15 @@
 //! Executes KQL logical plans column-at-a-time over Arrow record batches.
 //!
-//! Every operator works on whole `RecordBatch`es: filters evaluate their
-//! predicate into one boolean array and apply it with Arrow's filter kernel,
-//! projections build each output column with one kernel call, sorting and
-//! grouping use Arrow's sort and row-format kernels.
+//! Scans, filters, projections and `take` run as a pipeline over the
+//! table source's batch stream ([`TableSource::stream`]), a window of
+//! batches at a time (`stream.rs`); `summarize`, `count`, `distinct` and
+//! `top` consume that pipeline window by window, keeping only their own
+//! state, and `take` stops reading once it has its rows. Other operators
+//! run over their whole input. Within a batch, every operator works on
+//! whole arrays: filters evaluate their predicate into one boolean array
+//! and apply it with Arrow's filter kernel, projections build each output
+//! column with one kernel call, sorting and grouping use Arrow's sort and
+//! row-format kernels.
 
 pub mod activity;
 pub mod aggregate;
@@ -20,6 +26,7 @@ pub mod parse;
 pub mod parse_kv;
 pub mod reduce;
 pub mod rowops;
+mod stream;
 pub mod strings;
 mod textscan;
 mod topn;
@@ -60,6 +67,59 @@ impl Table {
     }
 }
 
+/// A table's rows as they are read: the schema, and the batches one after
+/// another. Dropping it stops the reading (a source that decodes ahead
+/// stops its workers).
+pub struct BatchStream {
+    pub schema: SchemaRef,
+    pub batches: BatchIter,
+}
+
+/// The batches of a [`BatchStream`].
+pub type BatchIter = Box<dyn Iterator<Item = error::EvalResult<RecordBatch>> + Send>;
+
+impl BatchStream {
+    /// The batches of a table already in memory.
+    pub fn from_table(t: Table) -> Self {
+        BatchStream {
+            schema: t.schema,
+            batches: Box::new(t.batches.into_iter().map(Ok)),
+        }
+    }
+
+    /// Reads every batch into a table.
+    pub fn collect(self) -> error::EvalResult<Table> {
+        Ok(Table {
+            schema: self.schema,
+            batches: self.batches.collect::<error::EvalResult<Vec<_>>>()?,
+        })
+    }
+}
+
+impl std::fmt::Debug for BatchStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchStream")
+            .field("columns", &self.schema.fields().len())
+            .finish()
+    }
+}
+
+/// The first of a reader's diagnostics, with a note counting the others
+/// (they are about the same data).
+pub fn first_diagnostic(mut diags: Vec<Diagnostic>) -> Diagnostic {
+    if diags.is_empty() {
+        return error::internal("a table could not be read");
+    }
+    let mut d = diags.remove(0);
+    if !diags.is_empty() {
+        d = d.with_note(format!(
+            "and {} more problems in the same data",
+            diags.len()
+        ));
+    }
+    d
+}
+
 /// Where `Scan` nodes read their tables from.
 pub trait TableSource {
     /// The rows of a table; with `projection`, only those columns (indices
@@ -75,6 +135,20 @@ pub trait TableSource {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
     ) -> Result<Table, Vec<Diagnostic>>;
+
+    /// The same rows as [`TableSource::table`], in the same order, read
+    /// as the query pulls them, so a query that needs only some rows (`take`)
+    /// or keeps only a summary of them (`summarize`) need not hold the whole
+    /// table. By default the whole table is read first.
+    fn stream(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<BatchStream, Vec<Diagnostic>> {
+        self.table(name, projection, predicates)
+            .map(BatchStream::from_table)
+    }
 }
 
 /// Settings that hold for one whole query.
@@ -153,11 +227,18 @@ pub fn arrow_schema_of(schema: &Schema) -> SchemaRef {
 pub type Loader =
     dyn Fn(Option<&[usize]>, &[ScanPredicate]) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
 
+/// Reads a table's rows as a [`BatchStream`]; the arguments as for
+/// [`Loader`].
+pub type StreamLoader = dyn Fn(Option<&[usize]>, &[ScanPredicate]) -> Result<BatchStream, Vec<Diagnostic>>
+    + Send
+    + Sync;
+
 /// One table of a [`Database`]: its schema, and its rows once read.
 pub struct Entry {
     schema: SchemaRef,
     rows: OnceLock<Table>,
     loader: Option<Arc<Loader>>,
+    streamer: Option<Arc<StreamLoader>>,
 }
 
 impl Entry {
@@ -227,6 +308,7 @@ impl Database {
                 schema,
                 rows,
                 loader: None,
+                streamer: None,
             },
         );
     }
@@ -239,6 +321,28 @@ impl Database {
                 schema,
                 rows: OnceLock::new(),
                 loader: Some(loader),
+                streamer: None,
+            },
+        );
+    }
+
+    /// Adds or replaces a table that is read when a query first uses it,
+    /// whole by `loader` or batch by batch by `streamer` (both must give
+    /// the same rows in the same batches).
+    pub fn insert_streaming(
+        &mut self,
+        name: impl Into<String>,
+        schema: SchemaRef,
+        loader: Arc<Loader>,
+        streamer: Arc<StreamLoader>,
+    ) {
+        self.tables.insert(
+            name.into(),
+            Entry {
+                schema,
+                rows: OnceLock::new(),
+                loader: Some(loader),
+                streamer: Some(streamer),
             },
         );
     }
@@ -278,6 +382,24 @@ fn project_table(t: &Table, cols: &[usize]) -> Result<Table, Vec<Diagnostic>> {
 }
 
 impl TableSource for Database {
+    fn stream(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<BatchStream, Vec<Diagnostic>> {
+        match self.tables.get(name) {
+            Some(Entry {
+                rows,
+                streamer: Some(stream),
+                ..
+            }) if rows.get().is_none() && !self.keep_loaded => stream(projection, predicates),
+            _ => self
+                .table(name, projection, predicates)
+                .map(BatchStream::from_table),
+        }
+    }
+
     fn table(
         &self,
         name: &str,

@@ -2,12 +2,14 @@
 //!
 //! Each batch keeps only its own first `N` rows in sort order (on all cores;
 //! one integer key runs through a bounded heap, other keys through Arrow's
-//! partial sort), and only those candidate rows are copied. The candidates
-//! are then sorted together. Rows with equal keys keep their input order,
+//! partial sort), and only those candidate rows are copied. After each
+//! window of input batches the candidates are sorted together with the
+//! best `N` rows so far, and only the best `N` are kept. Rows with equal keys keep their input order,
 //! as in the full sort: the row's position in the input is the last key.
 
 use crate::error::EvalResult;
 use crate::expr::{arrow_err, eval};
+use crate::stream::Pipeline;
 use crate::{parallel, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, UInt32Array, UInt64Array};
 use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch};
@@ -18,55 +20,99 @@ use kql_planner::plan::{Sort, SortKey};
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-/// Whether the candidate path pays off for the first `k` of `rows` rows.
-pub(crate) fn applies(k: usize, rows: usize) -> bool {
-    k <= 10_000 && k.saturating_mul(8) < rows
+/// Whether `top` keeps candidates as it reads (for a small `k`; a large
+/// one sorts every row).
+pub(crate) fn streams(k: usize) -> bool {
+    k <= 10_000
 }
 
 /// The first `k` rows of `input` in the order of `s.keys`.
-pub(crate) fn top(s: &Sort, input: &Table, k: usize, ctx: &EvalContext) -> EvalResult<Table> {
-    let batches = parallel::morsels(&input.batches);
-    let mut starts = Vec::with_capacity(batches.len());
+///
+/// The input is read a window at a time; the candidates of the window's
+/// batches join the best `k` rows kept so far, and only the best `k` of
+/// them are kept (with their input positions, which break ties), so the
+/// memory held is bounded by `k` and one window.
+pub(crate) fn top(
+    s: &Sort,
+    mut input: Pipeline<'_>,
+    k: usize,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
+    let schema = input.schema.clone();
+    let mut kept: Option<(RecordBatch, Vec<u64>)> = None;
     let mut at = 0u64;
-    for b in &batches {
-        starts.push(at);
-        at += b.num_rows() as u64;
-    }
-    let par = parallel::worth_it(ctx, batches.len(), input.num_rows());
-    let parts = parallel::map(ctx, batches.len(), par, |i| {
-        candidates(&s.keys, &batches[i], starts[i], k, ctx)
-    });
-    let mut picked = Vec::with_capacity(parts.len());
-    let mut positions: Vec<u64> = Vec::new();
-    for p in parts {
-        let (batch, pos) = p?;
-        if batch.num_rows() > 0 {
+    while let Some(window) = input.next_window()? {
+        let batches = parallel::morsels(&window);
+        drop(window);
+        let mut starts = Vec::with_capacity(batches.len());
+        for b in &batches {
+            starts.push(at);
+            at += b.num_rows() as u64;
+        }
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        let par = parallel::worth_it(ctx, batches.len(), rows);
+        let parts = parallel::map(ctx, batches.len(), par, |i| {
+            candidates(&s.keys, &batches[i], starts[i], k, ctx)
+        });
+        let mut picked = Vec::with_capacity(parts.len() + 1);
+        let mut positions: Vec<u64> = Vec::new();
+        if let Some((batch, pos)) = kept.take() {
             picked.push(batch);
             positions.extend(pos);
         }
-    }
-    let all = concat_batches(&input.schema, &picked).map_err(arrow_err)?;
-    let n = all.num_rows();
-    if n == 0 {
-        return Ok(Table {
-            schema: input.schema.clone(),
-            batches: vec![],
+        for p in parts {
+            let (batch, pos) = p?;
+            if batch.num_rows() > 0 {
+                picked.push(batch);
+                positions.extend(pos);
+            }
+        }
+        let all = concat_batches(&schema, &picked).map_err(arrow_err)?;
+        kept = Some(if all.num_rows() > k {
+            best(s, &all, positions, k, ctx)?
+        } else {
+            (all, positions)
         });
     }
-    let mut columns = sort_columns(&s.keys, &all, ctx)?;
+    let Some((all, positions)) = kept.filter(|(b, _)| b.num_rows() > 0) else {
+        return Ok(Table {
+            schema,
+            batches: vec![],
+        });
+    };
+    let (sorted, _) = best(s, &all, positions, k, ctx)?;
+    Ok(Table {
+        schema,
+        batches: vec![sorted],
+    })
+}
+
+/// The first `k` rows of `all` (whose rows are at input `positions`), in
+/// order, with their positions.
+fn best(
+    s: &Sort,
+    all: &RecordBatch,
+    positions: Vec<u64>,
+    k: usize,
+    ctx: &EvalContext,
+) -> EvalResult<(RecordBatch, Vec<u64>)> {
+    let mut columns = sort_columns(&s.keys, all, ctx)?;
+    let positions = Arc::new(UInt64Array::from(positions));
     columns.push(SortColumn {
-        values: Arc::new(UInt64Array::from(positions)),
+        values: positions.clone(),
         options: Some(SortOptions {
             descending: false,
             nulls_first: false,
         }),
     });
     let indices = lexsort_to_indices(&columns, Some(k)).map_err(arrow_err)?;
-    let sorted = take_record_batch(&all, &indices).map_err(arrow_err)?;
-    Ok(Table {
-        schema: input.schema.clone(),
-        batches: vec![sorted],
-    })
+    let sorted = take_record_batch(all, &indices).map_err(arrow_err)?;
+    let kept = arrow::compute::take(positions.as_ref(), &indices, None).map_err(arrow_err)?;
+    let kept = kept
+        .as_primitive::<arrow::datatypes::UInt64Type>()
+        .values()
+        .to_vec();
+    Ok((sorted, kept))
 }
 
 fn sort_columns(

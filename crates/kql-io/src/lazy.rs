@@ -127,6 +127,37 @@ impl TableHandle {
 }
 
 impl TableHandle {
+    /// The same rows as [`TableHandle::load_filtered`], in order, read as
+    /// the caller pulls them: a Parquet file one row group at a time
+    /// (decoded a few row groups ahead on all cores); other sources are read
+    /// whole first (the column cache and Arrow IPC files are memory-mapped,
+    /// so their batches cost no memory of their own).
+    pub fn stream_filtered(
+        &self,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<crate::TableStream, Vec<Diagnostic>> {
+        match &self.source {
+            Source::Parquet(f) => f.stream(&self.schema, projection, predicates),
+            _ => {
+                let t = self.load_filtered(projection, predicates)?;
+                Ok(crate::TableStream {
+                    schema: t.schema,
+                    batches: Box::new(t.batches.into_iter().map(Ok)),
+                })
+            }
+        }
+    }
+
+    /// How many Parquet row groups reads of this table have decoded so far
+    /// (`None` for other sources).
+    pub fn decoded_row_groups(&self) -> Option<usize> {
+        match &self.source {
+            Source::Parquet(f) => Some(f.decoded.load(std::sync::atomic::Ordering::Relaxed)),
+            _ => None,
+        }
+    }
+
     /// Reads columns from the cache where it has them, parses the others
     /// and caches them.
     fn read_cached(

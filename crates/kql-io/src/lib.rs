@@ -46,6 +46,15 @@ mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 }
 
+/// The batches of a [`TableStream`], in order.
+pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, Vec<Diagnostic>>> + Send>;
+
+/// A table's rows as they are read (see [`TableHandle::stream_filtered`]).
+pub struct TableStream {
+    pub schema: SchemaRef,
+    pub batches: BatchIter,
+}
+
 /// A table read from a file.
 #[derive(Clone, Debug)]
 pub struct LoadedTable {

@@ -33,6 +33,8 @@ pub(crate) struct ParquetFile {
     meta: ArrowReaderMetadata,
     /// The KQL type of each top-level column.
     types: Vec<KqlType>,
+    /// Row groups decoded so far, over all reads.
+    pub(crate) decoded: std::sync::atomic::AtomicUsize,
 }
 
 fn read_failed(path: &Path, e: impl std::fmt::Display) -> Vec<Diagnostic> {
@@ -59,6 +61,7 @@ pub(crate) fn open(
             origin: origin.to_string(),
             meta,
             types,
+            decoded: Default::default(),
         },
     ))
 }
@@ -116,6 +119,25 @@ pub(crate) fn decode_plan(cols: &[usize]) -> (Vec<usize>, Vec<usize>) {
     (unique, positions)
 }
 
+/// What one read of a file decodes: the columns, the row groups and the
+/// predicates checked while decoding.
+struct ReadPlan {
+    /// The schema of the batches read.
+    out_schema: SchemaRef,
+    /// The file columns decoded (sorted, once each) and their KQL types.
+    unique: Vec<usize>,
+    types: Vec<KqlType>,
+    /// For each output column, its position in `unique`.
+    positions: Vec<usize>,
+    /// The row groups to read, in file order.
+    groups: Vec<usize>,
+    mask: ProjectionMask,
+    row_filter: Option<PreFilter>,
+}
+
+/// Row groups decoded ahead of the reader, per decoding thread.
+const AHEAD_PER_THREAD: usize = 1;
+
 impl ParquetFile {
     /// The rows of the columns `projection` names (all without one), from
     /// the row groups that may hold rows satisfying every predicate.
@@ -126,97 +148,16 @@ impl ParquetFile {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
     ) -> Result<LoadedTable, Vec<Diagnostic>> {
-        let ncols = self.types.len();
-        let cols: Vec<usize> = match projection {
-            Some(p) => p.to_vec(),
-            None => (0..ncols).collect(),
-        };
-        let out_schema = Arc::new(
-            schema
-                .project(&cols)
-                .map_err(|e| read_failed(&self.path, e))?,
-        );
-        let (unique, positions) = decode_plan(&cols);
-        let groups = self.row_groups(predicates);
-        let mask = ProjectionMask::roots(self.meta.parquet_schema(), unique.iter().copied());
-        let types: Vec<KqlType> = unique.iter().map(|&c| self.types[c]).collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-            .min(groups.len().max(1));
+        let plan = self.plan(schema, projection, predicates)?;
+        let groups = &plan.groups;
+        let threads = decode_threads().min(groups.len().max(1));
         // Contiguous runs of row groups, one per thread, keep the row order.
         let parts: Vec<Vec<usize>> = (0..threads)
             .map(|t| groups[groups.len() * t / threads..groups.len() * (t + 1) / threads].to_vec())
             .filter(|p| !p.is_empty())
             .collect();
-        let row_filter = self.row_filter(predicates, &unique);
-        if row_filter.is_none() {
-            // Decoded columns take at least their uncompressed size: refuse
-            // up front what the memory budget cannot hold.
-            let schema = self.meta.parquet_schema();
-            let size: i64 = groups
-                .iter()
-                .flat_map(|&g| {
-                    self.meta
-                        .metadata()
-                        .row_group(g)
-                        .columns()
-                        .iter()
-                        .enumerate()
-                })
-                .filter(|(leaf, _)| unique.contains(&schema.get_column_root_idx(*leaf)))
-                .map(|(_, c)| c.uncompressed_size())
-                .sum();
-            let what = format!("{} columns of {}", unique.len(), self.origin);
-            kql_common::memory::reserve(u64::try_from(size).unwrap_or(0), &what)
-                .map_err(|d| vec![d])?;
-        }
-        let decode = |part: Vec<usize>| -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
-            let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
-            let mut builder =
-                ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
-                    .with_projection(mask.clone())
-                    .with_row_groups(part)
-                    .with_batch_size(BATCH_ROWS);
-            if let Some(f) = &row_filter {
-                builder = builder.with_row_filter(f.build(self.meta.parquet_schema()));
-            }
-            let reader = builder.build().map_err(|e| read_failed(&self.path, e))?;
-            let mut out = Vec::new();
-            for batch in reader {
-                let batch = batch.map_err(|e| read_failed(&self.path, e))?;
-                let converted = batch
-                    .columns()
-                    .iter()
-                    .zip(&types)
-                    .zip(&unique)
-                    .map(|((a, t), &c)| {
-                        to_kql(a, *t).map_err(|e| {
-                            vec![Diagnostic::error(
-                                diag::BAD_VALUE,
-                                format!(
-                                    "column {} of {}: {e}",
-                                    schema.field(c).name(),
-                                    self.origin
-                                ),
-                            )]
-                        })
-                    })
-                    .collect::<Result<Vec<ArrayRef>, _>>()?;
-                let arrays = positions.iter().map(|&p| converted[p].clone()).collect();
-                out.push(
-                    RecordBatch::try_new_with_options(
-                        out_schema.clone(),
-                        arrays,
-                        &arrow_array::RecordBatchOptions::new()
-                            .with_row_count(Some(batch.num_rows())),
-                    )
-                    .map_err(|e| read_failed(&self.path, e))?,
-                );
-                kql_common::memory::check().map_err(|d| vec![d])?;
-            }
-            Ok(out)
-        };
+        self.reserve(&plan, groups)?;
+        let decode = |part: Vec<usize>| self.decode(&plan, schema, part);
         let results: Vec<Result<Vec<RecordBatch>, Vec<Diagnostic>>> = if parts.len() <= 1 {
             parts.into_iter().map(decode).collect()
         } else {
@@ -244,9 +185,171 @@ impl ParquetFile {
         }
         Ok(LoadedTable {
             name: name.to_string(),
+            schema: plan.out_schema,
+            batches,
+        })
+    }
+
+    /// The same rows as [`ParquetFile::read`], one row group at a time as
+    /// the caller pulls them: threads decode the next row groups ahead (a
+    /// bounded number), and the batches come out in file order. Dropping
+    /// the stream stops the decoding.
+    pub(crate) fn stream(
+        self: &Arc<Self>,
+        schema: &SchemaRef,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<crate::TableStream, Vec<Diagnostic>> {
+        let plan = Arc::new(self.plan(schema, projection, predicates)?);
+        let out_schema = plan.out_schema.clone();
+        let threads = decode_threads().min(plan.groups.len());
+        let batches: crate::BatchIter = if threads <= 1 {
+            // One row group or one core: decode each when it is needed.
+            let file = Arc::clone(self);
+            let schema = schema.clone();
+            let groups = plan.groups.clone();
+            Box::new(
+                groups
+                    .into_iter()
+                    .map(move |g| {
+                        file.reserve(&plan, &[g])?;
+                        file.decode(&plan, &schema, vec![g])
+                    })
+                    .flat_map(|r| match r {
+                        Ok(batches) => batches.into_iter().map(Ok).collect::<Vec<_>>(),
+                        Err(e) => vec![Err(e)],
+                    }),
+            )
+        } else {
+            Box::new(Prefetch::start(
+                Arc::clone(self),
+                plan,
+                schema.clone(),
+                threads,
+            ))
+        };
+        Ok(crate::TableStream {
             schema: out_schema,
             batches,
         })
+    }
+
+    /// Fails when decoding the row groups `groups` as `plan` says would
+    /// take the query past its memory budget: decoded columns take at least
+    /// their uncompressed size (unknown when a filter is checked while
+    /// reading, which keeps only some rows).
+    fn reserve(&self, plan: &ReadPlan, groups: &[usize]) -> Result<(), Vec<Diagnostic>> {
+        if plan.row_filter.is_some() {
+            return Ok(());
+        }
+        let schema = self.meta.parquet_schema();
+        let size: i64 = groups
+            .iter()
+            .flat_map(|&g| {
+                self.meta
+                    .metadata()
+                    .row_group(g)
+                    .columns()
+                    .iter()
+                    .enumerate()
+            })
+            .filter(|(leaf, _)| plan.unique.contains(&schema.get_column_root_idx(*leaf)))
+            .map(|(_, c)| c.uncompressed_size())
+            .sum();
+        let what = format!("{} columns of {}", plan.unique.len(), self.origin);
+        kql_common::memory::reserve(u64::try_from(size).unwrap_or(0), &what).map_err(|d| vec![d])
+    }
+
+    /// The read plan for a projection and predicates.
+    fn plan(
+        &self,
+        schema: &SchemaRef,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+    ) -> Result<ReadPlan, Vec<Diagnostic>> {
+        let ncols = self.types.len();
+        let cols: Vec<usize> = match projection {
+            Some(p) => p.to_vec(),
+            None => (0..ncols).collect(),
+        };
+        let out_schema = Arc::new(
+            schema
+                .project(&cols)
+                .map_err(|e| read_failed(&self.path, e))?,
+        );
+        let (unique, positions) = decode_plan(&cols);
+        let groups = self.row_groups(predicates);
+        let mask = ProjectionMask::roots(self.meta.parquet_schema(), unique.iter().copied());
+        let types: Vec<KqlType> = unique.iter().map(|&c| self.types[c]).collect();
+        let row_filter = self.row_filter(predicates, &unique);
+        Ok(ReadPlan {
+            out_schema,
+            unique,
+            types,
+            positions,
+            groups,
+            mask,
+            row_filter,
+        })
+    }
+
+    /// Decodes the row groups `part` (in order) as `plan` says.
+    fn decode(
+        &self,
+        plan: &ReadPlan,
+        schema: &SchemaRef,
+        part: Vec<usize>,
+    ) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
+        let ReadPlan {
+            out_schema,
+            unique,
+            types,
+            positions,
+            mask,
+            row_filter,
+            ..
+        } = plan;
+        self.decoded
+            .fetch_add(part.len(), std::sync::atomic::Ordering::Relaxed);
+        let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+                .with_projection(mask.clone())
+                .with_row_groups(part)
+                .with_batch_size(BATCH_ROWS);
+        if let Some(f) = &row_filter {
+            builder = builder.with_row_filter(f.build(self.meta.parquet_schema()));
+        }
+        let reader = builder.build().map_err(|e| read_failed(&self.path, e))?;
+        let mut out = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| read_failed(&self.path, e))?;
+            let converted = batch
+                .columns()
+                .iter()
+                .zip(types)
+                .zip(unique)
+                .map(|((a, t), &c)| {
+                    to_kql(a, *t).map_err(|e| {
+                        vec![Diagnostic::error(
+                            diag::BAD_VALUE,
+                            format!("column {} of {}: {e}", schema.field(c).name(), self.origin),
+                        )]
+                    })
+                })
+                .collect::<Result<Vec<ArrayRef>, _>>()?;
+            let arrays = positions.iter().map(|&p| converted[p].clone()).collect();
+            out.push(
+                RecordBatch::try_new_with_options(
+                    out_schema.clone(),
+                    arrays,
+                    &arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+                )
+                .map_err(|e| read_failed(&self.path, e))?,
+            );
+            kql_common::memory::check().map_err(|d| vec![d])?;
+        }
+        Ok(out)
     }
 
     /// The predicates a reader can check on their own columns before it
@@ -500,4 +603,163 @@ fn scalar_at(a: &ArrayRef, ty: KqlType, i: usize) -> Option<ScalarValue> {
         KqlType::String => ScalarValue::String(a.as_string::<i32>().value(i).to_string()),
         _ => return None,
     })
+}
+
+/// Threads that decode row groups.
+fn decode_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// The decoded row groups of one read, by their number in the read.
+type Decoded = Result<Vec<RecordBatch>, Vec<Diagnostic>>;
+
+/// What the decoding threads of a [`Prefetch`] share with the reader.
+#[derive(Default)]
+struct Progress {
+    /// The next row group (by number in the read) a thread may claim.
+    claimed: usize,
+    /// Row groups the reader has taken.
+    taken: usize,
+    /// Set when the reader is dropped.
+    stop: bool,
+}
+
+/// Row groups decoded by threads ahead of the reader (at most
+/// [`AHEAD_PER_THREAD`] per thread beyond the one it reads), handed out
+/// in file order.
+struct Prefetch {
+    progress: Arc<(std::sync::Mutex<Progress>, std::sync::Condvar)>,
+    results: std::sync::mpsc::Receiver<(usize, Decoded)>,
+    /// Row groups decoded out of order, waiting for their turn.
+    early: std::collections::BTreeMap<usize, Decoded>,
+    /// The batches of the row group being read.
+    current: std::collections::VecDeque<RecordBatch>,
+    next: usize,
+    total: usize,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Prefetch {
+    fn start(
+        file: Arc<ParquetFile>,
+        plan: Arc<ReadPlan>,
+        schema: SchemaRef,
+        threads: usize,
+    ) -> Self {
+        let total = plan.groups.len();
+        let ahead = AHEAD_PER_THREAD * threads;
+        let progress = Arc::new((
+            std::sync::Mutex::new(Progress::default()),
+            std::sync::Condvar::new(),
+        ));
+        let (tx, results) = std::sync::mpsc::channel();
+        let workers = (0..threads)
+            .map(|_| {
+                let (file, plan, schema) = (file.clone(), plan.clone(), schema.clone());
+                let (progress, tx) = (progress.clone(), tx.clone());
+                std::thread::spawn(move || loop {
+                    let i = {
+                        let (lock, wake) = &*progress;
+                        let Ok(mut p) = lock.lock() else { return };
+                        loop {
+                            if p.stop || p.claimed >= total {
+                                return;
+                            }
+                            if p.claimed < p.taken + ahead {
+                                break;
+                            }
+                            p = match wake.wait(p) {
+                                Ok(p) => p,
+                                Err(_) => return,
+                            };
+                        }
+                        p.claimed += 1;
+                        p.claimed - 1
+                    };
+                    let group = plan.groups[i];
+                    let decoded = file
+                        .reserve(&plan, &[group])
+                        .and_then(|()| file.decode(&plan, &schema, vec![group]));
+                    if tx.send((i, decoded)).is_err() {
+                        return;
+                    }
+                })
+            })
+            .collect();
+        Prefetch {
+            progress,
+            results,
+            early: Default::default(),
+            current: Default::default(),
+            next: 0,
+            total,
+            workers,
+        }
+    }
+
+    /// The next row group's batches, in order (`None` after the last).
+    fn next_group(&mut self) -> Option<Decoded> {
+        if self.next >= self.total {
+            return None;
+        }
+        let decoded = loop {
+            if let Some(d) = self.early.remove(&self.next) {
+                break d;
+            }
+            match self.results.recv() {
+                Ok((i, d)) if i == self.next => break d,
+                Ok((i, d)) => {
+                    self.early.insert(i, d);
+                }
+                Err(_) => {
+                    break Err(vec![Diagnostic::error(
+                        diag::READ_FAILED,
+                        "internal error while decoding a Parquet file",
+                    )])
+                }
+            }
+        };
+        self.next += 1;
+        let (lock, wake) = &*self.progress;
+        if let Ok(mut p) = lock.lock() {
+            p.taken = self.next;
+        }
+        wake.notify_all();
+        Some(decoded)
+    }
+}
+
+impl Iterator for Prefetch {
+    type Item = Result<RecordBatch, Vec<Diagnostic>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(b) = self.current.pop_front() {
+                return Some(Ok(b));
+            }
+            match self.next_group()? {
+                Ok(batches) => self.current.extend(batches),
+                Err(e) => {
+                    // Nothing after an error.
+                    self.next = self.total;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.progress;
+        if let Ok(mut p) = lock.lock() {
+            p.stop = true;
+        }
+        wake.notify_all();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
 }

@@ -458,3 +458,75 @@ fn predicates_checked_while_reading_keep_exactly_the_matching_rows() {
         assert!(got.num_rows() >= want.len(), "{preds:?}");
     }
 }
+
+fn streamed(
+    h: &kql_io::TableHandle,
+    cols: Option<&[usize]>,
+    preds: &[ScanPredicate],
+) -> RecordBatch {
+    let s = h.stream_filtered(cols, preds).expect("stream");
+    let batches: Vec<RecordBatch> = s.batches.map(|b| b.expect("batch")).collect();
+    concat_batches(&s.schema, &batches).expect("concat")
+}
+
+#[test]
+fn a_parquet_stream_reads_what_a_whole_read_reads() {
+    let dir = temp_dir("stream");
+    let (batch, _) = rows();
+    let at = |minutes: i64| ScalarValue::DateTime(START + minutes * 600_000_000);
+    let pred = |column, op, value| ScanPredicate { column, op, value };
+    // One row group, several, and row groups smaller than a write.
+    for group_rows in [1_000, 130, 7] {
+        let path = dir.join(format!("DeviceFileEvents-{group_rows}.parquet"));
+        write_parquet(&path, &batch, group_rows);
+        let h = kql_io::open_path(&path).expect("open").remove(0);
+        let cases: Vec<(Option<Vec<usize>>, Vec<ScanPredicate>)> = vec![
+            (None, vec![]),
+            (Some(vec![2, 0, 2]), vec![]),
+            (
+                None,
+                vec![pred(0, ScanOp::Ge, at(100)), pred(0, ScanOp::Le, at(460))],
+            ),
+            (Some(vec![1]), vec![pred(0, ScanOp::Gt, at(5000))]),
+            (
+                Some(vec![3, 1]),
+                vec![pred(1, ScanOp::Eq, ScalarValue::String(String::new()))],
+            ),
+        ];
+        for (cols, preds) in cases {
+            let want = whole(&h.load_filtered(cols.as_deref(), &preds).expect("load"));
+            let got = streamed(&h, cols.as_deref(), &preds);
+            assert_eq!(got, want, "{group_rows} rows per group, {cols:?} {preds:?}");
+        }
+    }
+}
+
+#[test]
+fn a_parquet_stream_decodes_only_what_is_pulled_and_a_bounded_lead() {
+    let dir = temp_dir("lead");
+    let (batch, _) = rows();
+    let path = dir.join("DeviceFileEvents.parquet");
+    // 100 row groups of 10 rows.
+    write_parquet(&path, &batch, 10);
+    let h = kql_io::open_path(&path).expect("open").remove(0);
+    assert_eq!(h.decoded_row_groups(), Some(0));
+    let mut s = h.stream_filtered(Some(&[1, 2]), &[]).expect("stream");
+    let first = s.batches.next().expect("a batch").expect("decoded");
+    assert_eq!(first.num_rows(), 10);
+    drop(s);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let decoded = h.decoded_row_groups().expect("parquet");
+    // The first row group, the lead of two per thread, and one in hand per
+    // thread at most.
+    assert!(
+        decoded >= 1 && decoded <= 1 + 3 * threads,
+        "{decoded} decoded"
+    );
+    // Reading to the end decodes every row group, once.
+    let before = h.decoded_row_groups().expect("parquet");
+    let all = streamed(&h, None, &[]);
+    assert_eq!(all.num_rows(), ROWS);
+    assert_eq!(h.decoded_row_groups(), Some(before + 100));
+}
