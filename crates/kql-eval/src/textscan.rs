@@ -420,6 +420,51 @@ mod tests {
     }
 
     #[test]
+    fn command_lines_sliced_at_many_offsets() {
+        // Longer values in the shape of process command lines, needles in
+        // upper case, KELVIN SIGN and dotted capital I among them, empty
+        // values and nulls; the array is searched whole and as slices
+        // starting at many offsets.
+        let words = [
+            "powershell.exe",
+            "-ExecutionPolicy",
+            "Bypass",
+            "UACBypass",
+            "C:\\Users\\Public\\MIMIKATZ.exe",
+            "mimi\u{212A}atz",
+            "\u{0130}nvoke",
+            "-enc",
+            "SQBFAFgA",
+            "--type=renderer",
+            "straße",
+            "7z.exe",
+            "a.ZIP",
+        ];
+        let mut rng = Rng(99);
+        let vals: Vec<Option<String>> = (0..300)
+            .map(|_| match rng.below(20) {
+                0 => None,
+                1 => Some(String::new()),
+                _ => {
+                    let k = 1 + rng.below(12);
+                    Some(
+                        (0..k)
+                            .map(|_| words[rng.below(words.len())])
+                            .collect::<Vec<_>>()
+                            .join(if rng.below(2) == 0 { " " } else { "" }),
+                    )
+                }
+            })
+            .collect();
+        let arr = StringArray::from(vals);
+        check(&arr, "command lines");
+        for start in [1, 7, 63, 64, 65, 150] {
+            let s = arr.slice(start, arr.len() - start - 3);
+            check(&s, &format!("command lines from {start}"));
+        }
+    }
+
+    #[test]
     fn only_two_characters_fold_to_ascii() {
         // The buffer scan relies on this: every other non-ASCII character
         // lower-cases to non-ASCII characters only.
