@@ -31,8 +31,9 @@ use std::sync::Arc;
 pub(super) enum Groups {
     /// No keys: every row is in group 0.
     Single,
-    /// One string key (strings are never null).
-    Str(ByteGroups),
+    /// One `Utf8` key: a `string` (never null), or a `guid` or `dynamic`
+    /// whose null is a group of its own.
+    Str(Dict),
     /// One key stored as i64 (`ty` says which Arrow type to give back).
     Int { dict: IntDict, ty: DataType },
     /// Several string or integer-like keys: one dictionary per key, and
@@ -253,6 +254,14 @@ pub(super) enum Dict {
 }
 
 impl Dict {
+    /// Number of distinct values (null included).
+    fn len(&self) -> usize {
+        match self {
+            Dict::Str { bytes, .. } => bytes.len(),
+            Dict::Int { dict, .. } => dict.len(),
+        }
+    }
+
     fn new(ty: &DataType) -> Option<Dict> {
         match ty {
             DataType::Utf8 => Some(Dict::Str {
@@ -372,7 +381,10 @@ impl Groups {
     pub(super) fn new(types: &[DataType]) -> EvalResult<Groups> {
         Ok(match types {
             [] => Groups::Single,
-            [DataType::Utf8] => Groups::Str(ByteGroups::new()),
+            [DataType::Utf8] => Groups::Str(Dict::Str {
+                bytes: ByteGroups::new(),
+                null: None,
+            }),
             [t @ (DataType::Int64 | DataType::Int32 | DataType::Boolean)] => Groups::Int {
                 dict: IntDict::new(),
                 ty: t.clone(),
@@ -402,7 +414,7 @@ impl Groups {
     pub(super) fn len(&self) -> usize {
         match self {
             Groups::Single => 1,
-            Groups::Str(b) => b.len(),
+            Groups::Str(d) => d.len(),
             Groups::Int { dict, .. } => dict.len(),
             Groups::Tuples { dicts, tuples, .. } => tuples.len() / dicts.len().max(1),
             Groups::Rows { bytes, .. } => bytes.len(),
@@ -421,19 +433,7 @@ impl Groups {
         let hasher = FixedState::with_seed(SEED);
         match self {
             Groups::Single => ids.resize(n, 0),
-            Groups::Str(groups) => {
-                let a: &StringArray = first(keys)?.as_string::<i32>();
-                let offs = a.value_offsets();
-                let data = a.value_data();
-                for w in offs.windows(2) {
-                    let (s, e) = match w {
-                        [s, e] => (*s as usize, *e as usize),
-                        _ => (0, 0),
-                    };
-                    let key = data.get(s..e).unwrap_or_default();
-                    ids.push(groups.intern(key, &hasher)?.0);
-                }
-            }
+            Groups::Str(dict) => dict.assign(first(keys)?, ids)?,
             Groups::Int { dict, .. } => dict.assign(first(keys)?, ids)?,
             Groups::Tuples {
                 dicts,
@@ -483,11 +483,7 @@ impl Groups {
         let mut ids = Vec::with_capacity(other.len());
         match (self, other) {
             (Groups::Single, Groups::Single) => ids.push(0),
-            (Groups::Str(mine), Groups::Str(theirs)) => {
-                for g in 0..theirs.len() {
-                    ids.push(mine.intern(theirs.get(g), &hasher)?.0);
-                }
-            }
+            (Groups::Str(mine), Groups::Str(theirs)) => ids = mine.absorb(&theirs)?,
             (Groups::Int { dict, .. }, Groups::Int { dict: theirs, .. }) => {
                 ids = dict.absorb(&theirs)?;
             }
@@ -549,7 +545,7 @@ impl Groups {
     pub(super) fn finish(self) -> EvalResult<Vec<ArrayRef>> {
         Ok(match self {
             Groups::Single => vec![],
-            Groups::Str(b) => vec![b.strings(0..b.len() as u32, None)],
+            Groups::Str(d) => vec![d.values_of(0..d.len() as u32)?],
             Groups::Int { dict, ty } => vec![dict.values_of(0..dict.len() as u32, &ty)?],
             Groups::Tuples { dicts, tuples, .. } => {
                 let k = dicts.len();
@@ -595,6 +591,25 @@ mod tests {
         let k = keys.first().expect("key").as_string::<i32>();
         let v: Vec<&str> = k.iter().map(|x| x.unwrap_or("?")).collect();
         assert_eq!(v, vec!["a", "b", "", "c"]);
+    }
+
+    #[test]
+    fn one_nullable_string_key_keeps_null_apart_from_empty() {
+        // A guid (or dynamic) key is Utf8 and may be null; a null value's
+        // bytes are empty, like those of "".
+        let mut g = Groups::new(&[DataType::Utf8]).expect("groups");
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some(""), None, Some("x"), None]));
+        assert_eq!(ids_of(&mut g, vec![a]), vec![0, 1, 2, 1]);
+        // A partial state over later rows, with its own null group, merges
+        // into the same groups.
+        let mut later = Groups::new(&[DataType::Utf8]).expect("groups");
+        let b: ArrayRef = Arc::new(StringArray::from(vec![None, Some("y"), Some("")]));
+        assert_eq!(ids_of(&mut later, vec![b]), vec![0, 1, 2]);
+        assert_eq!(g.absorb(later).expect("absorb"), vec![1, 3, 0]);
+        let keys = g.finish().expect("finish");
+        let k = keys.first().expect("key").as_string::<i32>();
+        let got: Vec<Option<&str>> = k.iter().collect();
+        assert_eq!(got, vec![Some(""), None, Some("x"), Some("y")]);
     }
 
     #[test]
