@@ -195,13 +195,7 @@ impl Parser<'_> {
                 }
                 CmpOp::List(op) => {
                     let open = self.expect(&Tok::LParen, &format!("`(` {after}"))?;
-                    let mut list = Vec::new();
-                    loop {
-                        list.push(self.expr_pipe("in a list")?);
-                        if self.eat(&Tok::Comma)?.is_none() {
-                            break;
-                        }
-                    }
+                    let list = self.comma_separated(|p| p.expr_pipe("in a list"))?;
                     let close = self.close(&Tok::RParen, &open)?;
                     Expr {
                         span: left.span.to(close.span),

@@ -113,28 +113,18 @@ impl Parser<'_> {
             "project-keep" => OperatorKind::ProjectKeep(self.column_names()?),
             "project-reorder" => OperatorKind::ProjectReorder(self.column_patterns(true)?),
             "project-rename" => {
-                let mut pairs = Vec::new();
-                loop {
-                    let new = self.ident("a new column name")?;
-                    self.expect(&Tok::Assign, "`=` (project-rename New = Old)")?;
-                    let old = self.ident("an existing column name")?;
-                    pairs.push((new, old));
-                    if self.eat(&Tok::Comma)?.is_none() {
-                        break;
-                    }
-                }
+                let pairs = self.comma_separated(|p| {
+                    let new = p.ident("a new column name")?;
+                    p.expect(&Tok::Assign, "`=` (project-rename New = Old)")?;
+                    let old = p.ident("an existing column name")?;
+                    Ok((new, old))
+                })?;
                 OperatorKind::ProjectRename(pairs)
             }
             "sort" | "order" => {
                 self.skip_params()?;
                 self.expect_word("by")?;
-                let mut keys = Vec::new();
-                loop {
-                    keys.push(self.sort_key()?);
-                    if self.eat(&Tok::Comma)?.is_none() {
-                        break;
-                    }
-                }
+                let keys = self.comma_separated(|p| p.sort_key())?;
                 OperatorKind::Sort(keys)
             }
             "take" | "limit" => {
@@ -154,13 +144,7 @@ impl Parser<'_> {
                 if self.eat(&Tok::Star)?.is_some() {
                     OperatorKind::Distinct(Vec::new())
                 } else {
-                    let mut cols = Vec::new();
-                    loop {
-                        cols.push(self.expr("after `distinct`")?);
-                        if self.eat(&Tok::Comma)?.is_none() {
-                            break;
-                        }
-                    }
+                    let cols = self.comma_separated(|p| p.expr("after `distinct`"))?;
                     OperatorKind::Distinct(cols)
                 }
             }
@@ -185,13 +169,9 @@ impl Parser<'_> {
                 for (k, v) in &params {
                     if k.name == "kind" {
                         kind = Some(JoinKind::from_name(&v.name).ok_or_else(|| {
-                            Diagnostic::error(
-                                codes::UNEXPECTED_TOKEN,
-                                format!("unknown join kind `{}`", v.name),
-                            )
-                            .with_span(v.span)
-                            .with_label("not a join kind")
-                            .with_help(
+                            unknown_kind(
+                                "join kind",
+                                v,
                                 "join kinds: innerunique, inner, leftouter, rightouter, \
                                  fullouter, leftsemi, leftanti, rightsemi, rightanti",
                             )
@@ -214,13 +194,11 @@ impl Parser<'_> {
                             "inner" => true,
                             "leftouter" => false,
                             _ => {
-                                return Err(Diagnostic::error(
-                                    codes::UNEXPECTED_TOKEN,
-                                    format!("unknown lookup kind `{}`", v.name),
-                                )
-                                .with_span(v.span)
-                                .with_label("not a lookup kind")
-                                .with_help("lookup kinds: leftouter (the default), inner"))
+                                return Err(unknown_kind(
+                                    "lookup kind",
+                                    &v,
+                                    "lookup kinds: leftouter (the default), inner",
+                                ))
                             }
                         };
                     }
@@ -446,13 +424,7 @@ impl Parser<'_> {
             "scan" => OperatorKind::Scan(self.scan_op()?),
             "facet" => {
                 self.expect_word("by")?;
-                let mut by = Vec::new();
-                loop {
-                    by.push(self.ident("a column name")?);
-                    if self.eat(&Tok::Comma)?.is_none() {
-                        break;
-                    }
-                }
+                let by = self.comma_separated(|p| p.ident("a column name"))?;
                 let mut with = Vec::new();
                 if self.eat_word("with")? {
                     let open = self.expect(&Tok::LParen, "`(` and the operators")?;
@@ -469,30 +441,22 @@ impl Parser<'_> {
                 for (k, v) in self.operator_params(&["kind"])? {
                     if k.name == "kind" {
                         if v.name != "source" {
-                            return Err(Diagnostic::error(
-                                codes::UNEXPECTED_TOKEN,
-                                format!("unknown reduce kind `{}`", v.name),
-                            )
-                            .with_span(v.span)
-                            .with_label("not a reduce kind")
-                            .with_help("the only kind is `source`"));
+                            return Err(unknown_kind(
+                                "reduce kind",
+                                &v,
+                                "the only kind is `source`",
+                            ));
                         }
                         source = true;
                     }
                 }
                 self.expect_word("by")?;
                 let expr = self.expr("after `by`")?;
-                let mut params = Vec::new();
-                if self.eat_word("with")? {
-                    loop {
-                        let name = self.ident("`threshold` or `characters`")?;
-                        self.expect(&Tok::Assign, "`=` and the parameter's value")?;
-                        params.push((name, self.expr("as the parameter's value")?));
-                        if self.eat(&Tok::Comma)?.is_none() {
-                            break;
-                        }
-                    }
-                }
+                let params = if self.eat_word("with")? {
+                    self.name_values("`threshold` or `characters`", "the parameter's value")?
+                } else {
+                    Vec::new()
+                };
                 OperatorKind::Reduce {
                     source,
                     expr,
@@ -500,13 +464,7 @@ impl Parser<'_> {
                 }
             }
             "project-by-names" => {
-                let mut items = Vec::new();
-                loop {
-                    items.push(self.expr("after `project-by-names`")?);
-                    if self.eat(&Tok::Comma)?.is_none() {
-                        break;
-                    }
-                }
+                let items = self.comma_separated(|p| p.expr("after `project-by-names`"))?;
                 OperatorKind::ProjectByNames(items)
             }
             "parse-kv" => {
@@ -518,15 +476,7 @@ impl Parser<'_> {
                 if self.eat_word("with")? {
                     let open = self.expect(&Tok::LParen, "`(` and the parameters")?;
                     if self.peek()?.kind != Tok::RParen {
-                        loop {
-                            let name = self.ident("a parameter name")?;
-                            self.expect(&Tok::Assign, "`=` and the parameter's value")?;
-                            let value = self.expr("as the parameter's value")?;
-                            params.push((name, value));
-                            if self.eat(&Tok::Comma)?.is_none() {
-                                break;
-                            }
-                        }
+                        params = self.name_values("a parameter name", "the parameter's value")?;
                     }
                     self.close(&Tok::RParen, &open)?;
                 }
@@ -548,32 +498,26 @@ impl Parser<'_> {
                 nonempty = match v.name.as_str() {
                     "nonempty" => true,
                     _ => {
-                        return Err(Diagnostic::error(
-                            codes::UNEXPECTED_TOKEN,
-                            format!("unknown make-series kind `{}`", v.name),
-                        )
-                        .with_span(v.span)
-                        .with_label("not a make-series kind")
-                        .with_help("the only make-series kind is `nonempty`"))
+                        return Err(unknown_kind(
+                            "make-series kind",
+                            &v,
+                            "the only make-series kind is `nonempty`",
+                        ))
                     }
                 };
             }
         }
-        let mut aggs = Vec::new();
-        loop {
-            let agg = self.named_expr("after `make-series`")?;
-            let default = if self.at_word("default")? && self.peek2()?.kind == Tok::Assign {
-                self.bump()?;
-                self.bump()?;
-                Some(self.expr("after `default =`")?)
+        let aggs = self.comma_separated(|p| {
+            let agg = p.named_expr("after `make-series`")?;
+            let default = if p.at_word("default")? && p.peek2()?.kind == Tok::Assign {
+                p.bump()?;
+                p.bump()?;
+                Some(p.expr("after `default =`")?)
             } else {
                 None
             };
-            aggs.push((agg, default));
-            if self.eat(&Tok::Comma)?.is_none() {
-                break;
-            }
-        }
+            Ok((agg, default))
+        })?;
         self.expect_word("on")?;
         let axis = self.ident("the axis column after `on`")?;
         let range = if self.eat_word("in")? {
@@ -745,15 +689,7 @@ impl Parser<'_> {
                 }
                 self.bump()?;
                 self.bump()?;
-                loop {
-                    let col = self.ident("a declared column name")?;
-                    self.expect(&Tok::Assign, "`=` and the assigned value")?;
-                    let value = self.expr("as the assigned value")?;
-                    assignments.push((col, value));
-                    if self.eat(&Tok::Comma)?.is_none() {
-                        break;
-                    }
-                }
+                assignments = self.name_values("a declared column name", "the assigned value")?;
             }
             self.expect(&Tok::Semi, "`;` after the step")?;
             steps.push(ScanStep {
@@ -870,23 +806,19 @@ impl Parser<'_> {
                 _ => {}
             }
         }
-        let mut items = Vec::new();
-        loop {
-            let item = self.named_expr("after `mv-expand`")?;
-            let to = if self.eat_word("to")? {
-                self.expect_word("typeof")?;
-                let open = self.expect(&Tok::LParen, "`(`")?;
-                let ty = self.type_name()?;
-                self.close(&Tok::RParen, &open)?;
+        let items = self.comma_separated(|p| {
+            let item = p.named_expr("after `mv-expand`")?;
+            let to = if p.eat_word("to")? {
+                p.expect_word("typeof")?;
+                let open = p.expect(&Tok::LParen, "`(`")?;
+                let ty = p.type_name()?;
+                p.close(&Tok::RParen, &open)?;
                 Some(ty)
             } else {
                 None
             };
-            items.push(MvExpandItem { item, to });
-            if self.eat(&Tok::Comma)?.is_none() {
-                break;
-            }
-        }
+            Ok(MvExpandItem { item, to })
+        })?;
         let limit = if self.eat_word("limit")? {
             Some(self.expr("after `limit`")?)
         } else {
@@ -1032,23 +964,32 @@ impl Parser<'_> {
         }
     }
 
+    /// `name = value, ...`: `name` and `value` say what each part is, for
+    /// messages.
+    fn name_values(&mut self, name: &str, value: &str) -> PResult<Vec<(Ident, Expr)>> {
+        let eq = format!("`=` and {value}");
+        let as_value = format!("as {value}");
+        self.comma_separated(|p| {
+            let n = p.ident(name)?;
+            p.expect(&Tok::Assign, &eq)?;
+            Ok((n, p.expr(&as_value)?))
+        })
+    }
+
     /// `(A: long, B: string)` after the `(` was consumed, through the `)`.
     pub(crate) fn column_decls(&mut self, open: &Token) -> PResult<Vec<ColumnDecl>> {
         let mut columns = Vec::new();
         if self.peek()?.kind != Tok::RParen {
-            loop {
-                let name = self.ident("a column name")?;
-                self.expect(&Tok::Colon, "`:` and a type")?;
-                let ty = self.type_name()?;
-                columns.push(ColumnDecl {
-                    span: self.span_from(name.span.start),
+            columns = self.comma_separated(|p| {
+                let name = p.ident("a column name")?;
+                p.expect(&Tok::Colon, "`:` and a type")?;
+                let ty = p.type_name()?;
+                Ok(ColumnDecl {
+                    span: p.span_from(name.span.start),
                     name,
                     ty,
-                });
-                if self.eat(&Tok::Comma)?.is_none() {
-                    break;
-                }
-            }
+                })
+            })?;
         }
         self.close(&Tok::RParen, open)?;
         Ok(columns)
@@ -1156,13 +1097,7 @@ impl Parser<'_> {
 
     /// `Name = expr`, `(A, B) = expr` or `expr`, separated by commas.
     pub fn named_exprs(&mut self, ctx: &str) -> PResult<Vec<NamedExpr>> {
-        let mut out = Vec::new();
-        loop {
-            out.push(self.named_expr(ctx)?);
-            if self.eat(&Tok::Comma)?.is_none() {
-                return Ok(out);
-            }
-        }
+        self.comma_separated(|p| p.named_expr(ctx))
     }
 
     pub(crate) fn named_expr(&mut self, ctx: &str) -> PResult<NamedExpr> {
@@ -1229,22 +1164,18 @@ impl Parser<'_> {
     }
 
     fn column_patterns(&mut self, allow_order: bool) -> PResult<Vec<(Ident, Option<SortOrder>)>> {
-        let mut out = Vec::new();
-        loop {
-            let ident = self.name_pattern()?;
+        self.comma_separated(|p| {
+            let ident = p.name_pattern()?;
             let mut order = None;
             if allow_order {
-                if self.eat_word("asc")? {
+                if p.eat_word("asc")? {
                     order = Some(SortOrder::Asc);
-                } else if self.eat_word("desc")? {
+                } else if p.eat_word("desc")? {
                     order = Some(SortOrder::Desc);
                 }
             }
-            out.push((ident, order));
-            if self.eat(&Tok::Comma)?.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((ident, order))
+        })
     }
 
     /// A name that may hold `*` wildcards (`Device*`, `*Id`).
@@ -1290,4 +1221,16 @@ fn split_and(e: Expr, out: &mut Vec<Expr>) {
         }
         kind => out.push(Expr { kind, span: e.span }),
     }
+}
+
+/// `unknown join kind `x``: an operator parameter's value `v` is not one of
+/// the `what`s.
+fn unknown_kind(what: &str, v: &Ident, help: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::UNEXPECTED_TOKEN,
+        format!("unknown {what} `{}`", v.name),
+    )
+    .with_span(v.span)
+    .with_label(format!("not a {what}"))
+    .with_help(help)
 }

@@ -95,6 +95,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// One or more items separated by commas, each parsed by `item`.
+    pub fn comma_separated<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        let mut items = vec![item(self)?];
+        while self.eat(&Tok::Comma)?.is_some() {
+            items.push(item(self)?);
+        }
+        Ok(items)
+    }
+
     /// Consumes a token of kind `kind` or fails, naming `expected`.
     pub fn expect(&mut self, kind: &Tok, expected: &str) -> PResult<Token> {
         let t = self.peek()?;

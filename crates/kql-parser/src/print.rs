@@ -115,10 +115,7 @@ fn statement(out: &mut String, s: &Statement) {
 
 fn params(out: &mut String, ps: &[Param]) {
     out.push('(');
-    for (i, p) in ps.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
+    sep_by(out, ps, ", ", |out, p| {
         ident(out, &p.name);
         out.push(':');
         match &p.ty {
@@ -130,21 +127,37 @@ fn params(out: &mut String, ps: &[Param]) {
             out.push_str(" = ");
             expr(out, d, P_OR);
         }
-    }
+    });
     out.push(')');
 }
 
+/// Prints each of `items` with `each`, `sep` between them.
+fn sep_by<T>(out: &mut String, items: &[T], sep: &str, mut each: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        each(out, item);
+    }
+}
+
+/// Expressions separated by commas, each printed at precedence `p`.
+fn exprs(out: &mut String, es: &[Expr], p: u8) {
+    sep_by(out, es, ", ", |out, e| expr(out, e, p));
+}
+
+/// `(name:type, ...)`.
 fn column_decls(out: &mut String, cols: &[ColumnDecl]) {
     out.push('(');
-    for (i, c) in cols.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        ident(out, &c.name);
-        out.push(':');
-        out.push_str(c.ty.name());
-    }
+    sep_by(out, cols, ", ", column_decl);
     out.push(')');
+}
+
+/// `name:type`.
+fn column_decl(out: &mut String, c: &ColumnDecl) {
+    ident(out, &c.name);
+    out.push(':');
+    out.push_str(c.ty.name());
 }
 
 fn union_body(out: &mut String, u: &Union) {
@@ -160,32 +173,20 @@ fn union_body(out: &mut String, u: &Union) {
     if u.fuzzy {
         out.push_str("isfuzzy=true ");
     }
-    for (i, t) in u.tables.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
+    sep_by(out, &u.tables, ", ", |out, t| match &t.kind {
+        ExprKind::Name(id) if id.name.contains('*') => patterns(out, "", std::slice::from_ref(id)),
+        ExprKind::Name(id) => ident(out, id),
+        _ => {
+            out.push('(');
+            expr(out, t, P_PIPE);
+            out.push(')');
         }
-        match &t.kind {
-            ExprKind::Name(id) if id.name.contains('*') => {
-                patterns(out, "", std::slice::from_ref(id))
-            }
-            ExprKind::Name(id) => ident(out, id),
-            _ => {
-                out.push('(');
-                expr(out, t, P_PIPE);
-                out.push(')');
-            }
-        }
-    }
+    });
 }
 
 fn join_conditions(out: &mut String, on: &[Expr]) {
     out.push_str(" on ");
-    for (i, c) in on.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        expr(out, c, P_OR);
-    }
+    exprs(out, on, P_OR);
 }
 
 fn right_table(out: &mut String, e: &Expr) {
@@ -292,12 +293,7 @@ fn expr(out: &mut String, e: &Expr, min: u8) {
         ExprKind::Call { func, args } => {
             ident(out, func);
             out.push('(');
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                expr(out, a, P_PIPE);
-            }
+            exprs(out, args, P_PIPE);
             out.push(')');
         }
         ExprKind::Unary { op, expr: inner } => {
@@ -351,12 +347,7 @@ fn expr(out: &mut String, e: &Expr, min: u8) {
                 ListOp::HasAny => " has_any (",
                 ListOp::HasAll => " has_all (",
             });
-            for (i, item) in list.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                expr(out, item, P_PIPE);
-            }
+            exprs(out, list, P_PIPE);
             out.push(')');
         }
         ExprKind::Member { expr: inner, name } => {
@@ -380,22 +371,10 @@ fn expr(out: &mut String, e: &Expr, min: u8) {
             named_list(out, items);
         }
         ExprKind::DataTable { columns, values } => {
-            out.push_str("datatable(");
-            for (i, c) in columns.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                ident(out, &c.name);
-                out.push(':');
-                out.push_str(c.ty.name());
-            }
-            out.push_str(")[");
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                expr(out, v, P_OR);
-            }
+            out.push_str("datatable");
+            column_decls(out, columns);
+            out.push('[');
+            exprs(out, values, P_OR);
             out.push(']');
         }
         ExprKind::Union(u) => union_body(out, u),
@@ -407,23 +386,17 @@ fn expr(out: &mut String, e: &Expr, min: u8) {
             out.push_str("externaldata");
             column_decls(out, columns);
             out.push_str(" [");
-            for (i, u) in urls.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            sep_by(out, urls, ", ", |out, u| {
                 string(out, u);
-            }
+            });
             out.push(']');
             if !props.is_empty() {
                 out.push_str(" with (");
-                for (i, (k, v)) in props.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
+                sep_by(out, props, ", ", |out, (k, v)| {
                     out.push_str(k);
                     out.push('=');
                     string(out, v);
-                }
+                });
                 out.push(')');
             }
         }
@@ -468,23 +441,15 @@ fn operator(out: &mut String, op: &Operator) {
         }
         OperatorKind::ProjectRename(pairs) => {
             out.push_str("project-rename ");
-            for (i, (new, old)) in pairs.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            sep_by(out, pairs, ", ", |out, (new, old)| {
                 ident(out, new);
                 out.push_str(" = ");
                 ident(out, old);
-            }
+            });
         }
         OperatorKind::Sort(keys) => {
             out.push_str("sort by ");
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                sort_key(out, k);
-            }
+            sep_by(out, keys, ", ", sort_key);
         }
         OperatorKind::Take(e) => {
             out.push_str("take ");
@@ -502,12 +467,7 @@ fn operator(out: &mut String, op: &Operator) {
             if cols.is_empty() {
                 out.push('*');
             }
-            for (i, c) in cols.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                expr(out, c, P_OR);
-            }
+            exprs(out, cols, P_OR);
         }
         OperatorKind::Summarize { aggs, by } => {
             out.push_str("summarize");
@@ -563,12 +523,7 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             out.push_str("mv-apply");
             out.push_str(head.strip_prefix("mv-expand").unwrap_or(&head));
             out.push_str(" on (");
-            for (i, op) in ops.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(" | ");
-                }
-                operator(out, op);
-            }
+            sep_by(out, ops, " | ", operator);
             out.push(')');
         }
         OperatorKind::MvExpand {
@@ -586,17 +541,14 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                 ident(out, i);
                 out.push(' ');
             }
-            for (i, it) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            sep_by(out, items, ", ", |out, it| {
                 named_list(out, std::slice::from_ref(&it.item));
                 if let Some(t) = it.to {
                     out.push_str(" to typeof(");
                     out.push_str(t.name());
                     out.push(')');
                 }
-            }
+            });
             if let Some(l) = limit {
                 out.push_str(" limit ");
                 expr(out, l, P_OR);
@@ -663,14 +615,7 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                         out.push_str(", ");
                     }
                 }
-                for (i, c) in cols.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    ident(out, &c.name);
-                    out.push(':');
-                    out.push_str(c.ty.name());
-                }
+                sep_by(out, cols, ", ", column_decl);
                 out.push(')');
             }
         }
@@ -706,21 +651,13 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                 }
                 None => {
                     out.push_str(" (");
-                    for (i, op) in ops.iter().enumerate() {
-                        if i > 0 {
-                            out.push_str(" | ");
-                        }
-                        operator(out, op);
-                    }
+                    sep_by(out, ops, " | ", operator);
                     out.push(')');
                 }
             }
         }
         OperatorKind::TopNested(levels) => {
-            for (i, l) in levels.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            sep_by(out, levels, ", ", |out, l| {
                 out.push_str("top-nested ");
                 if let Some(c) = &l.count {
                     expr(out, c, P_OR);
@@ -739,7 +676,7 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
                     Some(SortOrder::Desc) => out.push_str(" desc"),
                     None => {}
                 }
-            }
+            });
         }
         OperatorKind::MakeSeries(m) => make_series(out, m),
         OperatorKind::GetSchema => out.push_str("getschema"),
@@ -754,20 +691,10 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
         OperatorKind::Scan(spec) => scan(out, spec),
         OperatorKind::Facet { by, with } => {
             out.push_str("facet by ");
-            for (i, c) in by.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                ident(out, c);
-            }
+            sep_by(out, by, ", ", ident);
             if !with.is_empty() {
                 out.push_str(" with (");
-                for (i, op) in with.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(" | ");
-                    }
-                    operator(out, op);
-                }
+                sep_by(out, with, " | ", operator);
                 out.push(')');
             }
         }
@@ -791,12 +718,7 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
         }
         OperatorKind::ProjectByNames(items) => {
             out.push_str("project-by-names ");
-            for (i, e) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                expr(out, e, P_OR);
-            }
+            exprs(out, items, P_OR);
         }
         OperatorKind::ParseKv {
             expr: e,
@@ -809,14 +731,11 @@ fn operator_more(out: &mut String, op: &OperatorKind) {
             column_decls(out, keys);
             if !params.is_empty() {
                 out.push_str(" with (");
-                for (i, (n, v)) in params.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
+                sep_by(out, params, ", ", |out, (n, v)| {
                     ident(out, n);
                     out.push_str(" = ");
                     expr(out, v, P_OR);
-                }
+                });
                 out.push(')');
             }
         }
@@ -833,10 +752,7 @@ fn scan(out: &mut String, spec: &ScanSpec) {
     }
     if !spec.declare.is_empty() {
         out.push_str("declare (");
-        for (i, d) in spec.declare.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
+        sep_by(out, &spec.declare, ", ", |out, d| {
             ident(out, &d.name);
             out.push(':');
             out.push_str(d.ty.name());
@@ -844,7 +760,7 @@ fn scan(out: &mut String, spec: &ScanSpec) {
                 out.push_str(" = ");
                 expr(out, v, P_OR);
             }
-        }
+        });
         out.push_str(") ");
     }
     out.push_str("with (");
@@ -884,10 +800,7 @@ fn sort_key(out: &mut String, k: &SortKey) {
 }
 
 fn named_list(out: &mut String, items: &[NamedExpr]) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
+    sep_by(out, items, ", ", |out, item| {
         match item.names.as_slice() {
             [] => {}
             [one] => {
@@ -907,7 +820,7 @@ fn named_list(out: &mut String, items: &[NamedExpr]) {
         }
         // A bare tuple-like `(a, b)` never occurs: the expression is scalar.
         expr(out, &item.expr, P_OR);
-    }
+    });
 }
 
 fn patterns(out: &mut String, head: &str, ids: &[Ident]) {
@@ -1063,16 +976,13 @@ fn make_series(out: &mut String, m: &crate::ast::MakeSeries) {
     if m.nonempty {
         out.push_str("kind=nonempty ");
     }
-    for (i, (agg, default)) in m.aggs.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
+    sep_by(out, &m.aggs, ", ", |out, (agg, default)| {
         named_list(out, std::slice::from_ref(agg));
         if let Some(d) = default {
             out.push_str(" default = ");
             expr(out, d, P_OR);
         }
-    }
+    });
     out.push_str(" on ");
     ident(out, &m.axis);
     match &m.range {

@@ -11,6 +11,44 @@ struct OutCol {
     span: Span,
 }
 
+impl OutCol {
+    /// The column a user `name` gives, else a `default` name (or the next
+    /// automatic one) for the item at `span`.
+    fn new(
+        name: Option<&ast::Ident>,
+        default: Option<String>,
+        span: Span,
+        namer: &mut Namer,
+    ) -> OutCol {
+        match name {
+            Some(n) => OutCol {
+                name: n.name.clone(),
+                explicit: true,
+                span: n.span,
+            },
+            None => OutCol {
+                name: default.unwrap_or_else(|| namer.next_auto()),
+                explicit: false,
+                span,
+            },
+        }
+    }
+
+    /// The one column of a `by` key or a computed column: its given name,
+    /// else the name Kusto derives from the expression.
+    fn of_item(item: &ast::NamedExpr, namer: &mut Namer) -> R<OutCol> {
+        match item.names.as_slice() {
+            [] | [_] => Ok(OutCol::new(
+                item.names.first(),
+                derived_name(&item.expr),
+                item.span,
+                namer,
+            )),
+            _ => Err(multi_name_error(item)),
+        }
+    }
+}
+
 /// Hands out unique column names the way Kusto does: a derived name that is
 /// already taken gets the smallest free numeric suffix (`count_1`, `x1`),
 /// while two user-given names that clash are an error.
@@ -77,19 +115,7 @@ impl Planner<'_> {
         for item in by {
             let pe = self.expr(&item.expr, &schema)?;
             dynamic_key(&pe, item.expr.span)?;
-            let col = match item.names.as_slice() {
-                [n] => OutCol {
-                    name: n.name.clone(),
-                    explicit: true,
-                    span: n.span,
-                },
-                [] => OutCol {
-                    name: derived_name(&item.expr).unwrap_or_else(|| namer.next_auto()),
-                    explicit: false,
-                    span: item.span,
-                },
-                _ => return Err(multi_name_error(item)),
-            };
+            let col = OutCol::of_item(item, &mut namer)?;
             let name = namer.claim(&col, true)?;
             if let ExprKind::Name(id) = &item.expr.kind {
                 key_names.push(id.name.clone());
@@ -119,18 +145,7 @@ impl Planner<'_> {
                     ));
                 }
                 for (i, (default, agg)) in cols.into_iter().enumerate() {
-                    let col = match item.names.get(i) {
-                        Some(n) => OutCol {
-                            name: n.name.clone(),
-                            explicit: true,
-                            span: n.span,
-                        },
-                        None => OutCol {
-                            name: default.unwrap_or_else(|| namer.next_auto()),
-                            explicit: false,
-                            span: item.span,
-                        },
-                    };
+                    let col = OutCol::new(item.names.get(i), default, item.span, &mut namer);
                     let name = namer.claim(&col, false)?;
                     outputs.push((name, Out::Direct(computed.len())));
                     computed.push((format!("{HIDDEN}{}", computed.len()), agg));
@@ -174,19 +189,7 @@ impl Planner<'_> {
                         computed.push((format!("{HIDDEN}{}", computed.len()), agg));
                     }
                 }
-                let col = match item.names.as_slice() {
-                    [n] => OutCol {
-                        name: n.name.clone(),
-                        explicit: true,
-                        span: n.span,
-                    },
-                    [] => OutCol {
-                        name: derived_name(&item.expr).unwrap_or_else(|| namer.next_auto()),
-                        explicit: false,
-                        span: item.span,
-                    },
-                    _ => return Err(multi_name_error(item)),
-                };
+                let col = OutCol::of_item(item, &mut namer)?;
                 let name = namer.claim(&col, false)?;
                 outputs.push((name, Out::Computed(rewritten)));
             }
@@ -710,32 +713,19 @@ impl Planner<'_> {
                     KqlType::Dynamic,
                 ))
             }
-            TDigestMerge => {
+            TDigestMerge | BuildSchema => {
                 arity(1, 1)?;
                 let v = self.value_arg(args, 0, fname, schema)?;
+                let (needs, stem) = if f == TDigestMerge {
+                    ("a tdigest() result", "merge_tdigests")
+                } else {
+                    ("a dynamic value", "schema")
+                };
                 if v.ty != KqlType::Dynamic {
-                    return Err(bad(format!(
-                        "{fname}() needs a tdigest() result, not {}",
-                        v.ty
-                    )));
+                    return Err(bad(format!("{fname}() needs {needs}, not {}", v.ty)));
                 }
                 Ok(single(
-                    format!("merge_tdigests_{col_or_empty}"),
-                    vec![v],
-                    KqlType::Dynamic,
-                ))
-            }
-            BuildSchema => {
-                arity(1, 1)?;
-                let v = self.value_arg(args, 0, fname, schema)?;
-                if v.ty != KqlType::Dynamic {
-                    return Err(bad(format!(
-                        "{fname}() needs a dynamic value, not {}",
-                        v.ty
-                    )));
-                }
-                Ok(single(
-                    format!("schema_{col_or_empty}"),
+                    format!("{stem}_{col_or_empty}"),
                     vec![v],
                     KqlType::Dynamic,
                 ))
