@@ -436,7 +436,7 @@ pub enum OperatorKind {
     Top { count: Expr, by: SortKey },
     /// `count`
     Count,
-    /// `distinct A, B` or `distinct *` (empty list)
+    /// `distinct A, B` or `distinct *` (one [`ExprKind::Star`])
     Distinct(Vec<Expr>),
     /// `make-series [kind=nonempty] [Name =] Agg [default = V], ... on Axis
     /// (from S to E step T | in range(S, E, T)) [by keys]`

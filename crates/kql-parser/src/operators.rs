@@ -141,8 +141,11 @@ impl Parser<'_> {
             "count" => OperatorKind::Count,
             "distinct" => {
                 self.skip_params()?;
-                if self.eat(&Tok::Star)?.is_some() {
-                    OperatorKind::Distinct(Vec::new())
+                if let Some(star) = self.eat(&Tok::Star)? {
+                    OperatorKind::Distinct(vec![Expr {
+                        kind: ExprKind::Star,
+                        span: star.span,
+                    }])
                 } else {
                     let cols = self.comma_separated(|p| p.expr("after `distinct`"))?;
                     OperatorKind::Distinct(cols)

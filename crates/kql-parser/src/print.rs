@@ -464,9 +464,6 @@ fn operator(out: &mut String, op: &Operator) {
         OperatorKind::Count => out.push_str("count"),
         OperatorKind::Distinct(cols) => {
             out.push_str("distinct ");
-            if cols.is_empty() {
-                out.push('*');
-            }
             exprs(out, cols, P_OR);
         }
         OperatorKind::Summarize { aggs, by } => {

@@ -216,7 +216,18 @@ impl Planner<'_> {
                 let keys = if cols.is_empty()
                     || matches!(cols.as_slice(), [c] if c.kind == ExprKind::Star)
                 {
-                    column_refs(&schema)
+                    // `distinct *` groups by every column, so none may be
+                    // dynamic either (Kusto points at the `*`).
+                    let span = cols.first().map_or(op.span, |c| c.span);
+                    let keys = column_refs(&schema);
+                    for (name, pe) in &keys {
+                        summarize::dynamic_key(pe, span).map_err(|d| {
+                            d.with_note(format!(
+                                "`distinct *` groups by every column; `{name}` is dynamic"
+                            ))
+                        })?;
+                    }
+                    keys
                 } else {
                     let mut keys = Vec::new();
                     let mut auto = 0;
