@@ -48,9 +48,9 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         LogicalPlan::Limit(l) => limit(l, data, ctx),
         LogicalPlan::Aggregate(a) => aggregate_stream(a, open(&a.input, data, ctx)?, ctx),
         LogicalPlan::Join(j) => {
-            let left = execute(&j.left, data, ctx)?;
+            // The right side is built first; the left side streams.
             let right = execute(&j.right, data, ctx)?;
-            crate::join::join(j, &left, &right, ctx)
+            crate::join::join_stream(j, open(&j.left, data, ctx)?, &right, ctx)
         }
         LogicalPlan::Union(u) => {
             let inputs = u

@@ -1,10 +1,12 @@
 //! Hash join (`join`, `lookup`): keys are encoded with Arrow's row format,
 //! the right side is hashed, the left side probes it, and the output
 //! columns are gathered with one `take` per column (per left batch, on all
-//! cores, when the output follows the left rows).
+//! cores, a window of streamed left batches at a time, when the output
+//! follows the left rows).
 
 use crate::error::EvalResult;
 use crate::expr::{arrow_err, eval};
+use crate::stream::Pipeline;
 use crate::{arrow_schema_of, parallel, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, StringArray, UInt32Array};
 use arrow::compute::{concat_batches, take};
@@ -26,12 +28,25 @@ type KeyMap<'a, V> = hashbrown::HashMap<&'a [u8], V, FixedState>;
 /// and produce one output batch per left batch, in order; the others see
 /// all left rows at once.
 pub fn join(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+    join_stream(j, Pipeline::from_table(left.clone(), ctx), right, ctx)
+}
+
+/// Joins the left rows as they stream in with an already computed right
+/// side: a join whose output follows the left rows probes the left
+/// batches a window at a time, so the left side is never held whole.
+pub(crate) fn join_stream(
+    j: &Join,
+    left: Pipeline<'_>,
+    right: &Table,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
     if matches!(
         j.kind,
         JoinKind::Inner | JoinKind::LeftOuter | JoinKind::LeftSemi | JoinKind::LeftAnti
     ) {
         return join_by_batch(j, left, right, ctx);
     }
+    let left = &left.collect()?;
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
     let lb = concat_batches(&left.schema, &left.batches).map_err(arrow_err)?;
     let rb = concat_batches(&right.schema, &right.batches).map_err(arrow_err)?;
@@ -149,7 +164,12 @@ pub fn join(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalRes
 }
 
 /// A join whose output rows follow the left rows, one left batch at a time.
-fn join_by_batch(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalResult<Table> {
+fn join_by_batch(
+    j: &Join,
+    mut left: Pipeline<'_>,
+    right: &Table,
+    ctx: &EvalContext,
+) -> EvalResult<Table> {
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
     let rb = concat_batches(&right.schema, &right.batches).map_err(arrow_err)?;
     let fields: Vec<SortField> = j
@@ -166,11 +186,8 @@ fn join_by_batch(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> Ev
             table.entry(rrows.row(i).data()).or_default().push(i as u32);
         }
     }
-    let batches = parallel::morsels(&left.batches);
-    let par = parallel::worth_it(ctx, batches.len(), left.num_rows());
-    let out = parallel::map(ctx, batches.len(), par, |b| {
+    let probe = |lb: &RecordBatch| {
         ctx.check_cancelled()?;
-        let lb = &batches[b];
         let (lrows, lvalid) = key_rows(&conv, &j.left_keys, lb, ctx)?;
         let mut li: Vec<u32> = Vec::new();
         let mut ri: Vec<Option<u32>> = Vec::new();
@@ -215,12 +232,17 @@ fn join_by_batch(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> Ev
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )
         .map_err(arrow_err)
-    });
-    let mut batches = Vec::with_capacity(out.len());
-    for b in out {
-        let b = b?;
-        if b.num_rows() > 0 {
-            batches.push(b);
+    };
+    let mut batches = Vec::new();
+    while let Some(window) = left.next_window()? {
+        let morsels = parallel::morsels(&window);
+        let rows = morsels.iter().map(RecordBatch::num_rows).sum();
+        let par = parallel::worth_it(ctx, morsels.len(), rows);
+        for b in parallel::map(ctx, morsels.len(), par, |i| probe(&morsels[i])) {
+            let b = b?;
+            if b.num_rows() > 0 {
+                batches.push(b);
+            }
         }
     }
     Ok(Table { schema, batches })

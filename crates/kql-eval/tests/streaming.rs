@@ -200,6 +200,10 @@ const QUERIES: &[&str] = &[
     "T | take 0",
     "T | join kind=inner (T | summarize c = count() by Name) on Name | summarize count(), sum(c) by Name",
     "T | join kind=leftsemi (T | where Cmd has \"mimikatz\" | distinct Name) on Name | count",
+    "T | where Size > 2000 | join kind=leftouter (T | where Size > 4900 | summarize m = max(Score) by Name, Flag) on Name, Flag | project Timestamp, Name, m",
+    "T | join kind=leftanti (T | where Cmd has \"mimikatz\" | distinct Name) on Name | take 100",
+    "T | where Size < 0 | join kind=fullouter (T | where Size > 4990 | project Name, S = Size) on Name",
+    "T | where Size < 10 | join (T | where Size > 4990 | project Name, S = Size) on Name",
 ];
 
 #[test]
