@@ -1,0 +1,90 @@
+//! Queries over a Parquet file of many row groups read it as a stream:
+//! `take` decodes only the first row groups, and every query gives the same
+//! rows as over the table read whole.
+
+use arrow::array::{Int64Array, StringArray};
+use arrow::compute::concat_batches;
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use kql_cli::Session;
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+use std::sync::Arc;
+
+const ROWS: usize = 6_400;
+
+/// A file of 64 row groups of 100 rows.
+fn write_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("DeviceName", DataType::Utf8, true),
+        Field::new("FileSize", DataType::Int64, true),
+    ]));
+    let names: StringArray = (0..ROWS)
+        .map(|i| match i % 5 {
+            0 => None,
+            1 => Some(String::new()),
+            2 => Some(format!("zürich-{}", i % 7)),
+            _ => Some(format!("host-{}", i % 11)),
+        })
+        .collect();
+    let sizes: Int64Array = (0..ROWS)
+        .map(|i| (i % 9 != 0).then_some(i as i64 * 7 % 1000))
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(names), Arc::new(sizes)])
+        .expect("batch");
+    let path = dir.join("DeviceFileEvents.parquet");
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(100))
+        .build();
+    let file = std::fs::File::create(&path).expect("create");
+    let mut w = ArrowWriter::try_new(file, schema, Some(props)).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+fn rows(session: &Session, query: &str) -> RecordBatch {
+    let t = session.run(query).expect("runs").remove(0);
+    concat_batches(&t.schema, &t.batches).expect("concat")
+}
+
+#[test]
+fn take_over_parquet_decodes_only_the_first_row_groups() {
+    let dir = std::env::temp_dir().join(format!("kql-cli-streaming-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = write_file(&dir);
+    let handles = kql_io::open_path(&path).expect("open");
+    let handle = handles[0].clone();
+    let streamed = Session::from_handles(handles, false);
+    let whole = Session::from_handles(kql_io::open_path(&path).expect("open"), true);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+
+    let decoded = || handle.decoded_row_groups().expect("parquet");
+    for query in [
+        "DeviceFileEvents | take 10",
+        "DeviceFileEvents | project FileSize | take 150",
+        "DeviceFileEvents | where FileSize > 100 | take 20",
+    ] {
+        let before = decoded();
+        let out = rows(&streamed, query);
+        let read = decoded() - before;
+        assert!(
+            read >= 1 && read <= 2 + 2 * threads,
+            "{query}: {read} row groups decoded"
+        );
+        assert_eq!(out, rows(&whole, query), "{query}");
+    }
+    for query in [
+        "DeviceFileEvents | summarize count(), sum(FileSize) by DeviceName",
+        "DeviceFileEvents | top 5 by FileSize desc",
+        "DeviceFileEvents | where DeviceName != \"\" | count",
+    ] {
+        let before = decoded();
+        let out = rows(&streamed, query);
+        assert_eq!(decoded() - before, 64, "{query}");
+        assert_eq!(out, rows(&whole, query), "{query}");
+    }
+}
