@@ -28,6 +28,7 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         LogicalPlan::Scan(_)
         | LogicalPlan::Filter(_)
         | LogicalPlan::Project(_)
+        | LogicalPlan::Parse(_)
         | LogicalPlan::Serialize(_) => open(plan, data, ctx)?.collect(),
         LogicalPlan::Values(v) => values(v),
         LogicalPlan::SingleRow => {
@@ -72,10 +73,6 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
             let input = execute(&m.input, data, ctx)?;
             crate::mv_expand::mv_apply(m, &input, data, ctx)
         }
-        LogicalPlan::Parse(p) => {
-            let input = execute(&p.input, data, ctx)?;
-            crate::parse::parse(p, &input, ctx)
-        }
         LogicalPlan::Window(w) => {
             let input = execute(&w.input, data, ctx)?;
             crate::window::window(w, &input, ctx)
@@ -91,8 +88,8 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
     }
 }
 
-/// The rows of `plan` as a pipeline: scans, filters, projections and
-/// limits (not under a sort) stream from the table source a window at a
+/// The rows of `plan` as a pipeline: scans, filters, projections, `parse`
+/// and limits (not under a sort) stream from the table source a window at a
 /// time; any other plan runs to completion and its table is the input.
 pub(crate) fn open<'a>(
     plan: &'a LogicalPlan,
@@ -112,6 +109,22 @@ pub(crate) fn open<'a>(
             Ok(open(&l.input, data, ctx)?.limit(l.count))
         }
         LogicalPlan::Serialize(input) => open(input, data, ctx),
+        LogicalPlan::Parse(p) => {
+            // Row by row: each batch on its own.
+            let input = open(&p.input, data, ctx)?;
+            let schema = arrow_schema_of(&plan.schema());
+            Ok(input.then(
+                schema,
+                Box::new(move |b: &RecordBatch| {
+                    let one = Table {
+                        schema: b.schema(),
+                        batches: vec![b.clone()],
+                    };
+                    let out = crate::parse::parse(p, &one, ctx)?;
+                    Ok(out.batches.into_iter().find(|b| b.num_rows() > 0))
+                }),
+            ))
+        }
         other => Ok(Pipeline::from_table(execute(other, data, ctx)?, ctx)),
     }
 }
