@@ -5,7 +5,7 @@
 //! `arg_max`/`arg_min` (and `take_any` of several values) pick one row per
 //! group; the columns they return are gathered from that row at the end.
 
-mod groups;
+pub(crate) mod groups;
 mod series;
 mod sketch;
 mod state;

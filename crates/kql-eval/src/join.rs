@@ -1,25 +1,21 @@
-//! Hash join (`join`, `lookup`): keys are encoded with Arrow's row format,
-//! the right side is hashed, the left side probes it, and the output
+//! Hash join (`join`, `lookup`): the right side's keys are interned as
+//! groups (as `summarize` groups rows), the left side probes them, and the output
 //! columns are gathered with one `take` per column (per left batch, on all
 //! cores, a window of streamed left batches at a time, when the output
 //! follows the left rows).
 
-use crate::error::EvalResult;
+use crate::aggregate::groups::{Groups, MISSING};
+use crate::error::{internal, EvalResult};
 use crate::expr::{arrow_err, eval};
 use crate::stream::Pipeline;
 use crate::{arrow_schema_of, parallel, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, StringArray, UInt32Array};
 use arrow::compute::{concat_batches, take};
+use arrow::datatypes::DataType;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use arrow::row::{RowConverter, Rows, SortField};
-use foldhash::fast::FixedState;
 use kql_common::KqlType;
 use kql_planner::plan::{Join, JoinKind, PlanExpr};
 use kql_planner::LogicalPlan;
-use std::collections::HashMap;
-
-/// Rows of the right side by their encoded key.
-type KeyMap<'a, V> = hashbrown::HashMap<&'a [u8], V, FixedState>;
 
 /// Joins two already computed inputs.
 ///
@@ -50,69 +46,53 @@ pub(crate) fn join_stream(
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
     let lb = concat_batches(&left.schema, &left.batches).map_err(arrow_err)?;
     let rb = concat_batches(&right.schema, &right.batches).map_err(arrow_err)?;
-    let fields: Vec<SortField> = j
-        .left_keys
-        .iter()
-        .map(|k| SortField::new(k.ty.arrow_type()))
-        .collect();
-    let conv = RowConverter::new(fields).map_err(arrow_err)?;
-    let (lrows, lvalid) = key_rows(&conv, &j.left_keys, &lb, ctx)?;
-    let (rrows, rvalid) = key_rows(&conv, &j.right_keys, &rb, ctx)?;
-
-    // Right rows by key, in input order.
-    let mut table: HashMap<&[u8], Vec<u32>> = HashMap::new();
-    for (i, ok) in rvalid.iter().enumerate() {
-        if *ok {
-            table.entry(rrows.row(i).data()).or_default().push(i as u32);
-        }
-    }
+    let index = RightIndex::build(j, &rb, ctx)?;
+    let lgroups = index.probe(&j.left_keys, &lb, ctx)?;
 
     let mut li: Vec<Option<u32>> = Vec::new();
     let mut ri: Vec<Option<u32>> = Vec::new();
     let mut right_matched = vec![false; rb.num_rows()];
     // innerunique: only the first left row of each key takes part.
-    let mut seen_left: HashMap<&[u8], ()> = HashMap::new();
-    for (l, ok) in lvalid.iter().enumerate() {
-        let key = lrows.row(l);
-        let matches = if *ok { table.get(key.data()) } else { None };
+    let mut seen_left = vec![false; index.groups.len()];
+    for (l, &g) in lgroups.iter().enumerate() {
+        let matches = index.rows_of(g);
         match j.kind {
             JoinKind::InnerUnique => {
-                if !*ok || seen_left.insert(key.data(), ()).is_some() {
+                let Some(seen) = seen_left.get_mut(g as usize) else {
+                    continue;
+                };
+                if std::mem::replace(seen, true) {
                     continue;
                 }
-                for &r in matches.into_iter().flatten() {
+                for &r in matches {
                     li.push(Some(l as u32));
                     ri.push(Some(r));
                 }
             }
             JoinKind::Inner | JoinKind::LeftOuter | JoinKind::FullOuter | JoinKind::RightOuter => {
-                match matches {
-                    Some(rs) => {
-                        for &r in rs {
-                            li.push(Some(l as u32));
-                            ri.push(Some(r));
-                            right_matched[r as usize] = true;
-                        }
-                    }
-                    None if matches!(j.kind, JoinKind::LeftOuter | JoinKind::FullOuter) => {
+                if !matches.is_empty() {
+                    for &r in matches {
                         li.push(Some(l as u32));
-                        ri.push(None);
+                        ri.push(Some(r));
+                        right_matched[r as usize] = true;
                     }
-                    None => {}
+                } else if matches!(j.kind, JoinKind::LeftOuter | JoinKind::FullOuter) {
+                    li.push(Some(l as u32));
+                    ri.push(None);
                 }
             }
             JoinKind::LeftSemi => {
-                if matches.is_some() {
+                if !matches.is_empty() {
                     li.push(Some(l as u32));
                 }
             }
             JoinKind::LeftAnti => {
-                if matches.is_none() {
+                if matches.is_empty() {
                     li.push(Some(l as u32));
                 }
             }
             JoinKind::RightSemi | JoinKind::RightAnti => {
-                for &r in matches.into_iter().flatten() {
+                for &r in matches {
                     right_matched[r as usize] = true;
                 }
             }
@@ -172,43 +152,27 @@ fn join_by_batch(
 ) -> EvalResult<Table> {
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
     let rb = concat_batches(&right.schema, &right.batches).map_err(arrow_err)?;
-    let fields: Vec<SortField> = j
-        .left_keys
-        .iter()
-        .map(|k| SortField::new(k.ty.arrow_type()))
-        .collect();
-    let conv = RowConverter::new(fields).map_err(arrow_err)?;
-    let (rrows, rvalid) = key_rows(&conv, &j.right_keys, &rb, ctx)?;
-    // Right rows by key, in input order.
-    let mut table: KeyMap<Vec<u32>> = KeyMap::with_hasher(FixedState::with_seed(0x6a6f_696e));
-    for (i, ok) in rvalid.iter().enumerate() {
-        if *ok {
-            table.entry(rrows.row(i).data()).or_default().push(i as u32);
-        }
-    }
+    let index = RightIndex::build(j, &rb, ctx)?;
     let probe = |lb: &RecordBatch| {
         ctx.check_cancelled()?;
-        let (lrows, lvalid) = key_rows(&conv, &j.left_keys, lb, ctx)?;
+        let lgroups = index.probe(&j.left_keys, lb, ctx)?;
         let mut li: Vec<u32> = Vec::new();
         let mut ri: Vec<Option<u32>> = Vec::new();
-        for (l, ok) in lvalid.iter().enumerate() {
-            let matches = if *ok {
-                table.get(lrows.row(l).data())
-            } else {
-                None
-            };
-            match (j.kind, matches) {
-                (JoinKind::Inner | JoinKind::LeftOuter, Some(rs)) => {
-                    for &r in rs {
+        for (l, &g) in lgroups.iter().enumerate() {
+            let matches = index.rows_of(g);
+            match j.kind {
+                JoinKind::Inner | JoinKind::LeftOuter if !matches.is_empty() => {
+                    for &r in matches {
                         li.push(l as u32);
                         ri.push(Some(r));
                     }
                 }
-                (JoinKind::LeftOuter, None) => {
+                JoinKind::LeftOuter => {
                     li.push(l as u32);
                     ri.push(None);
                 }
-                (JoinKind::LeftSemi, Some(_)) | (JoinKind::LeftAnti, None) => li.push(l as u32),
+                JoinKind::LeftSemi if !matches.is_empty() => li.push(l as u32),
+                JoinKind::LeftAnti if matches.is_empty() => li.push(l as u32),
                 _ => {}
             }
         }
@@ -248,19 +212,123 @@ fn join_by_batch(
     Ok(Table { schema, batches })
 }
 
-/// Encodes the key columns of every row; a row with a null key matches
-/// nothing.
-fn key_rows(
-    conv: &RowConverter,
+/// The right side's rows by key.
+///
+/// The keys are interned with the grouping structure of `summarize`
+/// ([`Groups`]: one string or integer key hashed directly, several through
+/// a dictionary per key, others in Arrow's row format), so a left row
+/// costs one lookup and no allocation. The rows of each key are kept in
+/// input order, all in one vector.
+struct RightIndex {
+    groups: Groups,
+    types: Vec<DataType>,
+    /// The rows of key group `g` are `rows[starts[g]..starts[g + 1]]`.
+    starts: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl RightIndex {
+    fn build(j: &Join, rb: &RecordBatch, ctx: &EvalContext) -> EvalResult<RightIndex> {
+        let types: Vec<DataType> = j.left_keys.iter().map(|k| k.ty.arrow_type()).collect();
+        let (arrays, valid) = key_arrays(&j.right_keys, &types, rb, ctx)?;
+        RightIndex::of_arrays(types, &arrays, &valid)
+    }
+
+    /// The index of rows whose key columns (of Arrow types `types`) are
+    /// `arrays`; rows that are not `valid` are left out.
+    fn of_arrays(
+        types: Vec<DataType>,
+        arrays: &[ArrayRef],
+        valid: &[bool],
+    ) -> EvalResult<RightIndex> {
+        let n = valid.len();
+        let mut groups = Groups::new(&types)?;
+        let mut ids = Vec::with_capacity(n);
+        groups.assign(arrays, n, &mut ids)?;
+        let ng = groups.len();
+        let mut starts = vec![0u32; ng + 1];
+        for (&g, &ok) in ids.iter().zip(valid) {
+            if ok {
+                if let Some(c) = starts.get_mut(g as usize + 1) {
+                    *c += 1;
+                }
+            }
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; starts.last().copied().unwrap_or(0) as usize];
+        for (r, (&g, &ok)) in ids.iter().zip(valid).enumerate() {
+            if !ok {
+                continue;
+            }
+            if let Some(at) = next.get_mut(g as usize) {
+                if let Some(slot) = rows.get_mut(*at as usize) {
+                    *slot = r as u32;
+                }
+                *at += 1;
+            }
+        }
+        Ok(RightIndex {
+            groups,
+            types,
+            starts,
+            rows,
+        })
+    }
+
+    /// The key group of each row of `batch` (keys `keys`), [`MISSING`] for
+    /// rows that match no right row.
+    fn probe(
+        &self,
+        keys: &[PlanExpr],
+        batch: &RecordBatch,
+        ctx: &EvalContext,
+    ) -> EvalResult<Vec<u32>> {
+        let (arrays, valid) = key_arrays(keys, &self.types, batch, ctx)?;
+        self.probe_arrays(&arrays, &valid)
+    }
+
+    /// The key group of each row whose key columns are `arrays`.
+    fn probe_arrays(&self, arrays: &[ArrayRef], valid: &[bool]) -> EvalResult<Vec<u32>> {
+        let mut ids = Vec::with_capacity(valid.len());
+        self.groups.probe(arrays, valid.len(), &mut ids)?;
+        for (g, ok) in ids.iter_mut().zip(valid) {
+            if !ok {
+                *g = MISSING;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The right rows of key group `g`, in input order (none for
+    /// [`MISSING`]).
+    fn rows_of(&self, g: u32) -> &[u32] {
+        let g = g as usize;
+        match (self.starts.get(g), self.starts.get(g + 1)) {
+            (Some(&a), Some(&b)) => self.rows.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
+/// The key columns of every row (of the Arrow types `types`), and whether
+/// each row's keys are all non-null: a row with a null key matches nothing.
+fn key_arrays(
     keys: &[PlanExpr],
+    types: &[DataType],
     batch: &RecordBatch,
     ctx: &EvalContext,
-) -> EvalResult<(Rows, Vec<bool>)> {
+) -> EvalResult<(Vec<ArrayRef>, Vec<bool>)> {
     let n = batch.num_rows();
     let arrays = keys
         .iter()
         .map(|k| Ok(eval(k, batch, ctx)?.into_array(n)))
         .collect::<EvalResult<Vec<ArrayRef>>>()?;
+    if arrays.len() != types.len() || arrays.iter().zip(types).any(|(a, t)| a.data_type() != t) {
+        return Err(internal("join keys of different types"));
+    }
     let mut valid = vec![true; n];
     for a in &arrays {
         if a.null_count() > 0 {
@@ -271,8 +339,7 @@ fn key_rows(
             }
         }
     }
-    let rows = conv.convert_columns(&arrays).map_err(arrow_err)?;
-    Ok((rows, valid))
+    Ok((arrays, valid))
 }
 
 /// `take` with null indices for missing rows; a missing string is `""`.
@@ -291,4 +358,120 @@ pub(crate) fn non_null_strings(a: ArrayRef, ty: KqlType) -> ArrayRef {
     };
     let filled: StringArray = s.iter().map(|v| Some(v.unwrap_or(""))).collect();
     std::sync::Arc::new(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int64Array};
+    use std::sync::Arc;
+
+    fn validity(arrays: &[ArrayRef]) -> Vec<bool> {
+        let n = arrays.first().map_or(0, |a| a.len());
+        (0..n)
+            .map(|i| arrays.iter().all(|a| a.is_valid(i)))
+            .collect()
+    }
+
+    /// The right rows each left row matches, by comparing every pair.
+    fn nested_loop(left: &[ArrayRef], right: &[ArrayRef]) -> Vec<Vec<u32>> {
+        let (lv, rv) = (validity(left), validity(right));
+        let equal = |l: usize, r: usize| {
+            left.iter().zip(right).all(|(a, b)| {
+                let (x, y) = (a.slice(l, 1), b.slice(r, 1));
+                x.as_ref() == y.as_ref()
+            })
+        };
+        (0..lv.len())
+            .map(|l| {
+                (0..rv.len())
+                    .filter(|&r| lv[l] && rv[r] && equal(l, r))
+                    .map(|r| r as u32)
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn strings(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    /// The index's matches equal those of comparing every pair, for one
+    /// string key (nulls, empty strings, case and non-ASCII variants), one
+    /// integer key, several keys, and keys in Arrow's row format.
+    #[test]
+    fn index_matches_equal_nested_loop_matches() {
+        let sr = strings(&[
+            Some("a"),
+            Some(""),
+            None,
+            Some("A"),
+            Some("straße"),
+            Some("a"),
+            Some("\u{212A}"),
+        ]);
+        let sl = strings(&[
+            Some("a"),
+            Some("b"),
+            None,
+            Some(""),
+            Some("STRASSE"),
+            Some("straße"),
+            Some("K"),
+            Some("\u{212A}"),
+        ]);
+        let lr: ArrayRef = Arc::new(Int64Array::from(vec![
+            Some(1),
+            Some(0),
+            Some(0),
+            None,
+            Some(1),
+            Some(1),
+            Some(2),
+        ]));
+        let ll: ArrayRef = Arc::new(Int64Array::from(vec![
+            Some(1),
+            None,
+            Some(0),
+            Some(0),
+            Some(3),
+            Some(1),
+            Some(2),
+            Some(2),
+        ]));
+        let fr: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            Some(0.5),
+            None,
+            Some(1.0),
+            Some(2.0),
+            Some(1.0),
+            Some(0.0),
+        ]));
+        let fl: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            Some(0.5),
+            Some(1.0),
+            None,
+            Some(2.0),
+            Some(1.0),
+            Some(0.0),
+            Some(0.0),
+        ]));
+        let cases: Vec<(Vec<ArrayRef>, Vec<ArrayRef>)> = vec![
+            (vec![sr.clone()], vec![sl.clone()]),
+            (vec![lr.clone()], vec![ll.clone()]),
+            (vec![sr.clone(), lr.clone()], vec![sl.clone(), ll.clone()]),
+            (vec![lr, sr.clone()], vec![ll, sl.clone()]),
+            (vec![sr, fr], vec![sl, fl]),
+        ];
+        for (right, left) in cases {
+            let types: Vec<DataType> = right.iter().map(|a| a.data_type().clone()).collect();
+            let index =
+                RightIndex::of_arrays(types.clone(), &right, &validity(&right)).expect("index");
+            let groups = index.probe_arrays(&left, &validity(&left)).expect("probe");
+            let got: Vec<Vec<u32>> = groups.iter().map(|&g| index.rows_of(g).to_vec()).collect();
+            assert_eq!(got, nested_loop(&left, &right), "{types:?}");
+        }
+    }
 }

@@ -28,7 +28,7 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// Keys seen so far and their group ids.
-pub(super) enum Groups {
+pub(crate) enum Groups {
     /// No keys: every row is in group 0.
     Single,
     /// One `Utf8` key: a `string` (never null), or a `guid` or `dynamic`
@@ -40,7 +40,8 @@ pub(super) enum Groups {
     /// the groups as tuples of dictionary ids.
     Tuples {
         dicts: Vec<Dict>,
-        table: HashTable<u32>,
+        /// Per group: a tag (see [`tuple_hash`]) and its id.
+        table: HashTable<(u64, u32)>,
         /// `dicts.len()` ids per group.
         tuples: Vec<u32>,
     },
@@ -53,7 +54,7 @@ pub(super) enum Groups {
 }
 
 /// Distinct byte strings in one buffer, with a table of their ids.
-pub(super) struct ByteGroups {
+pub(crate) struct ByteGroups {
     table: HashTable<u32>,
     offsets: Vec<usize>,
     data: Vec<u8>,
@@ -108,6 +109,14 @@ impl ByteGroups {
         Ok((g, true))
     }
 
+    /// The id of `key` when it is here.
+    fn find(&self, key: &[u8], hasher: &FixedState) -> Option<u32> {
+        let h = hasher.hash_one(key);
+        self.table
+            .find(h, |&g| self.get(g as usize) == key)
+            .copied()
+    }
+
     /// A new id that no key finds (for null).
     fn unfindable(&mut self) -> EvalResult<u32> {
         let g = new_id(self.hashes.len())?;
@@ -131,7 +140,7 @@ impl ByteGroups {
 }
 
 /// Distinct integer values (and null), with a table of their ids.
-pub(super) struct IntDict {
+pub(crate) struct IntDict {
     table: HashTable<u32>,
     values: Vec<i64>,
     valid: Vec<bool>,
@@ -182,6 +191,30 @@ impl IntDict {
             hasher.hash_one(values.get(x as usize).copied().unwrap_or(0))
         });
         Ok(g)
+    }
+
+    /// The id of a value that is here (`None`: null).
+    fn find(&self, v: Option<i64>, hasher: &FixedState) -> Option<u32> {
+        let Some(v) = v else {
+            return self.null_id;
+        };
+        let h = hasher.hash_one(v);
+        self.table
+            .find(h, |&g| self.values.get(g as usize) == Some(&v))
+            .copied()
+    }
+
+    /// Appends the id of each of a column's values to `ids` ([`MISSING`]
+    /// for values that are not here).
+    fn probe(&self, arr: &ArrayRef, ids: &mut Vec<u32>) -> EvalResult<()> {
+        let hasher = FixedState::with_seed(SEED);
+        let a = as_i64(arr)?;
+        let has_nulls = a.null_count() > 0;
+        for (i, &v) in a.values().iter().enumerate() {
+            let v = (!has_nulls || a.is_valid(i)).then_some(v);
+            ids.push(self.find(v, &hasher).unwrap_or(MISSING));
+        }
+        Ok(())
     }
 
     /// Appends the ids of a column's values to `ids`.
@@ -242,7 +275,7 @@ impl IntDict {
 }
 
 /// The distinct values of one key column among several.
-pub(super) enum Dict {
+pub(crate) enum Dict {
     Str {
         bytes: ByteGroups,
         null: Option<u32>,
@@ -311,6 +344,28 @@ impl Dict {
         Ok(())
     }
 
+    /// Appends the id of each of a column's values to `ids` ([`MISSING`]
+    /// for values that are not here).
+    fn probe(&self, arr: &ArrayRef, ids: &mut Vec<u32>) -> EvalResult<()> {
+        match self {
+            Dict::Str { bytes, null } => {
+                let hasher = FixedState::with_seed(SEED);
+                let a: &StringArray = arr.as_string::<i32>();
+                let has_nulls = a.null_count() > 0;
+                for (i, key) in str_values(a).enumerate() {
+                    let id = if has_nulls && a.is_null(i) {
+                        *null
+                    } else {
+                        bytes.find(key, &hasher)
+                    };
+                    ids.push(id.unwrap_or(MISSING));
+                }
+                Ok(())
+            }
+            Dict::Int { dict, .. } => dict.probe(arr, ids),
+        }
+    }
+
     fn values_of(&self, ids: impl Iterator<Item = u32>) -> EvalResult<ArrayRef> {
         match self {
             Dict::Str { bytes, null } => Ok(bytes.strings(ids, *null)),
@@ -349,36 +404,117 @@ impl Dict {
     }
 }
 
+/// The hash of a tuple of dictionary ids, and the tag its table entry
+/// holds: up to two ids are packed into the tag itself, so the entry alone
+/// decides equality; longer tuples are tagged with their hash, and equal
+/// tags are confirmed against the stored tuple.
+fn tuple_hash(key: &[u32], hasher: &FixedState) -> (u64, u64) {
+    match key {
+        [] => (hasher.hash_one(0u64), 0),
+        [a] => {
+            let t = u64::from(*a);
+            (hasher.hash_one(t), t)
+        }
+        [a, b] => {
+            let t = (u64::from(*a) << 32) | u64::from(*b);
+            (hasher.hash_one(t), t)
+        }
+        _ => {
+            let folded = key.iter().fold(0u64, |acc, &x| {
+                (acc.rotate_left(32) ^ u64::from(x)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            });
+            let h = hasher.hash_one(folded);
+            (h, h)
+        }
+    }
+}
+
+/// The hash of a table entry's tuple (for growing the table).
+fn entry_hash(tag: u64, k: usize, hasher: &FixedState) -> u64 {
+    if k <= 2 {
+        hasher.hash_one(tag)
+    } else {
+        tag
+    }
+}
+
+/// Whether the table entry `(tag, g)` holds `key`.
+fn entry_is(entry: &(u64, u32), tag: u64, tuples: &[u32], key: &[u32]) -> bool {
+    let (t, g) = *entry;
+    if t != tag {
+        return false;
+    }
+    let k = key.len();
+    if k <= 2 {
+        return true;
+    }
+    // An element-wise loop: the tuples are short, a call to `memcmp`
+    // would cost more than comparing.
+    let at = g as usize * k;
+    match tuples.get(at..at + k) {
+        Some(t) => t.iter().zip(key).all(|(a, b)| a == b),
+        None => false,
+    }
+}
+
 /// The group of a tuple of dictionary ids, adding it if new.
 fn tuple_id(
-    table: &mut HashTable<u32>,
+    table: &mut HashTable<(u64, u32)>,
     tuples: &mut Vec<u32>,
     key: &[u32],
     hasher: &FixedState,
 ) -> EvalResult<u32> {
     let k = key.len();
-    let h = hasher.hash_one(key);
-    let found = table.find(h, |&g| {
-        let at = g as usize * k;
-        tuples.get(at..at + k) == Some(key)
-    });
-    if let Some(&g) = found {
+    let (h, tag) = tuple_hash(key, hasher);
+    if let Some(&(_, g)) = table.find(h, |e| entry_is(e, tag, tuples, key)) {
         return Ok(g);
     }
     let g = new_id(tuples.len() / k.max(1))?;
     tuples.extend_from_slice(key);
-    table.insert_unique(h, g, |&x| {
-        let at = x as usize * k;
-        hasher.hash_one(tuples.get(at..at + k).unwrap_or_default())
-    });
+    table.insert_unique(h, (tag, g), |&(t, _)| entry_hash(t, k, hasher));
     Ok(g)
 }
 
 const SEED: u64 = 0x6b71_6c5f_6167_6721;
 
+/// The id [`Groups::probe`] gives a row whose keys are in no group.
+pub(crate) const MISSING: u32 = u32::MAX;
+
+/// The values of a string array as byte slices (a null's slot reads as
+/// whatever its offsets span, normally nothing).
+fn str_values(a: &StringArray) -> impl Iterator<Item = &[u8]> + '_ {
+    let data = a.value_data();
+    a.value_offsets().windows(2).map(move |w| match w {
+        [s, e] => data.get(*s as usize..*e as usize).unwrap_or_default(),
+        _ => &[],
+    })
+}
+
+/// An integer-like array as i64 values.
+fn as_i64(arr: &ArrayRef) -> EvalResult<Int64Array> {
+    if arr.data_type() == &DataType::Int64 {
+        return Ok(arr.as_primitive::<Int64Type>().clone());
+    }
+    let cast = arrow::compute::kernels::cast::cast(arr, &DataType::Int64).map_err(arrow_err)?;
+    Ok(cast.as_primitive::<Int64Type>().clone())
+}
+
+/// The group of a tuple of dictionary ids when there is one.
+fn find_tuple(
+    table: &HashTable<(u64, u32)>,
+    tuples: &[u32],
+    key: &[u32],
+    hasher: &FixedState,
+) -> Option<u32> {
+    let (h, tag) = tuple_hash(key, hasher);
+    table
+        .find(h, |e| entry_is(e, tag, tuples, key))
+        .map(|&(_, g)| g)
+}
+
 impl Groups {
     /// The lookup structure for keys of these Arrow types.
-    pub(super) fn new(types: &[DataType]) -> EvalResult<Groups> {
+    pub(crate) fn new(types: &[DataType]) -> EvalResult<Groups> {
         Ok(match types {
             [] => Groups::Single,
             [DataType::Utf8] => Groups::Str(Dict::Str {
@@ -411,7 +547,7 @@ impl Groups {
     }
 
     /// Number of groups so far.
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Groups::Single => 1,
             Groups::Str(d) => d.len(),
@@ -423,7 +559,7 @@ impl Groups {
 
     /// Fills `ids` with the group of each of the `n` rows whose keys are
     /// `keys`.
-    pub(super) fn assign(
+    pub(crate) fn assign(
         &mut self,
         keys: &[ArrayRef],
         n: usize,
@@ -470,6 +606,51 @@ impl Groups {
                     }
                     ids.push(g);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `ids` with the group of each of the `n` rows whose keys are
+    /// `keys`, or [`MISSING`] when no group has them; adds no group.
+    /// Null keys find the group of null keys.
+    pub(crate) fn probe(&self, keys: &[ArrayRef], n: usize, ids: &mut Vec<u32>) -> EvalResult<()> {
+        ids.clear();
+        let hasher = FixedState::with_seed(SEED);
+        match self {
+            Groups::Single => ids.resize(n, 0),
+            Groups::Str(dict) => dict.probe(first(keys)?, ids)?,
+            Groups::Int { dict, .. } => dict.probe(first(keys)?, ids)?,
+            Groups::Tuples {
+                dicts,
+                table,
+                tuples,
+            } => {
+                let k = dicts.len();
+                let mut cols: Vec<Vec<u32>> = Vec::with_capacity(k);
+                for (dict, arr) in dicts.iter().zip(keys) {
+                    let mut col = Vec::with_capacity(n);
+                    dict.probe(arr, &mut col)?;
+                    cols.push(col);
+                }
+                let mut key = vec![0u32; k];
+                'rows: for i in 0..n {
+                    for (slot, col) in key.iter_mut().zip(&cols) {
+                        let id = col.get(i).copied().unwrap_or(MISSING);
+                        if id == MISSING {
+                            ids.push(MISSING);
+                            continue 'rows;
+                        }
+                        *slot = id;
+                    }
+                    ids.push(find_tuple(table, tuples, &key, &hasher).unwrap_or(MISSING));
+                }
+            }
+            Groups::Rows { conv, bytes, .. } => {
+                let rows = conv.convert_columns(keys).map_err(arrow_err)?;
+                ids.extend(
+                    (0..n).map(|i| bytes.find(rows.row(i).as_ref(), &hasher).unwrap_or(MISSING)),
+                );
             }
         }
         Ok(())
