@@ -10,7 +10,7 @@ use arrow::array::{
 };
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::compute::kernels::{boolean, cmp, numeric};
-use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use arrow::record_batch::RecordBatch;
 use kql_common::{KqlType, ScalarValue};
 use kql_planner::plan::BinOp;
@@ -218,6 +218,9 @@ fn compare_raw(
     r: &ColumnarValue,
     len: usize,
 ) -> EvalResult<BooleanArray> {
+    if let Some(out) = str_eq_constant(op, l, r, len) {
+        return Ok(out);
+    }
     let (ld, rd) = (datum(l, len), datum(r, len));
     let (ld, rd) = (ld.as_ref(), rd.as_ref());
     let out = match op {
@@ -230,6 +233,43 @@ fn compare_raw(
         _ => return Err(internal(format!("{} is not a comparison", op.symbol()))),
     };
     out.map_err(arrow_err)
+}
+
+/// `==` / `!=` of a string column and a constant string, as Arrow's
+/// comparison kernels compute it (bytes equal; null where the column is
+/// null), in one pass over the offsets: the bytes are compared only when
+/// the lengths are equal. `None` for other operands.
+fn str_eq_constant(
+    op: BinOp,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+    len: usize,
+) -> Option<BooleanArray> {
+    if !matches!(op, BinOp::Eq | BinOp::NotEq) {
+        return None;
+    }
+    let (arr, s) = match (l, r) {
+        (ColumnarValue::Array(a), ColumnarValue::Scalar(s))
+        | (ColumnarValue::Scalar(s), ColumnarValue::Array(a)) => (a, s),
+        _ => return None,
+    };
+    if arr.len() != len || arr.data_type() != &DataType::Utf8 || s.is_null() {
+        return None;
+    }
+    let constant = scalar_to_array(s, 1);
+    if constant.data_type() != &DataType::Utf8 || constant.is_null(0) {
+        return None;
+    }
+    let needle = constant.as_string::<i32>().value(0).as_bytes();
+    let a = arr.as_string::<i32>();
+    let offs = a.value_offsets();
+    let data = a.value_data();
+    let negated = op == BinOp::NotEq;
+    let values = BooleanBuffer::collect_bool(len, |i| {
+        let (start, end) = (offs[i] as usize, offs[i + 1] as usize);
+        (end - start == needle.len() && data.get(start..end) == Some(needle)) != negated
+    });
+    Some(BooleanArray::new(values, a.nulls().cloned()))
 }
 
 fn binary(
@@ -404,14 +444,29 @@ fn in_list(a: &ArrayRef, ty: KqlType, list: &[ScalarValue], ci: bool) -> EvalRes
             // first. A value equal to one of them but for ASCII case is
             // ASCII itself; other non-ASCII values take the general path.
             let ascii_list = ci && strings.len() <= 16 && strings.iter().all(|x| x.is_ascii());
+            // The listed values by length. Lower-casing turns a character
+            // into ASCII only one for one, and a character takes at most
+            // four bytes, so a value shorter than every listed one or four
+            // times longer than the longest cannot fold to one of them.
+            let max_len = strings.iter().map(String::len).max().unwrap_or(0);
+            let min_len = strings.iter().map(String::len).min().unwrap_or(0);
+            let mut by_len: Vec<Vec<&[u8]>> = vec![Vec::new(); max_len + 1];
+            for x in &strings {
+                if let Some(slot) = by_len.get_mut(x.len()) {
+                    slot.push(x.as_bytes());
+                }
+            }
             BooleanBuffer::collect_bool(n, |i| {
                 let v = s.value(i);
                 if ascii_list {
                     let vb = v.as_bytes();
-                    let hit = strings
-                        .iter()
-                        .any(|x| x.len() == vb.len() && x.as_bytes().eq_ignore_ascii_case(vb));
-                    hit || (!v.is_ascii() && set.contains(v.to_lowercase().as_str()))
+                    let hit = by_len
+                        .get(vb.len())
+                        .is_some_and(|xs| xs.iter().any(|x| x.eq_ignore_ascii_case(vb)));
+                    hit || (vb.len() >= min_len
+                        && vb.len() <= 4 * max_len
+                        && !v.is_ascii()
+                        && set.contains(v.to_lowercase().as_str()))
                 } else if ci {
                     if v.is_ascii() {
                         buf.clear();
@@ -488,6 +543,53 @@ mod tests {
     use arrow::array::StringArray;
 
     #[test]
+    fn string_equality_with_a_constant_matches_the_comparison_kernel() {
+        let values: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("ConnectionSuccess"),
+            Some("connectionsuccess"),
+            Some("ConnectionSucces"),
+            Some("ConnectionSuccess "),
+            Some(""),
+            None,
+            Some("straße"),
+            Some("ConnectionSuccess"),
+        ]));
+        for needle in ["ConnectionSuccess", "", "straße", "absent"] {
+            let constant = ScalarValue::String(needle.to_string());
+            for op in [BinOp::Eq, BinOp::NotEq] {
+                for (l, r) in [
+                    (
+                        ColumnarValue::Array(values.clone()),
+                        ColumnarValue::Scalar(constant.clone()),
+                    ),
+                    (
+                        ColumnarValue::Scalar(constant.clone()),
+                        ColumnarValue::Array(values.clone()),
+                    ),
+                ] {
+                    let fast = str_eq_constant(op, &l, &r, values.len()).expect("fast path");
+                    let (ld, rd) = (datum(&l, values.len()), datum(&r, values.len()));
+                    let kernel = if op == BinOp::Eq {
+                        cmp::eq(ld.as_ref(), rd.as_ref())
+                    } else {
+                        cmp::neq(ld.as_ref(), rd.as_ref())
+                    }
+                    .expect("kernel");
+                    assert_eq!(fast, kernel, "{needle:?}");
+                    assert_eq!(fast.null_count(), 1);
+                }
+            }
+        }
+        // A sliced column (offsets not starting at zero) too.
+        let sliced = values.slice(2, 5);
+        let l = ColumnarValue::Array(sliced.clone());
+        let r = ColumnarValue::Scalar(ScalarValue::String("".to_string()));
+        let fast = str_eq_constant(BinOp::Eq, &l, &r, sliced.len()).expect("fast path");
+        let (ld, rd) = (datum(&l, sliced.len()), datum(&r, sliced.len()));
+        assert_eq!(fast, cmp::eq(ld.as_ref(), rd.as_ref()).expect("kernel"));
+    }
+
+    #[test]
     fn in_list_case_insensitive_short_ascii_lists_match_the_general_path() {
         let values: ArrayRef = Arc::new(StringArray::from(vec![
             Some("cmd.exe"),
@@ -499,8 +601,12 @@ mod tests {
             Some("Kernel"),
             Some("straße"),
             Some("PowerShell.exe"),
+            Some("\u{212A}\u{212A}\u{212A}\u{212A}\u{212A}\u{212A}"),
+            Some("c\u{212A}d.exe"),
+            Some("éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé"),
+            Some("x"),
         ]));
-        let short = ["cmd.exe", "kernel", "", "powershell.exe"];
+        let short = ["cmd.exe", "kernel", "", "powershell.exe", "kkkkkk"];
         let list: Vec<ScalarValue> = short
             .iter()
             .map(|s| ScalarValue::String((*s).to_string()))
@@ -523,7 +629,11 @@ mod tests {
                 Some(true),
                 Some(true),
                 Some(false),
-                Some(true)
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(false)
             ]
         );
     }
