@@ -25,6 +25,7 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, Int64Array, PrimitiveArray, StringArray};
+use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, TimeUnit};
 use kql_common::time::{
     TICKS_PER_DAY, TICKS_PER_MICROSECOND, TICKS_PER_MILLISECOND, TICKS_PER_SECOND,
@@ -125,12 +126,7 @@ pub(crate) fn to_kql(array: &ArrayRef, to: KqlType) -> Result<ArrayRef, String> 
                 _ => cast(array, &DataType::Utf8)?,
             };
             if to == KqlType::String && text.null_count() > 0 {
-                let s = text.as_string::<i32>();
-                return Ok(Arc::new(
-                    s.iter()
-                        .map(|v| Some(v.unwrap_or("")))
-                        .collect::<StringArray>(),
-                ));
+                return Ok(Arc::new(nulls_to_empty(text.as_string::<i32>())));
             }
             Ok(text)
         }
@@ -156,6 +152,47 @@ pub(crate) fn to_kql(array: &ArrayRef, to: KqlType) -> Result<ArrayRef, String> 
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => parse_text(array, to),
             _ => cast(array, &to.arrow_type()),
         },
+    }
+}
+
+/// `a` with every null as `""`. Readers leave null slots empty, so this
+/// usually only drops the validity bitmap; otherwise the valid values are
+/// copied once.
+pub(crate) fn nulls_to_empty(a: &StringArray) -> StringArray {
+    let Some(nulls) = a.nulls() else {
+        return a.clone();
+    };
+    let offsets = a.value_offsets();
+    let mut null_slots_empty = true;
+    for i in 0..a.len() {
+        null_slots_empty &= nulls.is_valid(i) | (offsets[i] == offsets[i + 1]);
+    }
+    if null_slots_empty {
+        // SAFETY: the offsets and bytes of a valid array, whose valid
+        // slots are UTF-8; the null slots become valid as empty strings.
+        return unsafe {
+            StringArray::new_unchecked(a.offsets().clone(), a.values().clone(), None)
+        };
+    }
+    let values = a.values().as_slice();
+    let mut out_offsets = Vec::with_capacity(a.len() + 1);
+    let mut out_values = Vec::with_capacity(values.len());
+    out_offsets.push(0i32);
+    for (i, w) in offsets.windows(2).enumerate() {
+        if nulls.is_valid(i) {
+            out_values.extend_from_slice(&values[w[0].as_usize()..w[1].as_usize()]);
+        }
+        // No longer than the input's values, so it fits.
+        out_offsets.push(i32::try_from(out_values.len()).unwrap_or(i32::MAX));
+    }
+    // SAFETY: the valid slots' bytes, copied whole, so each is UTF-8; the
+    // offsets rise from 0 to the length of the bytes.
+    unsafe {
+        StringArray::new_unchecked(
+            arrow_buffer::OffsetBuffer::new_unchecked(out_offsets.into()),
+            out_values.into(),
+            None,
+        )
     }
 }
 
@@ -223,4 +260,49 @@ fn parse_text(array: &ArrayRef, to: KqlType) -> Result<ArrayRef, String> {
         }
     }
     Ok(col.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer};
+
+    fn strings(a: &StringArray) -> Vec<Option<&str>> {
+        a.iter().collect()
+    }
+
+    #[test]
+    fn nulls_become_empty_strings_whatever_null_slots_hold() {
+        // Null slots holding bytes (allowed by the format): "ab" at 1, "ü" at 3.
+        let offsets = OffsetBuffer::new(vec![0, 1, 3, 6, 8, 8].into());
+        let values = Buffer::from("xabжyü".as_bytes());
+        let nulls = NullBuffer::from(vec![true, false, true, false, true]);
+        let a = StringArray::new(offsets, values, Some(nulls));
+        let out = nulls_to_empty(&a);
+        assert_eq!(out.null_count(), 0);
+        assert_eq!(
+            strings(&out),
+            vec![Some("x"), Some(""), Some("жy"), Some(""), Some("")]
+        );
+        // Empty null slots (what readers write): the same bytes, no copy.
+        let b = StringArray::from(vec![Some("日本"), None, Some(""), None, Some("z")]);
+        let out = nulls_to_empty(&b);
+        assert_eq!(out.null_count(), 0);
+        assert_eq!(out.values().as_ptr(), b.values().as_ptr());
+        assert_eq!(
+            strings(&out),
+            vec![Some("日本"), Some(""), Some(""), Some(""), Some("z")]
+        );
+        // Slices keep their offsets.
+        let s = b.slice(1, 3);
+        assert_eq!(
+            strings(&nulls_to_empty(&s)),
+            vec![Some(""), Some(""), Some("")]
+        );
+        let no_nulls = StringArray::from(vec!["a", "b"]);
+        assert_eq!(
+            strings(&nulls_to_empty(&no_nulls)),
+            vec![Some("a"), Some("b")]
+        );
+    }
 }

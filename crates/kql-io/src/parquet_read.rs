@@ -1,8 +1,10 @@
 //! Parquet files: the schema from the footer when the file is opened, and
 //! on use only the columns a query reads, only from the row groups whose
 //! statistics allow a matching row, decoded in parallel. Within those row
-//! groups the columns of the pushed-down predicates are decoded first, and
-//! the other columns only for the rows that satisfy them.
+//! groups the columns of the pushed-down predicates are decoded first; a
+//! group none of whose rows satisfy them ends there, and where few do, the
+//! other columns are decoded only for those rows (the predicates' own
+//! columns are not decoded again).
 
 use crate::convert::{field_type, native_type, to_kql};
 use crate::diag;
@@ -15,8 +17,8 @@ use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 use kql_common::{Diagnostic, KqlType, ScalarValue, ScanOp, ScanPredicate};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::arrow::arrow_reader::{
-    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-    RowFilter,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection,
 };
 use parquet::arrow::ProjectionMask;
 use std::path::{Path, PathBuf};
@@ -300,56 +302,199 @@ impl ParquetFile {
         schema: &SchemaRef,
         part: Vec<usize>,
     ) -> Result<Vec<RecordBatch>, Vec<Diagnostic>> {
-        let ReadPlan {
-            out_schema,
-            unique,
-            types,
-            positions,
-            mask,
-            row_filter,
-            ..
-        } = plan;
         self.decoded
             .fetch_add(part.len(), std::sync::atomic::Ordering::Relaxed);
         let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
-        let mut builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
-                .with_projection(mask.clone())
-                .with_row_groups(part)
-                .with_batch_size(BATCH_ROWS);
-        if let Some(f) = &row_filter {
-            builder = builder.with_row_filter(f.build(self.meta.parquet_schema()));
-        }
-        let reader = builder.build().map_err(|e| read_failed(&self.path, e))?;
         let mut out = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|e| read_failed(&self.path, e))?;
-            let converted = batch
-                .columns()
-                .iter()
-                .zip(types)
-                .zip(unique)
-                .map(|((a, t), &c)| {
-                    to_kql(a, *t).map_err(|e| {
-                        vec![Diagnostic::error(
-                            diag::BAD_VALUE,
-                            format!("column {} of {}: {e}", schema.field(c).name(), self.origin),
-                        )]
-                    })
-                })
-                .collect::<Result<Vec<ArrayRef>, _>>()?;
-            let arrays = positions.iter().map(|&p| converted[p].clone()).collect();
-            out.push(
-                RecordBatch::try_new_with_options(
-                    out_schema.clone(),
-                    arrays,
-                    &arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-                )
-                .map_err(|e| read_failed(&self.path, e))?,
-            );
-            kql_common::memory::check().map_err(|d| vec![d])?;
+        match &plan.row_filter {
+            None => {
+                let reader = self.reader(&file, &part, plan.mask.clone(), None, BATCH_ROWS)?;
+                for batch in reader {
+                    let batch = batch.map_err(|e| read_failed(&self.path, e))?;
+                    let converted = batch
+                        .columns()
+                        .iter()
+                        .zip(&plan.types)
+                        .zip(&plan.unique)
+                        .map(|((a, &t), &c)| to_kql(a, t).map_err(|e| self.bad_value(schema, c, e)))
+                        .collect::<Result<Vec<ArrayRef>, _>>()?;
+                    out.push(self.assemble(plan, converted, batch.num_rows())?);
+                    kql_common::memory::check().map_err(|d| vec![d])?;
+                }
+            }
+            Some(f) => {
+                for g in part {
+                    self.filtered_group(plan, schema, &file, g, f, &mut out)?;
+                    kql_common::memory::check().map_err(|d| vec![d])?;
+                }
+            }
         }
         Ok(out)
+    }
+
+    /// A reader of `columns` of the row groups `groups`, of the rows
+    /// `selection` picks.
+    fn reader(
+        &self,
+        file: &std::fs::File,
+        groups: &[usize],
+        columns: ProjectionMask,
+        selection: Option<RowSelection>,
+        batch_rows: usize,
+    ) -> Result<ParquetRecordBatchReader, Vec<Diagnostic>> {
+        let file = file.try_clone().map_err(|e| read_failed(&self.path, e))?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+                .with_projection(columns)
+                .with_row_groups(groups.to_vec())
+                .with_batch_size(batch_rows.max(1));
+        if let Some(s) = selection {
+            builder = builder.with_row_selection(s);
+        }
+        builder.build().map_err(|e| read_failed(&self.path, e))
+    }
+
+    /// All rows a reader yields, as one array per column.
+    fn read_all(
+        &self,
+        reader: ParquetRecordBatchReader,
+        ncols: usize,
+    ) -> Result<Vec<ArrayRef>, Vec<Diagnostic>> {
+        let mut parts: Vec<Vec<ArrayRef>> = vec![Vec::new(); ncols];
+        for batch in reader {
+            let batch = batch.map_err(|e| read_failed(&self.path, e))?;
+            for (p, a) in parts.iter_mut().zip(batch.columns()) {
+                p.push(a.clone());
+            }
+        }
+        parts
+            .into_iter()
+            .map(|p| match p.as_slice() {
+                [one] => Ok(one.clone()),
+                _ => {
+                    let refs: Vec<&dyn Array> = p.iter().map(|a| a.as_ref()).collect();
+                    arrow_select::concat::concat(&refs).map_err(|e| read_failed(&self.path, e))
+                }
+            })
+            .collect()
+    }
+
+    /// One row group when predicates were pushed down: their columns
+    /// first, then the others, only for the matching rows when few match.
+    fn filtered_group(
+        &self,
+        plan: &ReadPlan,
+        schema: &SchemaRef,
+        file: &std::fs::File,
+        group: usize,
+        f: &PreFilter,
+        out: &mut Vec<RecordBatch>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let rows = usize::try_from(self.meta.metadata().row_group(group).num_rows()).unwrap_or(0);
+        let pq_schema = self.meta.parquet_schema();
+        let reader = self.reader(
+            file,
+            &[group],
+            ProjectionMask::roots(pq_schema, f.columns.iter().copied()),
+            None,
+            rows,
+        )?;
+        let raw = self.read_all(reader, f.columns.len())?;
+        // A predicate column that does not convert checks nothing here; if
+        // it is also read for the query, its conversion error is reported.
+        let mut tested: Vec<Option<ArrayRef>> = Vec::with_capacity(raw.len());
+        for ((a, &ty), &c) in raw.iter().zip(&f.types).zip(&f.columns) {
+            match to_kql(a, ty) {
+                Ok(k) => tested.push(Some(k)),
+                Err(e) if plan.unique.binary_search(&c).is_ok() => {
+                    return Err(self.bad_value(schema, c, e));
+                }
+                Err(_) => tested.push(None),
+            }
+        }
+        let keep = f
+            .keep(&tested, rows)
+            .map_err(|e| read_failed(&self.path, e))?;
+        let matching = keep.count_set_bits();
+        if matching == 0 {
+            return Ok(());
+        }
+        let select = (matching as f64) < SELECT_BELOW * rows as f64;
+        let keep = BooleanArray::new(keep, None);
+        let rest: Vec<usize> = plan
+            .unique
+            .iter()
+            .copied()
+            .filter(|c| f.columns.binary_search(c).is_err())
+            .collect();
+        let reader = self.reader(
+            file,
+            &[group],
+            ProjectionMask::roots(pq_schema, rest.iter().copied()),
+            select.then(|| RowSelection::from_filters(std::slice::from_ref(&keep))),
+            rows,
+        )?;
+        let rest_raw = self.read_all(reader, rest.len())?;
+        let rest_kql = rest_raw
+            .iter()
+            .zip(&rest)
+            .map(|(a, &c)| to_kql(a, self.types[c]).map_err(|e| self.bad_value(schema, c, e)))
+            .collect::<Result<Vec<ArrayRef>, _>>()?;
+        let mut columns = Vec::with_capacity(plan.unique.len());
+        let mut next_rest = rest_kql.into_iter();
+        for &c in &plan.unique {
+            match f.columns.binary_search(&c) {
+                Ok(k) => {
+                    let Some(Some(a)) = tested.get(k) else {
+                        return Err(read_failed(&self.path, "internal error while decoding"));
+                    };
+                    columns.push(if select {
+                        arrow_select::filter::filter(a, &keep)
+                            .map_err(|e| read_failed(&self.path, e))?
+                    } else {
+                        a.clone()
+                    });
+                }
+                Err(_) => match next_rest.next() {
+                    Some(a) => columns.push(a),
+                    None => return Err(read_failed(&self.path, "internal error while decoding")),
+                },
+            }
+        }
+        let len = if select { matching } else { rows };
+        for start in (0..len).step_by(BATCH_ROWS) {
+            let n = BATCH_ROWS.min(len - start);
+            let sliced = columns.iter().map(|a| a.slice(start, n)).collect();
+            out.push(self.assemble(plan, sliced, n)?);
+        }
+        Ok(())
+    }
+
+    fn bad_value(&self, schema: &SchemaRef, column: usize, e: String) -> Vec<Diagnostic> {
+        vec![Diagnostic::error(
+            diag::BAD_VALUE,
+            format!(
+                "column {} of {}: {e}",
+                schema.field(column).name(),
+                self.origin
+            ),
+        )]
+    }
+
+    /// The output batch of the decoded columns (in `plan.unique` order).
+    fn assemble(
+        &self,
+        plan: &ReadPlan,
+        decoded: Vec<ArrayRef>,
+        rows: usize,
+    ) -> Result<RecordBatch, Vec<Diagnostic>> {
+        let arrays = plan.positions.iter().map(|&p| decoded[p].clone()).collect();
+        RecordBatch::try_new_with_options(
+            plan.out_schema.clone(),
+            arrays,
+            &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+        .map_err(|e| read_failed(&self.path, e))
     }
 
     /// The predicates a reader can check on their own columns before it
@@ -499,36 +644,16 @@ struct ColumnTest {
 }
 
 impl PreFilter {
-    /// The row filter of one reader.
-    fn build(&self, schema: &parquet::schema::types::SchemaDescriptor) -> RowFilter {
-        let mask = ProjectionMask::roots(schema, self.columns.iter().copied());
-        let this = self.clone();
-        let f = ArrowPredicateFn::new(mask, move |batch: RecordBatch| this.keep(&batch));
-        RowFilter::new(vec![Box::new(f)])
-    }
-
-    /// Which rows of `batch` (the predicates' columns as the file stores
-    /// them) satisfy every test. A column that does not convert keeps every
-    /// row: the full read reports the error.
-    fn keep(&self, batch: &RecordBatch) -> Result<BooleanArray, ArrowError> {
-        let rows = batch.num_rows();
-        let mut kql: Vec<Option<ArrayRef>> = vec![None; self.columns.len()];
+    /// Which of `rows` rows satisfy every test, given the predicates'
+    /// columns in KQL layout (`None` for a column that did not convert:
+    /// its tests keep every row).
+    fn keep(&self, columns: &[Option<ArrayRef>], rows: usize) -> Result<BooleanBuffer, ArrowError> {
         let mut acc = BooleanBuffer::new_set(rows);
         for t in &self.tests {
-            let (Some(col), Some(&ty)) = (batch.columns().get(t.at), self.types.get(t.at)) else {
+            let Some(Some(converted)) = columns.get(t.at) else {
                 continue;
             };
-            let converted = match &kql[t.at] {
-                Some(a) => a.clone(),
-                None => match to_kql(col, ty) {
-                    Ok(a) => {
-                        kql[t.at] = Some(a.clone());
-                        a
-                    }
-                    Err(_) => continue,
-                },
-            };
-            let lhs: &dyn Datum = &converted;
+            let lhs: &dyn Datum = converted;
             let r = match t.op {
                 ScanOp::Eq => arrow_ord::cmp::eq(lhs, &t.value),
                 ScanOp::Lt => arrow_ord::cmp::lt(lhs, &t.value),
@@ -544,9 +669,15 @@ impl PreFilter {
             };
             acc = &acc & &hit;
         }
-        Ok(BooleanArray::new(acc, None))
+        Ok(acc)
     }
 }
+
+/// Below this share of a row group's rows satisfying the predicates, the
+/// other columns are decoded for those rows only; above it, for every row
+/// (skipping rows costs more than it saves when few are skipped, and the
+/// query's own filter drops them anyway).
+const SELECT_BELOW: f64 = 0.5;
 
 /// A predicate's value as a one-element array in KQL layout.
 fn literal(v: &ScalarValue) -> Option<Scalar<ArrayRef>> {
