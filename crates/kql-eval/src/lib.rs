@@ -1,10 +1,11 @@
 //! Executes KQL logical plans column-at-a-time over Arrow record batches.
 //!
-//! Scans, filters, projections and `take` run as a pipeline over the
-//! table source's batch stream ([`TableSource::stream`]), a window of
-//! batches at a time (`stream.rs`); `summarize`, `count`, `distinct` and
-//! `top` consume that pipeline window by window, keeping only their own
-//! state, and `take` stops reading once it has its rows. Other operators
+//! Scans, filters, projections, `parse` and `take` run as a pipeline over
+//! the table source's batch stream ([`TableSource::stream`]), a window of
+//! batches at a time (`stream.rs`); `summarize`, `count`, `distinct`,
+//! `top` and the probe side of `join` consume that pipeline window by
+//! window, keeping only their own state, and `take` stops reading once it
+//! has its rows. Other operators
 //! run over their whole input. Within a batch, every operator works on
 //! whole arrays: filters evaluate their predicate into one boolean array
 //! and apply it with Arrow's filter kernel, projections build each output
