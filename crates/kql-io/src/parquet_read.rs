@@ -751,15 +751,19 @@ type Decoded = Result<Vec<RecordBatch>, Vec<Diagnostic>>;
 struct Progress {
     /// The next row group (by number in the read) a thread may claim.
     claimed: usize,
-    /// Row groups the reader has taken.
-    taken: usize,
+    /// Row groups before this one may be claimed.
+    allowed: usize,
     /// Set when the reader is dropped.
     stop: bool,
 }
 
-/// Row groups decoded by threads ahead of the reader (at most
-/// [`AHEAD_PER_THREAD`] per thread beyond the one it reads), handed out
-/// in file order.
+/// Row groups decoded by threads ahead of the reader, handed out in file
+/// order. Decoding follows demand: a row group is decoded once the reader
+/// asks for it or for one shortly before it; the lead grows by one row
+/// group with each row group asked for, up to [`AHEAD_PER_THREAD`] per
+/// thread. So a reader that stops after the first rows (`take`) has had
+/// only the first row group decoded, and one that reads on keeps all
+/// threads busy.
 struct Prefetch {
     progress: Arc<(std::sync::Mutex<Progress>, std::sync::Condvar)>,
     results: std::sync::mpsc::Receiver<(usize, Decoded)>,
@@ -769,6 +773,8 @@ struct Prefetch {
     current: std::collections::VecDeque<RecordBatch>,
     next: usize,
     total: usize,
+    /// The most row groups decoded ahead of the one asked for.
+    ahead: usize,
     workers: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -798,7 +804,7 @@ impl Prefetch {
                             if p.stop || p.claimed >= total {
                                 return;
                             }
-                            if p.claimed < p.taken + ahead {
+                            if p.claimed < p.allowed {
                                 break;
                             }
                             p = match wake.wait(p) {
@@ -826,6 +832,7 @@ impl Prefetch {
             current: Default::default(),
             next: 0,
             total,
+            ahead,
             workers,
         }
     }
@@ -834,6 +841,14 @@ impl Prefetch {
     fn next_group(&mut self) -> Option<Decoded> {
         if self.next >= self.total {
             return None;
+        }
+        {
+            let (lock, wake) = &*self.progress;
+            if let Ok(mut p) = lock.lock() {
+                let allowed = self.next + 1 + self.next.min(self.ahead);
+                p.allowed = p.allowed.max(allowed);
+            }
+            wake.notify_all();
         }
         let decoded = loop {
             if let Some(d) = self.early.remove(&self.next) {
@@ -853,11 +868,6 @@ impl Prefetch {
             }
         };
         self.next += 1;
-        let (lock, wake) = &*self.progress;
-        if let Ok(mut p) = lock.lock() {
-            p.taken = self.next;
-        }
-        wake.notify_all();
         Some(decoded)
     }
 }
