@@ -129,9 +129,9 @@ impl TableHandle {
 impl TableHandle {
     /// The same rows as [`TableHandle::load_filtered`], in order, read as
     /// the caller pulls them: a Parquet file one row group at a time
-    /// (decoded a few row groups ahead on all cores); other sources are read
-    /// whole first (the column cache and Arrow IPC files are memory-mapped,
-    /// so their batches cost no memory of their own).
+    /// (decoded on all cores, ahead of the caller once it reads on); other
+    /// sources are read whole first (the column cache and Arrow IPC files
+    /// are memory-mapped, so their batches cost no memory of their own).
     pub fn stream_filtered(
         &self,
         projection: Option<&[usize]>,
