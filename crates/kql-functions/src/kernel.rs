@@ -64,6 +64,39 @@ pub fn str_to_str(a: &StringArray, mut f: impl FnMut(&str, &mut String)) -> Arra
     Arc::new(b.finish())
 }
 
+/// Concatenates, row by row, the values of `parts` (null as ""), each of
+/// `n` rows: the result's bytes are sized once and every byte is copied
+/// once, straight into the value buffer.
+pub fn concat_rows(parts: &[&StringArray], n: usize) -> Result<ArrayRef, String> {
+    let cap: usize = parts
+        .iter()
+        .map(|p| {
+            let offs = p.value_offsets();
+            match (offs.first(), offs.last()) {
+                (Some(&a), Some(&b)) => (b - a).max(0) as usize,
+                _ => 0,
+            }
+        })
+        .sum();
+    let mut data: Vec<u8> = Vec::with_capacity(cap);
+    let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+    offsets.push(0);
+    let too_long = || "the concatenated text is longer than 2 GiB".to_string();
+    for row in 0..n {
+        for p in parts {
+            data.extend_from_slice(sv(p, row).as_bytes());
+        }
+        offsets.push(i32::try_from(data.len()).map_err(|_| too_long())?);
+    }
+    let out = StringArray::try_new(
+        arrow::buffer::OffsetBuffer::new(offsets.into()),
+        arrow::buffer::Buffer::from_vec(data),
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Arc::new(out))
+}
+
 /// Maps every byte of a string array that is all ASCII and has no nulls
 /// (`None` otherwise): the same offsets over new bytes, in one pass over
 /// the value buffer. `f` must map ASCII to ASCII.
@@ -193,6 +226,38 @@ pub mod val {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concat_rows_equals_appending_each_row() {
+        let a = StringArray::from(vec![
+            Some("Hello"),
+            None,
+            Some(""),
+            Some("straße"),
+            Some("x"),
+        ]);
+        let b = StringArray::from(vec![Some("@"), Some("@"), Some("@"), Some("@"), Some("@")]);
+        let c = StringArray::from(vec![None, Some("ü\u{212A}"), Some(""), Some("DEV-1"), None]);
+        let whole = StringArray::from(vec!["zero", "one", "two", "three", "four", "five", "six"]);
+        // A slice starts inside its buffer.
+        let sliced = whole.slice(2, 5);
+        let parts = [&a, &b, &c, &sliced];
+        let got = concat_rows(&parts, 5).expect("concat");
+        let mut want = StringBuilder::new();
+        for row in 0..5 {
+            let mut buf = String::new();
+            for p in &parts {
+                buf.push_str(sv(p, row));
+            }
+            want.append_value(&buf);
+        }
+        assert_eq!(got.as_ref(), &want.finish() as &dyn Array);
+        let none = concat_rows(&[], 3).expect("concat");
+        assert_eq!(
+            none.as_ref(),
+            &StringArray::from(vec!["", "", ""]) as &dyn Array
+        );
+    }
 
     #[test]
     fn ascii_bytes_map_equals_the_row_path() {

@@ -158,16 +158,7 @@ static STRCAT: FunctionDef = FunctionDef::new(
         let parts = (0..args.len())
             .map(|i| strs(args, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * 16);
-        let mut buf = String::new();
-        for row in 0..ctx.len {
-            buf.clear();
-            for p in &parts {
-                buf.push_str(sv(p, row));
-            }
-            b.append_value(&buf);
-        }
-        Ok(Arc::new(b.finish()))
+        crate::kernel::concat_rows(&parts, ctx.len)
     },
 )
 .examples(&[Example {
