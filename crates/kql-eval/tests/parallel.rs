@@ -152,6 +152,11 @@ fn results_do_not_depend_on_the_number_of_threads() {
          on Name, Flag | summarize count(), max(m) by Name, Flag",
         r#"T | join kind=leftsemi (T | where Cmd has "mimikatz" | distinct Name) on Name | count"#,
         r#"T | join kind=leftanti (T | where Cmd has "mimikatz" | distinct Name) on Name"#,
+        r#"T | where Name in~ ("beta", "DÉLTA", "", "zeta") and Cmd != "run" | project Name, Cmd"#,
+        "T | join kind=inner (T | where Size > 4800 | summarize n = count() by Name, Cmd, Score) \
+         on Name, Cmd, Score | summarize count(), sum(n) by Name, Cmd",
+        "T | join kind=inner (T | where Size > 4900 | summarize n = count() by Name, Size) \
+         on Name, Size | project Name, Size, n",
     ];
     for q in queries {
         let one = run(&db, q, 1);
