@@ -77,6 +77,8 @@ impl Session {
             let schema = h.schema.clone();
             let handle = std::sync::Arc::new(h);
             let streamed = handle.clone();
+            let by_position = handle.reads_rows_at().then(|| handle.clone());
+            let table_name = name.clone();
             db.insert_streaming(
                 name,
                 schema,
@@ -97,6 +99,22 @@ impl Session {
                     })
                 }),
             );
+            if let Some(h) = by_position {
+                db.set_row_reader(
+                    &table_name,
+                    std::sync::Arc::new(move |projection: &[usize], positions: &[u64]| {
+                        match h.rows_at(projection, positions) {
+                            Some(r) => r.map(|t| Table {
+                                schema: t.schema,
+                                batches: t.batches,
+                            }),
+                            None => Err(vec![kql_eval::error::internal(
+                                "rows by position from a source that cannot read them",
+                            )]),
+                        }
+                    }),
+                );
+            }
         }
         Session {
             db,

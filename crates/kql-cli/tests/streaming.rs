@@ -83,12 +83,35 @@ fn take_over_parquet_decodes_only_the_first_row_groups() {
     }
     for query in [
         "DeviceFileEvents | summarize count(), sum(FileSize) by DeviceName",
-        "DeviceFileEvents | top 5 by FileSize desc",
         "DeviceFileEvents | where DeviceName != \"\" | count",
+        // The key is every column read: nothing to read later.
+        "DeviceFileEvents | top 5 by FileSize desc | project FileSize",
+        "DeviceFileEvents | sort by DeviceName asc, FileSize desc | take 30",
     ] {
         let before = decoded();
         let out = rows(&streamed, query);
         assert_eq!(decoded() - before, 64, "{query}");
+        assert_eq!(out, rows(&whole, query), "{query}");
+    }
+    // `top` reads the key columns of every row group, then the other
+    // columns only of the row groups holding the rows it keeps. Ties (six
+    // rows have FileSize 999) keep their input order; nulls sort as Kusto's
+    // defaults say.
+    for (query, kept) in [
+        ("DeviceFileEvents | top 5 by FileSize desc", 5),
+        ("DeviceFileEvents | top 4 by FileSize asc", 4),
+        ("DeviceFileEvents | top 3 by FileSize desc nulls first", 3),
+        ("DeviceFileEvents | sort by DeviceName desc | take 30", 30),
+        ("DeviceFileEvents | top 6 by strlen(DeviceName) desc", 6),
+    ] {
+        let before = decoded();
+        let out = rows(&streamed, query);
+        let read = decoded() - before;
+        assert!(
+            read > 64 && read <= 64 + kept,
+            "{query}: {read} row groups decoded"
+        );
+        assert_eq!(out.num_rows(), kept, "{query}");
         assert_eq!(out, rows(&whole, query), "{query}");
     }
 }

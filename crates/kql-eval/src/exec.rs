@@ -9,8 +9,8 @@ use crate::{arrow_schema_of, first_diagnostic, EvalContext, Table, TableSource};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt32Array};
 use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::compute::{SortColumn, SortOptions};
-use arrow::datatypes::SchemaRef;
 use arrow::datatypes::UInt32Type;
+use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::{Diagnostic, KqlType, ScalarValue, ScanOp, ScanPredicate};
 use kql_planner::plan::BinOp;
@@ -522,6 +522,9 @@ fn sort(
 ) -> EvalResult<Table> {
     if let Some(k) = limit {
         if crate::topn::streams(k) {
+            if let Some(t) = late_top(s, k, data, ctx)? {
+                return Ok(t);
+            }
             return crate::topn::top(s, open(&s.input, data, ctx)?, k, ctx);
         }
     }
@@ -564,6 +567,115 @@ fn sort(
         schema: input.schema,
         batches: vec![sorted],
     })
+}
+
+/// `top` over columns of a table whose source reads rows by position
+/// (a Parquet file): only the sort keys' columns are read for every row,
+/// the best `k` rows are found among them, and the other columns are read
+/// for just those rows. `None` when that does not apply.
+fn late_top(
+    s: &Sort,
+    k: usize,
+    data: &dyn TableSource,
+    ctx: &EvalContext,
+) -> EvalResult<Option<Table>> {
+    let (table, cols) = match s.input.as_ref() {
+        LogicalPlan::Project(p) => match scan_columns(p) {
+            Some(found) => found,
+            None => return Ok(None),
+        },
+        LogicalPlan::Scan(scan) => (scan.table.as_str(), (0..s.input.schema().len()).collect()),
+        _ => return Ok(None),
+    };
+    let mut used = std::collections::BTreeSet::new();
+    for key in &s.keys {
+        used.extend(key.expr.column_indices());
+    }
+    if used.len() >= cols.len() || !data.reads_rows_at(table) {
+        return Ok(None);
+    }
+    let used: Vec<usize> = used.into_iter().collect();
+    let schema = arrow_schema_of(&s.input.schema());
+    // Batches as wide as the projection: the keys' columns, and columns of
+    // nulls (which cost nothing) in place of the others, so the keys read
+    // the same column positions as over the whole rows.
+    let narrow = Arc::new(ArrowSchema::new(
+        schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match used.binary_search(&i) {
+                Ok(_) => f.as_ref().clone(),
+                Err(_) => Field::new(f.name(), DataType::Null, true),
+            })
+            .collect::<Vec<_>>(),
+    ));
+    let key_cols: Vec<usize> = used.iter().map(|&i| cols[i]).collect();
+    let stream = data
+        .stream(table, Some(&key_cols), &[])
+        .map_err(first_diagnostic)?;
+    let wide = narrow.clone();
+    let batches = stream.batches.map(move |b| {
+        let b = b?;
+        let n = b.num_rows();
+        let mut keys = b.columns().iter();
+        let columns = wide
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Null => Ok(arrow::array::new_null_array(&DataType::Null, n)),
+                _ => keys
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| crate::error::internal("a key column is missing")),
+            })
+            .collect::<EvalResult<Vec<ArrayRef>>>()?;
+        RecordBatch::try_new_with_options(
+            wide.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )
+        .map_err(arrow_err)
+    });
+    let input = Pipeline::new(narrow, Box::new(batches), ctx);
+    let (_, positions) = crate::topn::top_with_positions(s, input, k, ctx)?;
+    if positions.is_empty() {
+        return Ok(Some(Table {
+            schema,
+            batches: vec![],
+        }));
+    }
+    let mut sorted = positions.clone();
+    sorted.sort_unstable();
+    let Some(rows) = data.rows_at(table, &cols, &sorted) else {
+        return Ok(None);
+    };
+    let rows = rows.map_err(first_diagnostic)?;
+    let all = concat_batches(&rows.schema, &rows.batches).map_err(arrow_err)?;
+    if all.num_rows() != sorted.len() {
+        return Err(crate::error::internal(format!(
+            "{} rows read by position, {} asked for",
+            all.num_rows(),
+            sorted.len()
+        )));
+    }
+    // Back into the order of the sort.
+    let order = UInt32Array::from_iter_values(
+        positions
+            .iter()
+            .map(|p| sorted.binary_search(p).unwrap_or_else(|i| i) as u32),
+    );
+    let picked = take_record_batch(&all, &order).map_err(arrow_err)?;
+    let batch = RecordBatch::try_new_with_options(
+        schema.clone(),
+        picked.columns().to_vec(),
+        &RecordBatchOptions::new().with_row_count(Some(picked.num_rows())),
+    )
+    .map_err(arrow_err)?;
+    Ok(Some(Table {
+        schema,
+        batches: vec![batch],
+    }))
 }
 
 fn limit(l: &Limit, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {

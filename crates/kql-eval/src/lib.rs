@@ -150,6 +150,25 @@ pub trait TableSource {
         self.table(name, projection, predicates)
             .map(BatchStream::from_table)
     }
+
+    /// Whether [`TableSource::rows_at`] reads rows of `name` by position
+    /// without reading the rest of the table (false by default).
+    fn reads_rows_at(&self, _name: &str) -> bool {
+        false
+    }
+
+    /// The rows of a table at `positions` (ascending, distinct; positions
+    /// in the order [`TableSource::stream`] yields the rows without
+    /// predicates), of the columns `projection` names, in that order.
+    /// `None` when the source cannot read rows by position.
+    fn rows_at(
+        &self,
+        _name: &str,
+        _projection: &[usize],
+        _positions: &[u64],
+    ) -> Option<Result<Table, Vec<Diagnostic>>> {
+        None
+    }
 }
 
 /// Settings that hold for one whole query.
@@ -234,12 +253,16 @@ pub type StreamLoader = dyn Fn(Option<&[usize]>, &[ScanPredicate]) -> Result<Bat
     + Send
     + Sync;
 
+/// Reads the rows of a table at positions (see [`TableSource::rows_at`]).
+pub type RowReader = dyn Fn(&[usize], &[u64]) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
+
 /// One table of a [`Database`]: its schema, and its rows once read.
 pub struct Entry {
     schema: SchemaRef,
     rows: OnceLock<Table>,
     loader: Option<Arc<Loader>>,
     streamer: Option<Arc<StreamLoader>>,
+    row_reader: Option<Arc<RowReader>>,
 }
 
 impl Entry {
@@ -310,6 +333,7 @@ impl Database {
                 rows,
                 loader: None,
                 streamer: None,
+                row_reader: None,
             },
         );
     }
@@ -323,6 +347,7 @@ impl Database {
                 rows: OnceLock::new(),
                 loader: Some(loader),
                 streamer: None,
+                row_reader: None,
             },
         );
     }
@@ -344,8 +369,18 @@ impl Database {
                 rows: OnceLock::new(),
                 loader: Some(loader),
                 streamer: Some(streamer),
+                row_reader: None,
             },
         );
+    }
+
+    /// Lets queries read rows of the table `name` by position with
+    /// `reader` (for a source that reads them without the rest of the
+    /// table, such as a Parquet file); no effect on other names.
+    pub fn set_row_reader(&mut self, name: &str, reader: Arc<RowReader>) {
+        if let Some(e) = self.tables.get_mut(name) {
+            e.row_reader = Some(reader);
+        }
     }
 
     /// A table's entry.
@@ -399,6 +434,25 @@ impl TableSource for Database {
                 .table(name, projection, predicates)
                 .map(BatchStream::from_table),
         }
+    }
+
+    fn reads_rows_at(&self, name: &str) -> bool {
+        self.tables
+            .get(name)
+            .is_some_and(|e| e.row_reader.is_some() && e.rows.get().is_none() && !self.keep_loaded)
+    }
+
+    fn rows_at(
+        &self,
+        name: &str,
+        projection: &[usize],
+        positions: &[u64],
+    ) -> Option<Result<Table, Vec<Diagnostic>>> {
+        if !self.reads_rows_at(name) {
+            return None;
+        }
+        let read = self.tables.get(name)?.row_reader.as_ref()?;
+        Some(read(projection, positions))
     }
 
     fn table(

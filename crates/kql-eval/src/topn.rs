@@ -32,12 +32,17 @@ pub(crate) fn streams(k: usize) -> bool {
 /// batches join the best `k` rows kept so far, and only the best `k` of
 /// them are kept (with their input positions, which break ties), so the
 /// memory held is bounded by `k` and one window.
-pub(crate) fn top(
+pub(crate) fn top(s: &Sort, input: Pipeline<'_>, k: usize, ctx: &EvalContext) -> EvalResult<Table> {
+    top_with_positions(s, input, k, ctx).map(|(t, _)| t)
+}
+
+/// [`top`], with the input position of each row of the result.
+pub(crate) fn top_with_positions(
     s: &Sort,
     mut input: Pipeline<'_>,
     k: usize,
     ctx: &EvalContext,
-) -> EvalResult<Table> {
+) -> EvalResult<(Table, Vec<u64>)> {
     let schema = input.schema.clone();
     let mut kept: Option<(RecordBatch, Vec<u64>)> = None;
     let mut at = 0u64;
@@ -75,16 +80,22 @@ pub(crate) fn top(
         });
     }
     let Some((all, positions)) = kept.filter(|(b, _)| b.num_rows() > 0) else {
-        return Ok(Table {
-            schema,
-            batches: vec![],
-        });
+        return Ok((
+            Table {
+                schema,
+                batches: vec![],
+            },
+            vec![],
+        ));
     };
-    let (sorted, _) = best(s, &all, positions, k, ctx)?;
-    Ok(Table {
-        schema,
-        batches: vec![sorted],
-    })
+    let (sorted, positions) = best(s, &all, positions, k, ctx)?;
+    Ok((
+        Table {
+            schema,
+            batches: vec![sorted],
+        },
+        positions,
+    ))
 }
 
 /// The first `k` rows of `all` (whose rows are at input `positions`), in
@@ -212,7 +223,13 @@ fn heap_top(col: &SortColumn, k: usize) -> Option<Vec<u32>> {
         } else {
             1
         };
-        let v = i128::from(vals[i]);
+        // The value under a null slot is arbitrary: nulls tie, and their
+        // positions order them.
+        let v = if null_rank == 1 {
+            i128::from(vals[i])
+        } else {
+            0
+        };
         (null_rank, if opts.descending { -v } else { v })
     };
     let key = |i: usize| -> u64 {
@@ -291,7 +308,22 @@ mod tests {
                 _ => Some((x % 50) as i64 - 25),
             });
         }
-        let a: ArrayRef = Arc::new(Int64Array::from(vals));
+        let clean = Int64Array::from(vals);
+        // The same column with arbitrary values under its null slots (as a
+        // Parquet reader may leave them): nulls still tie.
+        let garbage: Vec<i64> = (0..clean.len())
+            .map(|i| match clean.is_null(i) {
+                true => 1_000 - i as i64,
+                false => clean.value(i),
+            })
+            .collect();
+        let dirty = Int64Array::new(garbage.into(), clean.nulls().cloned());
+        for a in [Arc::new(clean) as ArrayRef, Arc::new(dirty) as ArrayRef] {
+            check_heap(&a);
+        }
+    }
+
+    fn check_heap(a: &ArrayRef) {
         for descending in [false, true] {
             for nulls_first in [false, true] {
                 let opts = SortOptions {
@@ -305,7 +337,7 @@ mod tests {
                     };
                     assert_eq!(
                         heap_top(&col, k),
-                        Some(full_sort_first(&a, opts, k)),
+                        Some(full_sort_first(a, opts, k)),
                         "{opts:?} k={k}"
                     );
                 }

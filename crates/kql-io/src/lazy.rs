@@ -149,6 +149,27 @@ impl TableHandle {
         }
     }
 
+    /// Whether [`TableHandle::rows_at`] reads rows by position without
+    /// reading the others (only Parquet files can).
+    pub fn reads_rows_at(&self) -> bool {
+        matches!(self.source, Source::Parquet(_))
+    }
+
+    /// The rows at `positions` (ascending, distinct row numbers, in the
+    /// order [`TableHandle::stream_filtered`] yields rows without
+    /// predicates) of the columns `projection` names; `None` when
+    /// [`TableHandle::reads_rows_at`] is false.
+    pub fn rows_at(
+        &self,
+        projection: &[usize],
+        positions: &[u64],
+    ) -> Option<Result<LoadedTable, Vec<Diagnostic>>> {
+        match &self.source {
+            Source::Parquet(f) => Some(f.rows_at(&self.name, &self.schema, projection, positions)),
+            _ => None,
+        }
+    }
+
     /// How many Parquet row groups reads of this table have decoded so far
     /// (`None` for other sources).
     pub fn decoded_row_groups(&self) -> Option<usize> {

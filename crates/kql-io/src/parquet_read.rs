@@ -18,7 +18,7 @@ use kql_common::{Diagnostic, KqlType, ScalarValue, ScanOp, ScanPredicate};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
-    ParquetRecordBatchReaderBuilder, RowSelection,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
 use parquet::arrow::ProjectionMask;
 use std::path::{Path, PathBuf};
@@ -232,6 +232,79 @@ impl ParquetFile {
         };
         Ok(crate::TableStream {
             schema: out_schema,
+            batches,
+        })
+    }
+
+    /// The rows at `positions` (ascending, distinct; row numbers of the
+    /// whole file) of the columns `projection` names: only the row groups
+    /// holding them are read, and within them only the pages of those rows.
+    pub(crate) fn rows_at(
+        &self,
+        name: &str,
+        schema: &SchemaRef,
+        projection: &[usize],
+        positions: &[u64],
+    ) -> Result<LoadedTable, Vec<Diagnostic>> {
+        let plan = self.plan(schema, Some(projection), &[])?;
+        let mut groups = Vec::new();
+        let mut selectors = Vec::new();
+        let mut next = positions.iter().copied().peekable();
+        let mut start = 0u64;
+        let mut last: Option<u64> = None;
+        for (g, rg) in self.meta.metadata().row_groups().iter().enumerate() {
+            let end = start + u64::try_from(rg.num_rows()).unwrap_or(0);
+            let mut at = start;
+            while let Some(p) = next.next_if(|&p| p < end) {
+                if last.is_some_and(|l| p <= l) {
+                    return Err(read_failed(&self.path, "row positions out of order"));
+                }
+                last = Some(p);
+                if p > at {
+                    selectors.push(RowSelector::skip((p - at) as usize));
+                }
+                selectors.push(RowSelector::select(1));
+                at = p + 1;
+            }
+            if at > start {
+                if end > at {
+                    selectors.push(RowSelector::skip((end - at) as usize));
+                }
+                groups.push(g);
+            }
+            start = end;
+        }
+        if next.peek().is_some() {
+            return Err(read_failed(&self.path, "row position past the end"));
+        }
+        let mut batches = Vec::new();
+        if !groups.is_empty() {
+            self.decoded
+                .fetch_add(groups.len(), std::sync::atomic::Ordering::Relaxed);
+            let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
+            let selection = RowSelection::from(selectors);
+            let reader = self.reader(
+                &file,
+                &groups,
+                plan.mask.clone(),
+                Some(selection),
+                BATCH_ROWS,
+            )?;
+            for batch in reader {
+                let batch = batch.map_err(|e| read_failed(&self.path, e))?;
+                let converted = batch
+                    .columns()
+                    .iter()
+                    .zip(&plan.types)
+                    .zip(&plan.unique)
+                    .map(|((a, &t), &c)| to_kql(a, t).map_err(|e| self.bad_value(schema, c, e)))
+                    .collect::<Result<Vec<ArrayRef>, _>>()?;
+                batches.push(self.assemble(&plan, converted, batch.num_rows())?);
+            }
+        }
+        Ok(LoadedTable {
+            name: name.to_string(),
+            schema: plan.out_schema,
             batches,
         })
     }

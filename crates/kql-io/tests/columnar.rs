@@ -542,3 +542,47 @@ fn a_parquet_stream_decodes_only_what_is_pulled_and_a_bounded_lead() {
     assert_eq!(all.num_rows(), ROWS);
     assert_eq!(h.decoded_row_groups(), Some(before + 100));
 }
+
+#[test]
+fn rows_by_position_are_the_rows_of_a_whole_read() {
+    let dir = temp_dir("rows-at");
+    let (batch, _) = rows();
+    let n = batch.num_rows() as u64;
+    for group_rows in [1_000, 130, 7] {
+        let path = dir.join(format!("DeviceFileEvents-{group_rows}.parquet"));
+        write_parquet(&path, &batch, group_rows);
+        let h = kql_io::open_path(&path).expect("open").remove(0);
+        assert!(h.reads_rows_at());
+        for cols in [vec![0, 1, 2, 3], vec![3, 1, 3]] {
+            let all = whole(&h.load_filtered(Some(&cols), &[]).expect("load"));
+            for positions in [
+                vec![],
+                vec![0],
+                vec![n - 1],
+                vec![0, 1, 2, 6, 7, 8, 129, 130, 131, n - 1],
+                (0..n).step_by(3).collect::<Vec<_>>(),
+            ] {
+                let got = whole(
+                    &h.rows_at(&cols, &positions)
+                        .expect("parquet")
+                        .expect("read"),
+                );
+                let idx = arrow_array::UInt64Array::from(positions.clone());
+                let want = arrow_select::take::take_record_batch(&all, &idx).expect("take");
+                assert_eq!(
+                    got, want,
+                    "{group_rows} rows per group, {cols:?} {positions:?}"
+                );
+            }
+            // Positions out of order or past the end are errors, not panics.
+            assert!(h.rows_at(&cols, &[5, 2]).expect("parquet").is_err());
+            assert!(h.rows_at(&cols, &[n]).expect("parquet").is_err());
+        }
+    }
+    // Other sources do not read rows by position.
+    let csv = dir.join("DeviceFileEvents.csv");
+    std::fs::write(&csv, "DeviceName\nalpha\n").expect("write");
+    let h = kql_io::open_path(&csv).expect("open").remove(0);
+    assert!(!h.reads_rows_at());
+    assert!(h.rows_at(&[0], &[0]).is_none());
+}
