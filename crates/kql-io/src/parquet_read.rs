@@ -292,14 +292,7 @@ impl ParquetFile {
             )?;
             for batch in reader {
                 let batch = batch.map_err(|e| read_failed(&self.path, e))?;
-                let converted = batch
-                    .columns()
-                    .iter()
-                    .zip(&plan.types)
-                    .zip(&plan.unique)
-                    .map(|((a, &t), &c)| to_kql(a, t).map_err(|e| self.bad_value(schema, c, e)))
-                    .collect::<Result<Vec<ArrayRef>, _>>()?;
-                batches.push(self.assemble(&plan, converted, batch.num_rows())?);
+                batches.push(self.convert(&plan, schema, &batch)?);
             }
         }
         Ok(LoadedTable {
@@ -384,14 +377,7 @@ impl ParquetFile {
                 let reader = self.reader(&file, &part, plan.mask.clone(), None, BATCH_ROWS)?;
                 for batch in reader {
                     let batch = batch.map_err(|e| read_failed(&self.path, e))?;
-                    let converted = batch
-                        .columns()
-                        .iter()
-                        .zip(&plan.types)
-                        .zip(&plan.unique)
-                        .map(|((a, &t), &c)| to_kql(a, t).map_err(|e| self.bad_value(schema, c, e)))
-                        .collect::<Result<Vec<ArrayRef>, _>>()?;
-                    out.push(self.assemble(plan, converted, batch.num_rows())?);
+                    out.push(self.convert(plan, schema, &batch)?);
                     kql_common::memory::check().map_err(|d| vec![d])?;
                 }
             }
@@ -552,6 +538,24 @@ impl ParquetFile {
                 self.origin
             ),
         )]
+    }
+
+    /// A batch as the reader decoded it (`plan.unique` columns), in KQL
+    /// layout and in the output's column order.
+    fn convert(
+        &self,
+        plan: &ReadPlan,
+        schema: &SchemaRef,
+        batch: &RecordBatch,
+    ) -> Result<RecordBatch, Vec<Diagnostic>> {
+        let converted = batch
+            .columns()
+            .iter()
+            .zip(&plan.types)
+            .zip(&plan.unique)
+            .map(|((a, &t), &c)| to_kql(a, t).map_err(|e| self.bad_value(schema, c, e)))
+            .collect::<Result<Vec<ArrayRef>, _>>()?;
+        self.assemble(plan, converted, batch.num_rows())
     }
 
     /// The output batch of the decoded columns (in `plan.unique` order).
