@@ -15,6 +15,7 @@
 pub mod activity;
 pub mod aggregate;
 pub mod cast;
+pub mod dict;
 pub mod error;
 pub mod exec;
 pub mod expr;
