@@ -120,12 +120,12 @@ mod tests {
     fn encoded() -> ArrayRef {
         let values = StringArray::from(vec!["b", "", "Ä"]);
         let keys = Int32Array::from(vec![0, 2, 1, 0, 2]);
-        Arc::new(DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values)).unwrap())
+        Arc::new(DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values)).expect("dictionary"))
     }
 
     #[test]
     fn plain_spells_out_every_row() {
-        let p = plain(&encoded()).unwrap();
+        let p = plain(&encoded()).expect("plain");
         let s = p.as_string::<i32>();
         let got: Vec<&str> = (0..s.len()).map(|i| s.value(i)).collect();
         assert_eq!(got, ["b", "Ä", "", "b", "Ä"]);
@@ -139,9 +139,9 @@ mod tests {
             Field::new("n", DataType::Int32, false),
         ]));
         let n: ArrayRef = Arc::new(Int32Array::from(vec![1, 2, 3, 4, 5]));
-        let b = RecordBatch::try_new(schema, vec![encoded(), n]).unwrap();
+        let b = RecordBatch::try_new(schema, vec![encoded(), n]).expect("batch");
         assert!(has_dictionary(&b));
-        let p = plain_batch(&b).unwrap();
+        let p = plain_batch(&b).expect("plain batch");
         assert!(!has_dictionary(&p));
         assert_eq!(p.schema().field(0).data_type(), &DataType::Utf8);
         assert_eq!(p.schema().field(0).name(), "s");
