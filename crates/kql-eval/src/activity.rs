@@ -4,7 +4,7 @@
 //! (time, id) pairs are counted per bin.
 
 use crate::error::EvalResult;
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, UInt32Array};
 use arrow::compute::concat_batches;
@@ -35,13 +35,13 @@ pub fn activity(
 ) -> EvalResult<Table> {
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let n = batch.num_rows();
-    let time = eval(&p.time, &batch, ctx)?.into_array(n);
+    let time = eval_plain(&p.time, &batch, ctx)?.into_array(n);
     let time = time.as_primitive::<Int64Type>();
-    let id = eval(&p.id, &batch, ctx)?.into_array(n);
+    let id = eval_plain(&p.id, &batch, ctx)?.into_array(n);
     // Groups by the dimension values' text.
     let mut dim_text: Vec<ArrayRef> = Vec::new();
     for (_, e) in &p.dims {
-        let a = eval(e, &batch, ctx)?.into_array(n);
+        let a = eval_plain(e, &batch, ctx)?.into_array(n);
         dim_text.push(crate::cast::to_string_array(&a, e.ty)?);
     }
     let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
@@ -206,7 +206,7 @@ pub fn activity(
         out.iter().map(|o| o.bin),
     ))];
     for (_, e) in &p.dims {
-        let a = eval(e, &batch, ctx)?.into_array(n);
+        let a = eval_plain(e, &batch, ctx)?.into_array(n);
         columns.push(crate::join::gather(&a, &rows, e.ty)?);
     }
     let n_values = schema_k.len() - 1 - p.dims.len();

@@ -2,7 +2,7 @@
 
 use crate::aggregate::aggregate_stream;
 use crate::error::{runtime, EvalResult};
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval, eval_plain};
 use crate::stream::Pipeline;
 use crate::value::{scalars_to_array, ColumnarValue};
 use crate::{arrow_schema_of, first_diagnostic, EvalContext, Table, TableSource};
@@ -116,9 +116,10 @@ pub(crate) fn open<'a>(
             Ok(input.then(
                 schema,
                 Box::new(move |b: &RecordBatch| {
+                    let b = crate::dict::plain_batch(b)?;
                     let one = Table {
                         schema: b.schema(),
-                        batches: vec![b.clone()],
+                        batches: vec![b],
                     };
                     let out = crate::parse::parse(p, &one, ctx)?;
                     Ok(out.batches.into_iter().find(|b| b.num_rows() > 0))
@@ -149,7 +150,7 @@ fn source<'a>(
             let batches = stream.batches.map(move |b| {
                 let b = b?;
                 RecordBatch::try_new_with_options(
-                    relabel.clone(),
+                    crate::dict::retyped(&relabel, b.columns()),
                     b.columns().to_vec(),
                     &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
                 )
@@ -390,6 +391,8 @@ fn filter<'a>(
 }
 
 /// The rows of one batch that pass every conjunct (`None` if none does).
+/// Dictionary-encoded columns stay encoded (only their keys are taken), so
+/// the output batch's schema is typed as its columns are.
 fn filter_batch(
     batch: &RecordBatch,
     parts: &[&kql_planner::PlanExpr],
@@ -407,7 +410,12 @@ fn filter_batch(
         let mask = match eval(part, &view, ctx)? {
             ColumnarValue::Scalar(ScalarValue::Bool(true)) => continue,
             ColumnarValue::Scalar(_) => BooleanArray::from(vec![false; len]),
-            ColumnarValue::Array(a) => a.as_boolean().clone(),
+            ColumnarValue::Array(a) => a
+                .as_boolean_opt()
+                .ok_or_else(|| {
+                    crate::error::internal(format!("a predicate of type {}", a.data_type()))
+                })?
+                .clone(),
         };
         let hits = mask_indices(&mask);
         selected = Some(match &selected {
@@ -486,6 +494,10 @@ fn project<'a>(
     ))
 }
 
+/// The projection's columns over one batch. A column may come out
+/// dictionary-encoded (a reference to such a column, or an expression of
+/// it alone, see [`eval`]); its field is then typed so, keeping the
+/// schema's name and metadata.
 fn project_batch(
     p: &Project,
     batch: &RecordBatch,
@@ -500,7 +512,7 @@ fn project_batch(
         .map(|(_, e)| Ok(eval(e, batch, ctx)?.into_array(n)))
         .collect::<EvalResult<Vec<ArrayRef>>>()?;
     RecordBatch::try_new_with_options(
-        schema.clone(),
+        crate::dict::retyped(schema, &columns),
         columns,
         &RecordBatchOptions::new().with_row_count(Some(n)),
     )
@@ -542,7 +554,7 @@ fn sort(
         .iter()
         .map(|k| {
             Ok(SortColumn {
-                values: eval(&k.expr, &batch, ctx)?.into_array(n),
+                values: eval_plain(&k.expr, &batch, ctx)?.into_array(n),
                 options: Some(SortOptions {
                     descending: k.descending,
                     nulls_first: k.nulls_first,

@@ -1,17 +1,19 @@
 //! Evaluates typed plan expressions over a record batch, column at a time.
 
 use crate::cast::cast_array;
+use crate::dict;
 use crate::error::{internal, runtime, EvalResult};
 use crate::strings::{eval_pairwise, map_bool, Matcher};
 use crate::value::{array_value, scalar_to_array, ColumnarValue};
 use crate::EvalContext;
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Datum, Float64Array, Int64Array, PrimitiveArray, Scalar,
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Datum, DictionaryArray, Float64Array,
+    Int64Array, PrimitiveArray, Scalar,
 };
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::compute::kernels::{boolean, cmp, numeric};
-use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
-use arrow::record_batch::RecordBatch;
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, Schema};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use kql_common::{KqlType, ScalarValue};
 use kql_planner::plan::BinOp;
 use kql_planner::{PlanExpr, PlanExprKind};
@@ -19,7 +21,157 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Evaluates `e` over every row of `batch`.
+///
+/// The result may be dictionary-encoded (see [`crate::dict`]) when `batch`
+/// has dictionary-encoded columns: a bare reference to such a column is
+/// that column as it is, and an expression that reads one such column and
+/// nothing else runs once per distinct value of the column's dictionary
+/// instead of once per row ([`eval_encoded`]); its result is spread to
+/// the rows by the keys (a string result stays encoded). Use
+/// [`eval_plain`] where a kernel needs a plain array.
 pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<ColumnarValue> {
+    if !matches!(
+        e.kind,
+        PlanExprKind::Column { .. } | PlanExprKind::Literal(_)
+    ) && dict::has_dictionary(batch)
+    {
+        if let Some(v) = eval_encoded(e, batch, ctx)? {
+            return Ok(v);
+        }
+    }
+    eval_node(e, batch, ctx)
+}
+
+/// [`eval`], with a dictionary-encoded result made plain: what every
+/// kernel gets as its operand.
+pub fn eval_plain(
+    e: &PlanExpr,
+    batch: &RecordBatch,
+    ctx: &EvalContext,
+) -> EvalResult<ColumnarValue> {
+    Ok(match eval(e, batch, ctx)? {
+        ColumnarValue::Array(a) if dict::is_dictionary(a.as_ref()) => {
+            ColumnarValue::Array(dict::plain(&a)?)
+        }
+        v => v,
+    })
+}
+
+/// `e` over a batch with dictionary-encoded columns, when it reads exactly
+/// one column and that column is encoded; `None` otherwise (the caller
+/// evaluates it as usual, each operand made plain).
+///
+/// When the expression gives one value per input value (it calls no
+/// volatile function such as `rand()`), and the dictionary has no more
+/// values than the batch has rows, the expression runs over the
+/// dictionary's values (a batch of one row per value) and the result is
+/// spread to the rows by the keys: a string result (never null) becomes
+/// the values of a dictionary with the column's keys; any other result is
+/// gathered by the keys. Values no row uses are evaluated too, so if that
+/// fails, or if the dictionary is larger than the batch, the column is
+/// made plain and the expression evaluated row by row.
+fn eval_encoded(
+    e: &PlanExpr,
+    batch: &RecordBatch,
+    ctx: &EvalContext,
+) -> EvalResult<Option<ColumnarValue>> {
+    let columns = e.column_indices();
+    let (Some(&index), 1) = (columns.first(), columns.len()) else {
+        return Ok(None);
+    };
+    let Some(column) = batch.columns().get(index) else {
+        return Ok(None);
+    };
+    if !dict::is_dictionary(column.as_ref()) {
+        return Ok(None);
+    }
+    let n = batch.num_rows();
+    if let Some(d) = dict::as_string_dictionary(column.as_ref()) {
+        let distinct = d.values().len();
+        if distinct > 0 && distinct <= n && per_value(e) {
+            let values = one_column_batch(batch, index, d.values().clone())?;
+            if let Ok(v) = eval_node(e, &values, ctx) {
+                return Ok(Some(match v {
+                    ColumnarValue::Scalar(s) => ColumnarValue::Scalar(s),
+                    ColumnarValue::Array(a) => ColumnarValue::Array(spread(&a, d, e.ty)?),
+                }));
+            }
+        }
+    }
+    let mut plain = batch.columns().to_vec();
+    plain[index] = dict::plain(column)?;
+    let plain = dict::with_columns(batch, plain)?;
+    eval_node(e, &plain, ctx).map(Some)
+}
+
+/// Whether `e` gives the same result for the same input value wherever
+/// the value stands: no call of a volatile function (`rand()`,
+/// `new_guid()`).
+fn per_value(e: &PlanExpr) -> bool {
+    let mut ok = true;
+    e.visit(&mut |x| {
+        if let PlanExprKind::Call { func, .. } = &x.kind {
+            ok &= !func.def().volatile;
+        }
+    });
+    ok
+}
+
+/// A batch of `values.len()` rows whose column `index` is `values`; the
+/// other columns are all-null placeholders.
+fn one_column_batch(
+    batch: &RecordBatch,
+    index: usize,
+    values: ArrayRef,
+) -> EvalResult<RecordBatch> {
+    let schema = batch.schema();
+    let len = values.len();
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (i, field) in schema.fields().iter().enumerate() {
+        if i == index {
+            fields.push(
+                field
+                    .as_ref()
+                    .clone()
+                    .with_data_type(values.data_type().clone()),
+            );
+            columns.push(values.clone());
+        } else {
+            fields.push(Field::new(field.name(), DataType::Null, true));
+            columns.push(new_null_array(&DataType::Null, len));
+        }
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(len)),
+    )
+    .map_err(arrow_err)
+}
+
+/// The rows' values of a result computed once per dictionary value: a
+/// string result without nulls as a dictionary with the same keys, any
+/// other result gathered by the keys.
+fn spread(result: &ArrayRef, d: &DictionaryArray<Int32Type>, ty: KqlType) -> EvalResult<ArrayRef> {
+    if result.len() != d.values().len() {
+        return Err(internal(format!(
+            "a result of {} rows for a dictionary of {} values",
+            result.len(),
+            d.values().len()
+        )));
+    }
+    if ty == KqlType::String && result.data_type() == &DataType::Utf8 && result.null_count() == 0 {
+        let out = DictionaryArray::<Int32Type>::try_new(d.keys().clone(), result.clone())
+            .map_err(arrow_err)?;
+        return Ok(Arc::new(out));
+    }
+    arrow::compute::take(result.as_ref(), d.keys(), None).map_err(arrow_err)
+}
+
+/// Evaluates `e` itself over `batch`; every operand through
+/// [`eval_plain`].
+fn eval_node(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<ColumnarValue> {
     let n = batch.num_rows();
     match &e.kind {
         PlanExprKind::Column { index, name } => batch
@@ -30,13 +182,13 @@ pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<
             .ok_or_else(|| internal(format!("column {name} (#{index}) missing from batch"))),
         PlanExprKind::Literal(v) => Ok(ColumnarValue::Scalar(v.clone())),
         PlanExprKind::Binary { op, left, right } => {
-            let l = eval(left, batch, ctx)?;
-            let r = eval(right, batch, ctx)?;
+            let l = eval_plain(left, batch, ctx)?;
+            let r = eval_plain(right, batch, ctx)?;
             binary(*op, l, left.ty, r, right.ty, e, n)
         }
         PlanExprKind::StrOp { op, left, right } => {
-            let l = eval(left, batch, ctx)?;
-            let r = eval(right, batch, ctx)?;
+            let l = eval_plain(left, batch, ctx)?;
+            let r = eval_plain(right, batch, ctx)?;
             let scalar = is_scalar(&l) && is_scalar(&r);
             let la = l.into_array(if scalar { 1 } else { n });
             let la = la.as_string::<i32>();
@@ -52,7 +204,7 @@ pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<
         PlanExprKind::Regex { expr, pattern } => {
             let re = regex::Regex::new(pattern)
                 .map_err(|err| runtime("kql::eval::invalid_regex", err.to_string(), e.span))?;
-            let v = eval(expr, batch, ctx)?;
+            let v = eval_plain(expr, batch, ctx)?;
             let scalar = is_scalar(&v);
             let a = v.into_array(if scalar { 1 } else { n });
             let out = map_bool(a.as_string::<i32>(), |s| re.is_match(s));
@@ -64,7 +216,7 @@ pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<
             negated,
             case_insensitive,
         } => {
-            let v = eval(expr, batch, ctx)?;
+            let v = eval_plain(expr, batch, ctx)?;
             let scalar = is_scalar(&v);
             let a = v.into_array(if scalar { 1 } else { n });
             let out = in_list(&a, expr.ty, list, *case_insensitive)?;
@@ -81,9 +233,9 @@ pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<
             high,
             negated,
         } => {
-            let x = eval(expr, batch, ctx)?;
-            let lo = eval(low, batch, ctx)?;
-            let hi = eval(high, batch, ctx)?;
+            let x = eval_plain(expr, batch, ctx)?;
+            let lo = eval_plain(low, batch, ctx)?;
+            let hi = eval_plain(high, batch, ctx)?;
             let scalar = is_scalar(&x) && is_scalar(&lo) && is_scalar(&hi);
             let len = if scalar { 1 } else { n };
             let ge = compare(BinOp::Ge, &x, &lo, expr.ty, len)?;
@@ -97,21 +249,21 @@ pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<
             Ok(finish(Arc::new(out), KqlType::Bool, scalar))
         }
         PlanExprKind::Not(inner) => {
-            let v = eval(inner, batch, ctx)?;
+            let v = eval_plain(inner, batch, ctx)?;
             let scalar = is_scalar(&v);
             let a = v.into_array(if scalar { 1 } else { n });
             let out = boolean::not(a.as_boolean()).map_err(arrow_err)?;
             Ok(finish(Arc::new(out), KqlType::Bool, scalar))
         }
         PlanExprKind::Neg(inner) => {
-            let v = eval(inner, batch, ctx)?;
+            let v = eval_plain(inner, batch, ctx)?;
             let scalar = is_scalar(&v);
             let a = v.into_array(if scalar { 1 } else { n });
             let out = numeric::neg_wrapping(&a).map_err(arrow_err)?;
             Ok(finish(out, e.ty, scalar))
         }
         PlanExprKind::Cast { expr, to } => {
-            let v = eval(expr, batch, ctx)?;
+            let v = eval_plain(expr, batch, ctx)?;
             match v {
                 ColumnarValue::Scalar(s) => {
                     let a = scalar_to_array(&s, 1);
@@ -124,7 +276,7 @@ pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<
         PlanExprKind::Call { func, args } => {
             let values = args
                 .iter()
-                .map(|a| eval(a, batch, ctx))
+                .map(|a| eval_plain(a, batch, ctx))
                 .collect::<EvalResult<Vec<_>>>()?;
             crate::functions::call(*func, args, values, e, n, ctx)
         }

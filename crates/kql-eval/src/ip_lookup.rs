@@ -3,7 +3,7 @@
 //! up once per distinct prefix length.
 
 use crate::error::EvalResult;
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use arrow::compute::concat_batches;
@@ -65,7 +65,7 @@ pub fn ip_lookup(
     }
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let n = batch.num_rows();
-    let keys = eval(&p.key, &batch, ctx)?.into_array(n);
+    let keys = eval_plain(&p.key, &batch, ctx)?.into_array(n);
     let keys = keys.as_string::<i32>();
     let mut left: Vec<u32> = Vec::new();
     let mut right: Vec<Option<u32>> = Vec::new();

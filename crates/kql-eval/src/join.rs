@@ -6,7 +6,7 @@
 
 use crate::aggregate::groups::{Groups, MISSING};
 use crate::error::{internal, EvalResult};
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::stream::Pipeline;
 use crate::{arrow_schema_of, parallel, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, StringArray, UInt32Array};
@@ -324,7 +324,7 @@ fn key_arrays(
     let n = batch.num_rows();
     let arrays = keys
         .iter()
-        .map(|k| Ok(eval(k, batch, ctx)?.into_array(n)))
+        .map(|k| Ok(eval_plain(k, batch, ctx)?.into_array(n)))
         .collect::<EvalResult<Vec<ArrayRef>>>()?;
     if arrays.len() != types.len() || arrays.iter().zip(types).any(|(a, t)| a.data_type() != t) {
         return Err(internal("join keys of different types"));

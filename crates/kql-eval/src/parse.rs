@@ -2,7 +2,7 @@
 //! row, the captured groups converted to the columns' types.
 
 use crate::error::{runtime, EvalResult};
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::value::scalars_to_array;
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
@@ -41,7 +41,7 @@ pub fn parse(p: &Parse, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
     let mut out = Vec::with_capacity(input.batches.len());
     for batch in &input.batches {
         let n = batch.num_rows();
-        let text = eval(&p.expr, batch, ctx)?.into_array(n);
+        let text = eval_plain(&p.expr, batch, ctx)?.into_array(n);
         let text = text.as_string_opt::<i32>().ok_or_else(|| {
             runtime(
                 "kql::eval::internal",

@@ -3,7 +3,7 @@
 //! type with one cast.
 
 use crate::error::EvalResult;
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -24,7 +24,7 @@ pub fn parse_kv(r: &RowOp, p: &ParseKvPlan, input: &Table, ctx: &EvalContext) ->
     for batch in &input.batches {
         ctx.check_cancelled()?;
         let n = batch.num_rows();
-        let text = eval(&p.expr, batch, ctx)?.into_array(n);
+        let text = eval_plain(&p.expr, batch, ctx)?.into_array(n);
         let text = text.as_string::<i32>();
         let mut builders: Vec<StringBuilder> = keys
             .iter()

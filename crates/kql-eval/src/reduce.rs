@@ -9,7 +9,7 @@
 //! remaining rows count as `others`.
 
 use crate::error::EvalResult;
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -72,7 +72,7 @@ pub fn reduce(r: &RowOp, p: &ReducePlan, input: &Table, ctx: &EvalContext) -> Ev
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(input.batches.len());
     for b in &input.batches {
         ctx.check_cancelled()?;
-        arrays.push(eval(&p.expr, b, ctx)?.into_array(b.num_rows()));
+        arrays.push(eval_plain(&p.expr, b, ctx)?.into_array(b.num_rows()));
     }
     let texts: Vec<&str> = arrays
         .iter()

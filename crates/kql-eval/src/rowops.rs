@@ -2,7 +2,7 @@
 //! ([`kql_planner::rowops`]): `scan`, ...
 
 use crate::error::EvalResult;
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::value::ColumnarValue;
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, AsArray, Int64Array, UInt32Array};
@@ -175,7 +175,7 @@ fn scan(r: &RowOp, p: &ScanPlan, input: &Table, ctx: &EvalContext) -> EvalResult
     let assign = |k: usize, cur: &Row, b: &RecordBatch| -> EvalResult<Row> {
         let mut row = cur.clone();
         for (d, e) in &p.steps[k].assignments {
-            row[n_in + d] = eval(e, b, ctx)?.into_array(1);
+            row[n_in + d] = eval_plain(e, b, ctx)?.into_array(1);
         }
         Ok(row)
     };
@@ -195,7 +195,7 @@ fn scan(r: &RowOp, p: &ScanPlan, input: &Table, ctx: &EvalContext) -> EvalResult
             // Check 1: the previous step's sequence moves on to this step.
             if k > 0 && states[k - 1].is_some() {
                 let b = env.batch(&cur, states[k - 1].as_ref(), &empty)?;
-                if is_true(eval(&step.condition, &b, ctx)?) {
+                if is_true(eval_plain(&step.condition, &b, ctx)?) {
                     let row = assign(k, &cur, &b)?;
                     let Some(mut prev) = states[k - 1].take() else {
                         continue;
@@ -219,7 +219,7 @@ fn scan(r: &RowOp, p: &ScanPlan, input: &Table, ctx: &EvalContext) -> EvalResult
             // step) matches again.
             if states[k].is_some() || k == 0 {
                 let b = env.batch(&cur, states[k].as_ref(), &empty)?;
-                if is_true(eval(&step.condition, &b, ctx)?) {
+                if is_true(eval_plain(&step.condition, &b, ctx)?) {
                     let row = assign(k, &cur, &b)?;
                     let st = match states[k].take() {
                         Some(mut st) => {
@@ -296,7 +296,7 @@ fn rows_near(
 ) -> EvalResult<Table> {
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let n = batch.num_rows();
-    let hits = eval(condition, &batch, ctx)?.into_array(n);
+    let hits = eval_plain(condition, &batch, ctx)?.into_array(n);
     let hits = hits.as_boolean();
     // Each row is kept when a hit is within reach: sweep once, tracking
     // the last hit seen and looking ahead `before` rows.

@@ -8,7 +8,7 @@
 //! as in the full sort: the row's position in the input is the last key.
 
 use crate::error::EvalResult;
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::stream::Pipeline;
 use crate::{parallel, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, UInt32Array, UInt64Array};
@@ -135,7 +135,7 @@ fn sort_columns(
     keys.iter()
         .map(|k| {
             Ok(SortColumn {
-                values: eval(&k.expr, batch, ctx)?.into_array(n),
+                values: eval_plain(&k.expr, batch, ctx)?.into_array(n),
                 options: Some(SortOptions {
                     descending: k.descending,
                     nulls_first: k.nulls_first,

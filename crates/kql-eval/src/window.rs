@@ -2,7 +2,7 @@
 //! `next()`, `row_cumsum()`, each computed in one pass over the rows.
 
 use crate::error::{internal, EvalResult};
-use crate::expr::{arrow_err, eval};
+use crate::expr::{arrow_err, eval_plain};
 use crate::join::non_null_strings;
 use crate::{arrow_schema_of, EvalContext, Table};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, UInt32Array};
@@ -18,7 +18,8 @@ pub fn window(w: &Window, input: &Table, ctx: &EvalContext) -> EvalResult<Table>
     let schema = arrow_schema_of(&LogicalPlan::Window(w.clone()).schema());
     let batch = concat_batches(&input.schema, &input.batches).map_err(arrow_err)?;
     let n = batch.num_rows();
-    let arr = |e: &PlanExpr| -> EvalResult<ArrayRef> { Ok(eval(e, &batch, ctx)?.into_array(n)) };
+    let arr =
+        |e: &PlanExpr| -> EvalResult<ArrayRef> { Ok(eval_plain(e, &batch, ctx)?.into_array(n)) };
     let restarts = |e: &Option<PlanExpr>| -> EvalResult<Vec<bool>> {
         let mut out = vec![false; n];
         if let Some(e) = e {
