@@ -2,6 +2,8 @@
 //!
 //! Each input batch is mapped to dense group ids (see [`groups`]), then every
 //! aggregate updates its typed per-group state from whole argument arrays.
+//! Key and argument columns may be plain or dictionary-encoded strings
+//! ([`crate::dict`]), batch by batch; the results are the same.
 //! `arg_max`/`arg_min` (and `take_any` of several values) pick one row per
 //! group; the columns they return are gathered from that row at the end.
 
@@ -12,6 +14,7 @@ mod state;
 
 pub use series::make_series;
 
+use crate::dict;
 use crate::error::{internal, EvalResult};
 use crate::expr::{arrow_err, eval};
 use crate::stream::Pipeline;
@@ -200,7 +203,7 @@ fn update(
         groups.assign(&keys, n, &mut ids)?;
         let ngroups = groups.len();
         for sel in selectors.iter_mut() {
-            let by = eval(&sel.by, batch, ctx)?.into_array(n);
+            let by = dict::plain(&eval(&sel.by, batch, ctx)?.into_array(n))?;
             sel.update(*seen, &ids, &by, ngroups)?;
         }
         for slot in slots.iter_mut() {
@@ -238,7 +241,7 @@ fn update(
                     acc.update(rows, v.as_ref(), v2.as_ref(), ngroups)?;
                 }
                 Slot::Picked { expr, arrays, .. } => {
-                    arrays.push(eval(expr, batch, ctx)?.into_array(n));
+                    arrays.push(dict::plain(&eval(expr, batch, ctx)?.into_array(n))?);
                 }
             }
         }

@@ -11,19 +11,26 @@
 //! key combinations go through Arrow's row format, stored in one byte
 //! buffer.
 //!
+//! A string key column may come dictionary-encoded (see [`crate::dict`]):
+//! then each dictionary value a row uses is looked up once, its id kept in
+//! a table indexed by the value's position (kept for the next batch while
+//! its dictionary is the same one), and each row costs one array index.
+//!
 //! Group ids are given in the order of each group's first row; partial
 //! states built over later rows are merged with [`Groups::absorb`], which
 //! keeps that order.
 
+use crate::dict;
 use crate::error::{internal, EvalResult};
 use crate::expr::arrow_err;
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, StringArray};
-#[cfg(test)]
-use arrow::datatypes::Int32Type;
-use arrow::datatypes::{DataType, Int64Type};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Int64Array, StringArray,
+};
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use arrow::row::{RowConverter, Rows, SortField};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -137,6 +144,74 @@ impl ByteGroups {
         }
         Arc::new(b.finish())
     }
+}
+
+/// The ids given to the values of the dictionary a key column was last
+/// encoded with, by value position ([`UNSET`] for values no row has used
+/// yet).
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The dictionary's values (held, so that a later dictionary found at
+    /// the same address is the same one).
+    values: Option<ArrayRef>,
+    ids: Vec<u32>,
+}
+
+impl Memo {
+    /// Makes the table that of `values`: kept when they are the values it
+    /// was built for, new (every id unset) otherwise.
+    fn follow(&mut self, values: &ArrayRef) {
+        if let Some(old) = &self.values {
+            if same_values(old, values) {
+                return;
+            }
+        }
+        self.values = Some(values.clone());
+        self.ids.clear();
+        self.ids.resize(values.len(), UNSET);
+    }
+}
+
+/// Whether two dictionaries' value arrays are one and the same: the same
+/// array, or the same bytes at the same addresses (a reader hands out the
+/// same values for every batch of one dictionary; `a` is held, so its
+/// memory cannot be another's).
+fn same_values(a: &ArrayRef, b: &ArrayRef) -> bool {
+    if Arc::ptr_eq(a, b) {
+        return true;
+    }
+    let (Some(x), Some(y)) = (a.as_string_opt::<i32>(), b.as_string_opt::<i32>()) else {
+        return false;
+    };
+    x.len() == y.len()
+        && x.value_offsets().as_ptr() == y.value_offsets().as_ptr()
+        && x.value_data().as_ptr() == y.value_data().as_ptr()
+        && x.value_data().len() == y.value_data().len()
+        && x.nulls() == y.nulls()
+}
+
+/// A key column as a string dictionary whose keys and values are never
+/// null, when it is one (others are made plain first).
+fn encoded(arr: &ArrayRef) -> Option<&DictionaryArray<Int32Type>> {
+    let d = dict::as_string_dictionary(arr.as_ref())?;
+    (d.keys().null_count() == 0 && d.values().null_count() == 0).then_some(d)
+}
+
+/// A key column in plain form unless [`encoded`] takes it.
+fn plain_key(arr: &ArrayRef) -> EvalResult<Cow<'_, ArrayRef>> {
+    if dict::is_dictionary(arr.as_ref()) {
+        Ok(Cow::Owned(dict::plain(arr)?))
+    } else {
+        Ok(Cow::Borrowed(arr))
+    }
+}
+
+/// The position of a dictionary key.
+fn key_index(k: i32, len: usize) -> EvalResult<usize> {
+    usize::try_from(k)
+        .ok()
+        .filter(|&k| k < len)
+        .ok_or_else(|| internal("dictionary key out of range"))
 }
 
 /// Distinct integer values (and null), with a table of their ids.
@@ -279,6 +354,7 @@ pub(crate) enum Dict {
     Str {
         bytes: ByteGroups,
         null: Option<u32>,
+        memo: Memo,
     },
     Int {
         dict: IntDict,
@@ -300,6 +376,7 @@ impl Dict {
             DataType::Utf8 => Some(Dict::Str {
                 bytes: ByteGroups::new(),
                 null: None,
+                memo: Memo::default(),
             }),
             DataType::Int64 | DataType::Int32 | DataType::Boolean => Some(Dict::Int {
                 dict: IntDict::new(),
@@ -312,8 +389,13 @@ impl Dict {
     /// Appends the ids of a column's values to `ids`.
     fn assign(&mut self, arr: &ArrayRef, ids: &mut Vec<u32>) -> EvalResult<()> {
         match self {
-            Dict::Str { bytes, null } => {
+            Dict::Str { bytes, memo, .. } if encoded(arr).is_some() => {
+                let d = encoded(arr).ok_or_else(|| internal("dictionary expected"))?;
+                assign_encoded(bytes, memo, d, ids)?;
+            }
+            Dict::Str { bytes, null, .. } => {
                 let hasher = FixedState::with_seed(SEED);
+                let arr = plain_key(arr)?;
                 let a: &StringArray = arr.as_string::<i32>();
                 let offs = a.value_offsets();
                 let data = a.value_data();
@@ -348,8 +430,13 @@ impl Dict {
     /// for values that are not here).
     fn probe(&self, arr: &ArrayRef, ids: &mut Vec<u32>) -> EvalResult<()> {
         match self {
-            Dict::Str { bytes, null } => {
+            Dict::Str { bytes, .. } if encoded(arr).is_some() => {
+                let d = encoded(arr).ok_or_else(|| internal("dictionary expected"))?;
+                probe_encoded(bytes, d, ids)
+            }
+            Dict::Str { bytes, null, .. } => {
                 let hasher = FixedState::with_seed(SEED);
+                let arr = plain_key(arr)?;
                 let a: &StringArray = arr.as_string::<i32>();
                 let has_nulls = a.null_count() > 0;
                 for (i, key) in str_values(a).enumerate() {
@@ -368,7 +455,7 @@ impl Dict {
 
     fn values_of(&self, ids: impl Iterator<Item = u32>) -> EvalResult<ArrayRef> {
         match self {
-            Dict::Str { bytes, null } => Ok(bytes.strings(ids, *null)),
+            Dict::Str { bytes, null, .. } => Ok(bytes.strings(ids, *null)),
             Dict::Int { dict, ty } => dict.values_of(ids, ty),
         }
     }
@@ -377,10 +464,11 @@ impl Dict {
         let hasher = FixedState::with_seed(SEED);
         match (self, other) {
             (
-                Dict::Str { bytes, null },
+                Dict::Str { bytes, null, .. },
                 Dict::Str {
                     bytes: theirs,
                     null: their_null,
+                    ..
                 },
             ) => (0..theirs.len())
                 .map(|g| {
@@ -402,6 +490,80 @@ impl Dict {
             _ => Err(internal("partial aggregates of different key kinds")),
         }
     }
+}
+
+/// Appends the ids of a dictionary-encoded column's values to `ids`,
+/// interning each value the first time a row uses it (so ids are given in
+/// the order of first rows, as for the plain column).
+fn assign_encoded(
+    bytes: &mut ByteGroups,
+    memo: &mut Memo,
+    d: &DictionaryArray<Int32Type>,
+    ids: &mut Vec<u32>,
+) -> EvalResult<()> {
+    let hasher = FixedState::with_seed(SEED);
+    memo.follow(d.values());
+    let values = d.values().as_string::<i32>();
+    let table = memo.ids.as_mut_slice();
+    let len = table.len();
+    ids.reserve(d.len());
+    for &k in d.keys().values() {
+        let k = key_index(k, len)?;
+        let id = match table.get(k).copied() {
+            Some(UNSET) | None => {
+                let id = bytes.intern(values.value(k).as_bytes(), &hasher)?.0;
+                if let Some(slot) = table.get_mut(k) {
+                    *slot = id;
+                }
+                id
+            }
+            Some(id) => id,
+        };
+        ids.push(id);
+    }
+    Ok(())
+}
+
+/// Appends the id of each of a dictionary-encoded column's values to
+/// `ids` ([`MISSING`] for values that are not here), looking each value
+/// up once.
+fn probe_encoded(
+    bytes: &ByteGroups,
+    d: &DictionaryArray<Int32Type>,
+    ids: &mut Vec<u32>,
+) -> EvalResult<()> {
+    let hasher = FixedState::with_seed(SEED);
+    let values = d.values().as_string::<i32>();
+    let keys = d.keys().values();
+    let len = values.len();
+    let find = |k: usize| {
+        bytes
+            .find(values.value(k).as_bytes(), &hasher)
+            .unwrap_or(MISSING)
+    };
+    if len > keys.len().saturating_mul(4) {
+        // More values than rows: no table, each row looks its value up.
+        for &k in keys {
+            ids.push(find(key_index(k, len)?));
+        }
+        return Ok(());
+    }
+    let mut table = vec![UNSET; len];
+    for &k in keys {
+        let k = key_index(k, len)?;
+        let id = match table.get(k).copied() {
+            Some(UNSET) | None => {
+                let id = find(k);
+                if let Some(slot) = table.get_mut(k) {
+                    *slot = id;
+                }
+                id
+            }
+            Some(id) => id,
+        };
+        ids.push(id);
+    }
+    Ok(())
 }
 
 /// The hash of a tuple of dictionary ids, and the tag its table entry
@@ -480,6 +642,9 @@ const SEED: u64 = 0x6b71_6c5f_6167_6721;
 /// The id [`Groups::probe`] gives a row whose keys are in no group.
 pub(crate) const MISSING: u32 = u32::MAX;
 
+/// A dictionary value's id not looked up yet (no group has it).
+const UNSET: u32 = u32::MAX - 1;
+
 /// The values of a string array as byte slices (a null's slot reads as
 /// whatever its offsets span, normally nothing).
 fn str_values(a: &StringArray) -> impl Iterator<Item = &[u8]> + '_ {
@@ -514,12 +679,22 @@ fn find_tuple(
 
 impl Groups {
     /// The lookup structure for keys of these Arrow types.
+    /// A dictionary-encoded type stands for its values' type (batches may
+    /// hold a key column plain or encoded).
     pub(crate) fn new(types: &[DataType]) -> EvalResult<Groups> {
-        Ok(match types {
+        let types: Vec<DataType> = types
+            .iter()
+            .map(|t| match t {
+                DataType::Dictionary(_, v) => v.as_ref().clone(),
+                t => t.clone(),
+            })
+            .collect();
+        Ok(match types.as_slice() {
             [] => Groups::Single,
             [DataType::Utf8] => Groups::Str(Dict::Str {
                 bytes: ByteGroups::new(),
                 null: None,
+                memo: Memo::default(),
             }),
             [t @ (DataType::Int64 | DataType::Int32 | DataType::Boolean)] => Groups::Int {
                 dict: IntDict::new(),
@@ -597,7 +772,8 @@ impl Groups {
                 bytes,
                 stored,
             } => {
-                let rows = conv.convert_columns(keys).map_err(arrow_err)?;
+                let keys = plain_keys(keys)?;
+                let rows = conv.convert_columns(&keys).map_err(arrow_err)?;
                 for i in 0..n {
                     let row = rows.row(i);
                     let (g, new) = bytes.intern(row.as_ref(), &hasher)?;
@@ -647,7 +823,8 @@ impl Groups {
                 }
             }
             Groups::Rows { conv, bytes, .. } => {
-                let rows = conv.convert_columns(keys).map_err(arrow_err)?;
+                let keys = plain_keys(keys)?;
+                let rows = conv.convert_columns(&keys).map_err(arrow_err)?;
                 ids.extend(
                     (0..n).map(|i| bytes.find(rows.row(i).as_ref(), &hasher).unwrap_or(MISSING)),
                 );
@@ -742,7 +919,15 @@ impl Groups {
 }
 
 fn new_id(n: usize) -> EvalResult<u32> {
-    u32::try_from(n).map_err(|_| internal("too many groups"))
+    u32::try_from(n)
+        .ok()
+        .filter(|&g| g < UNSET)
+        .ok_or_else(|| internal("too many groups"))
+}
+
+/// Key columns in plain form.
+fn plain_keys(keys: &[ArrayRef]) -> EvalResult<Vec<ArrayRef>> {
+    keys.iter().map(dict::plain).collect()
 }
 
 fn first(keys: &[ArrayRef]) -> EvalResult<&ArrayRef> {
@@ -869,6 +1054,91 @@ mod tests {
             vec![Some(1), Some(1), Some(1), None]
         );
         assert_eq!(keys[2].as_boolean().true_count(), 4);
+    }
+
+    fn encode(values: &ArrayRef, keys: &[i32]) -> ArrayRef {
+        Arc::new(
+            DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys.to_vec()), values.clone())
+                .expect("dictionary"),
+        )
+    }
+
+    /// Dictionary-encoded key columns get the ids their plain forms get,
+    /// whether the next batch reuses the dictionary, brings another one or
+    /// is plain; values no row uses make no group; the keys given back are
+    /// plain.
+    #[test]
+    fn encoded_keys_get_the_ids_of_plain_ones() {
+        let d1: ArrayRef = Arc::new(StringArray::from(vec!["x", "", "unused", "ä", "x"]));
+        let d2: ArrayRef = Arc::new(StringArray::from(vec!["日本", "ä", "never", ""]));
+        let batches: Vec<(ArrayRef, Int64Array)> = vec![
+            (
+                encode(&d1, &[3, 0, 3, 4, 1]),
+                Int64Array::from(vec![1, 1, 2, 1, 1]),
+            ),
+            (encode(&d1, &[1, 1, 0]), Int64Array::from(vec![1, 2, 1])),
+            (
+                encode(&d1, &[3, 0, 1, 4, 0]).slice(1, 3),
+                Int64Array::from(vec![2, 2, 2]),
+            ),
+            (encode(&d2, &[0, 3, 1]), Int64Array::from(vec![1, 1, 2])),
+            (
+                Arc::new(StringArray::from(vec!["z", "ä"])),
+                Int64Array::from(vec![1, 2]),
+            ),
+            (encode(&d1, &[4, 3]), Int64Array::from(vec![3, 1])),
+        ];
+        let plain: Vec<(ArrayRef, Int64Array)> = batches
+            .iter()
+            .map(|(s, l)| (dict::plain(s).expect("plain"), l.clone()))
+            .collect();
+        let types: &[&[DataType]] = &[
+            &[DataType::Utf8],
+            &[DataType::Utf8, DataType::Int64],
+            &[DataType::Utf8, DataType::Float64],
+            &[dict::dictionary_type()],
+        ];
+        for types in types {
+            let keys = |s: &ArrayRef, l: &Int64Array| -> Vec<ArrayRef> {
+                let l: ArrayRef = Arc::new(l.clone());
+                match types.len() {
+                    1 => vec![s.clone()],
+                    _ if types[1] == DataType::Float64 => vec![
+                        s.clone(),
+                        arrow::compute::cast(&l, &DataType::Float64).expect("cast"),
+                    ],
+                    _ => vec![s.clone(), l],
+                }
+            };
+            let mut want = Groups::new(types).expect("groups");
+            let mut got = Groups::new(types).expect("groups");
+            let mut want_ids = Vec::new();
+            let mut got_ids = Vec::new();
+            for ((s, l), (ps, pl)) in batches.iter().zip(&plain) {
+                want_ids.extend(ids_of(&mut want, keys(ps, pl)));
+                got_ids.extend(ids_of(&mut got, keys(s, l)));
+            }
+            assert_eq!(got_ids, want_ids, "{types:?}");
+            // Probing finds the same groups, and none for unknown values.
+            for ((s, l), (ps, pl)) in batches.iter().zip(&plain) {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                got.probe(&keys(s, l), s.len(), &mut a).expect("probe");
+                want.probe(&keys(ps, pl), ps.len(), &mut b).expect("probe");
+                assert_eq!(a, b, "{types:?}");
+            }
+            let unknown = encode(&d2, &[2, 0, 2]);
+            let mut a = Vec::new();
+            got.probe(&keys(&unknown, &Int64Array::from(vec![1, 1, 1])), 3, &mut a)
+                .expect("probe");
+            assert_eq!(a.iter().filter(|&&g| g == MISSING).count(), 2, "{types:?}");
+            let want = want.finish().expect("finish");
+            let got = got.finish().expect("finish");
+            assert_eq!(got.len(), want.len());
+            for (x, y) in got.iter().zip(&want) {
+                assert_eq!(x.as_ref(), y.as_ref(), "{types:?}");
+                assert_eq!(x.data_type(), y.data_type());
+            }
+        }
     }
 
     /// Partial groups over two halves, absorbed in order, equal the groups

@@ -55,6 +55,38 @@ pub(super) fn value_hashes(
     mut f: impl FnMut(u32, u64),
 ) -> EvalResult<()> {
     let hasher = FixedState::with_seed(DCOUNT_SEED);
+    if let Some(d) = crate::dict::as_string_dictionary(a.as_ref()) {
+        if d.keys().null_count() > 0 || d.values().null_count() > 0 {
+            return value_hashes(&crate::dict::plain(a)?, ids, f);
+        }
+        // Each value hashed once (when there are fewer values than rows),
+        // each row's hash picked by its key.
+        let values = d.values().as_string::<i32>();
+        let len = values.len();
+        let keys = d.keys().values();
+        let hashes: Vec<u64> = if len <= keys.len() {
+            (0..len)
+                .map(|k| hasher.hash_one(values.value(k).as_bytes()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (&k, &g) in keys.iter().zip(ids) {
+            if g == SKIP {
+                continue;
+            }
+            let k = usize::try_from(k)
+                .ok()
+                .filter(|&k| k < len)
+                .ok_or_else(|| internal("dictionary key out of range"))?;
+            let h = match hashes.get(k) {
+                Some(&h) => h,
+                None => hasher.hash_one(values.value(k).as_bytes()),
+            };
+            f(g, h);
+        }
+        return Ok(());
+    }
     match a.data_type() {
         DataType::Utf8 => {
             let s = a.as_string::<i32>();
@@ -118,6 +150,12 @@ impl SketchAcc {
             AggFunc::BuildSchema => SketchAcc::BuildSchema { schemas: vec![] },
             _ => return None,
         })
+    }
+
+    /// Whether [`SketchAcc::update`] takes a dictionary-encoded argument
+    /// as it is.
+    pub(super) fn takes_dictionary(&self) -> bool {
+        matches!(self, SketchAcc::Hll { .. })
     }
 
     pub(super) fn update(

@@ -2,11 +2,12 @@
 //! at a time.
 
 use super::SKIP;
+use crate::dict;
 use crate::error::{internal, EvalResult};
 use crate::expr::arrow_err;
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
-    StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array,
+    StringArray, StringBuilder,
 };
 use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use foldhash::fast::FixedState;
@@ -66,7 +67,7 @@ pub(super) enum Acc {
     PickInt(Pick, Vec<Option<i32>>),
     PickReal(Pick, Vec<Option<f64>>),
     PickBool(Pick, Vec<Option<bool>>),
-    PickString(Pick, Vec<Option<String>>),
+    PickString(Pick, Vec<Option<String>>, Box<Scratch>),
     /// Exact distinct count of 64-bit value hashes.
     DCount(Vec<HashSet<u64>>),
     Collect {
@@ -107,6 +108,17 @@ pub(super) enum BitOp {
     Xor,
 }
 
+/// Per-batch working space of a string pick over a dictionary-encoded
+/// argument.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// Per group: the position of the best dictionary value among the
+    /// batch's rows so far, or -1.
+    best: Vec<i32>,
+    /// The groups whose `best` is set.
+    touched: Vec<u32>,
+}
+
 fn grow<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
     if v.len() < n {
         v.resize(n, fill);
@@ -142,7 +154,7 @@ impl Acc {
             KqlType::Int => Acc::PickInt(p, vec![]),
             KqlType::Real | KqlType::Decimal => Acc::PickReal(p, vec![]),
             KqlType::Bool => Acc::PickBool(p, vec![]),
-            _ => Acc::PickString(p, vec![]),
+            _ => Acc::PickString(p, vec![], Box::default()),
         };
         let limit = params
             .first()
@@ -209,6 +221,24 @@ impl Acc {
         second: Option<&ArrayRef>,
         ngroups: usize,
     ) -> EvalResult<()> {
+        // Only some states read a dictionary-encoded argument as it is;
+        // the others get its plain form.
+        let plain_value;
+        let value = match value {
+            Some(v) if dict::is_dictionary(v.as_ref()) && !self.takes_dictionary() => {
+                plain_value = dict::plain(v)?;
+                Some(&plain_value)
+            }
+            v => v,
+        };
+        let plain_second;
+        let second = match second {
+            Some(v) if dict::is_dictionary(v.as_ref()) => {
+                plain_second = dict::plain(v)?;
+                Some(&plain_second)
+            }
+            v => v,
+        };
         let arg = || value.ok_or_else(|| internal("aggregate argument missing"));
         let arg2 = || second.ok_or_else(|| internal("aggregate argument missing"));
         match self {
@@ -302,9 +332,13 @@ impl Acc {
                 let a = arg()?.as_boolean();
                 pick_update(*p, v, ids, |i| a.is_valid(i).then(|| a.value(i)));
             }
-            Acc::PickString(p, v) => {
+            Acc::PickString(p, v, scratch) => {
                 grow(v, ngroups, None);
-                let a: &StringArray = arg()?.as_string::<i32>();
+                let a = arg()?;
+                if let Some(d) = dict::as_string_dictionary(a.as_ref()) {
+                    return pick_encoded(*p, v, scratch, ids, d, a);
+                }
+                let a: &StringArray = a.as_string::<i32>();
                 for (i, &g) in ids.iter().enumerate() {
                     if g == SKIP || !a.is_valid(i) {
                         continue;
@@ -313,13 +347,7 @@ impl Acc {
                     let Some(slot) = v.get_mut(g as usize) else {
                         continue;
                     };
-                    let replace = match slot {
-                        None => true,
-                        // take_any prefers a non-empty string.
-                        Some(old) if *p == Pick::First => old.is_empty() && !x.is_empty(),
-                        Some(old) => p.better(x, old.as_str()),
-                    };
-                    if replace {
+                    if replaces(*p, x, slot.as_deref()) {
                         *slot = Some(x.to_string());
                     }
                 }
@@ -507,6 +535,16 @@ impl Acc {
     /// aggregate into exactly the state one pass over all rows would give
     /// (not so for floating-point sums, whose rounding depends on the order
     /// of additions, nor for order-dependent collections).
+    /// Whether [`Acc::update`] reads a dictionary-encoded argument as it
+    /// is (the others are given its plain form).
+    fn takes_dictionary(&self) -> bool {
+        match self {
+            Acc::DCount(_) | Acc::PickString(..) => true,
+            Acc::Sketch(sk) => sk.takes_dictionary(),
+            _ => false,
+        }
+    }
+
     pub(super) fn mergeable(&self) -> bool {
         matches!(
             self,
@@ -566,18 +604,12 @@ impl Acc {
                 grow(a, ngroups, None);
                 each(a, b, map, |x, y| pick(*p, x, y));
             }
-            (Acc::PickString(p, a), Acc::PickString(_, b)) => {
+            (Acc::PickString(p, a, _), Acc::PickString(_, b, _)) => {
                 grow(a, ngroups, None);
                 let p = *p;
                 each(a, b, map, |slot, x| {
                     let Some(x) = x else { return };
-                    let replace = match slot {
-                        None => true,
-                        // take_any prefers a non-empty string.
-                        Some(old) if p == Pick::First => old.is_empty() && !x.is_empty(),
-                        Some(old) => p.better(x.as_str(), old.as_str()),
-                    };
-                    if replace {
+                    if replaces(p, &x, slot.as_deref()) {
                         *slot = Some(x);
                     }
                 });
@@ -653,7 +685,7 @@ impl Acc {
             Acc::PickInt(_, v) => Arc::new(Int32Array::from(pad(v, n, None))),
             Acc::PickReal(_, v) => Arc::new(Float64Array::from(pad(v, n, None))),
             Acc::PickBool(_, v) => Arc::new(BooleanArray::from(pad(v, n, None))),
-            Acc::PickString(_, v) => {
+            Acc::PickString(_, v, _) => {
                 let mut b = StringBuilder::with_capacity(n, n * 8);
                 for s in pad(v, n, None) {
                     b.append_option(s);
@@ -798,6 +830,86 @@ fn nearest_rank(v: &mut [(i64, i64)], p: f64) -> Option<i64> {
 fn nearest_rank_f64(v: &mut [(f64, i64)], p: f64) -> Option<f64> {
     v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     ranked(v, p)
+}
+
+/// Whether string pick `p` replaces `old` (None: nothing yet) by `x`.
+fn replaces(p: Pick, x: &str, old: Option<&str>) -> bool {
+    match old {
+        None => true,
+        // take_any prefers a non-empty string.
+        Some(old) if p == Pick::First => old.is_empty() && !x.is_empty(),
+        Some(old) => p.better(x, old),
+    }
+}
+
+/// A string pick over a dictionary-encoded argument: each group's best
+/// value among the batch's rows is found by comparing dictionary values
+/// (rows holding the group's current best value cost no comparison), then
+/// offered to the group's pick once.
+fn pick_encoded(
+    p: Pick,
+    v: &mut [Option<String>],
+    scratch: &mut Scratch,
+    ids: &[u32],
+    d: &DictionaryArray<Int32Type>,
+    a: &ArrayRef,
+) -> EvalResult<()> {
+    if d.keys().null_count() > 0 || d.values().null_count() > 0 {
+        // Nulls (which the contract rules out): the plain form, row by row.
+        let plain = dict::plain(a)?;
+        let s: &StringArray = plain.as_string::<i32>();
+        for (i, &g) in ids.iter().enumerate() {
+            if g == SKIP || !s.is_valid(i) {
+                continue;
+            }
+            let x = s.value(i);
+            if let Some(slot) = v.get_mut(g as usize) {
+                if replaces(p, x, slot.as_deref()) {
+                    *slot = Some(x.to_string());
+                }
+            }
+        }
+        return Ok(());
+    }
+    let values = d.values().as_string::<i32>();
+    let len = values.len();
+    let Scratch { best, touched } = scratch;
+    if best.len() < v.len() {
+        best.resize(v.len(), -1);
+    }
+    for (&k, &g) in d.keys().values().iter().zip(ids) {
+        if g == SKIP {
+            continue;
+        }
+        let ku = usize::try_from(k)
+            .ok()
+            .filter(|&k| k < len)
+            .ok_or_else(|| internal("dictionary key out of range"))?;
+        let Some(b) = best.get_mut(g as usize) else {
+            continue;
+        };
+        if *b == k {
+            continue;
+        }
+        if *b < 0 {
+            *b = k;
+            touched.push(g);
+        } else if replaces(p, values.value(ku), Some(values.value(*b as usize))) {
+            *b = k;
+        }
+    }
+    for g in touched.drain(..) {
+        let g = g as usize;
+        let (Some(b), Some(slot)) = (best.get_mut(g), v.get_mut(g)) else {
+            continue;
+        };
+        let x = values.value(*b as usize);
+        *b = -1;
+        if replaces(p, x, slot.as_deref()) {
+            *slot = Some(x.to_string());
+        }
+    }
+    Ok(())
 }
 
 fn pick_update<T: PartialOrd + Copy>(
