@@ -259,6 +259,13 @@ const QUERIES: &[&str] = &[
     "T | distinct Cmd, Size, Name",
     "T | distinct Name, Score",
     "T | count",
+    // Keys and arguments computed from encoded columns, rows filtered on
+    // them first.
+    "T | summarize count(), dcount(toupper(Name)), max(tolower(Cmd)) by tolower(Name)",
+    "T | extend L = strcat(Name, \"/\") | summarize count(), min(L), take_any(L) by L, Size % 3",
+    r#"T | where Name != "" and Cmd != "ß" | summarize count(), max(Cmd), dcount(Name) by Name"#,
+    r#"T | where Cmd has "exe" | distinct Name, Cmd"#,
+    "T | project N = Name, C = Cmd | summarize count(), dcount(C) by N",
 ];
 
 #[test]
