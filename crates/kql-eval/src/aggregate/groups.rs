@@ -51,6 +51,8 @@ pub(crate) enum Groups {
         table: HashTable<(u64, u32)>,
         /// `dicts.len()` ids per group.
         tuples: Vec<u32>,
+        /// With two keys: the group of each pair met, by position.
+        pairs: Option<PairCache>,
     },
     /// Any other keys, encoded with Arrow's row format.
     Rows {
@@ -566,6 +568,67 @@ fn probe_encoded(
     Ok(())
 }
 
+/// Most cells a [`PairCache`] has (4 bytes each); past that, pairs are
+/// only hashed.
+const MAX_PAIR_CELLS: usize = 1 << 21;
+
+/// The group of each pair of per-key ids met so far, in a table indexed by
+/// the two ids (a row whose pair is there costs one array index, no hash),
+/// in front of the hashed tuples; [`UNSET`] for pairs not met yet.
+#[derive(Default)]
+pub(crate) struct PairCache {
+    cells: Vec<u32>,
+    /// Cells per first id: `1 << shift`.
+    shift: u32,
+    /// Ids of the first key the cells cover.
+    rows: usize,
+}
+
+impl PairCache {
+    /// Makes the table cover ids below `n0` and `n1` (emptied when it
+    /// grows); false when that would take more than [`MAX_PAIR_CELLS`].
+    fn cover(&mut self, n0: usize, n1: usize) -> bool {
+        if n0 <= self.rows && n1 <= 1 << self.shift && !self.cells.is_empty() {
+            return true;
+        }
+        let rows = n0.max(self.rows).max(16).next_power_of_two();
+        let width = n1.max(1 << self.shift).max(16).next_power_of_two();
+        if rows.saturating_mul(width) > MAX_PAIR_CELLS {
+            return false;
+        }
+        self.shift = width.trailing_zeros();
+        self.rows = rows;
+        self.cells.clear();
+        self.cells.resize(rows * width, UNSET);
+        true
+    }
+
+    /// The group of the pair `(a, b)`, from the table or else from `find`
+    /// (which gives it an id when new).
+    fn id(
+        &mut self,
+        a: u32,
+        b: u32,
+        find: impl FnOnce(&[u32]) -> EvalResult<u32>,
+    ) -> EvalResult<u32> {
+        let (a, b) = (a as usize, b as usize);
+        if a >= self.rows || b >> self.shift != 0 {
+            return find(&[a as u32, b as u32]);
+        }
+        let cell = (a << self.shift) | b;
+        if let Some(&g) = self.cells.get(cell) {
+            if g != UNSET {
+                return Ok(g);
+            }
+        }
+        let g = find(&[a as u32, b as u32])?;
+        if let Some(slot) = self.cells.get_mut(cell) {
+            *slot = g;
+        }
+        Ok(g)
+    }
+}
+
 /// The hash of a tuple of dictionary ids, and the tag its table entry
 /// holds: up to two ids are packed into the tag itself, so the entry alone
 /// decides equality; longer tuples are tagged with their hash, and equal
@@ -702,10 +765,12 @@ impl Groups {
             },
             _ => {
                 if let Some(dicts) = types.iter().map(Dict::new).collect::<Option<Vec<_>>>() {
+                    let pairs = (dicts.len() == 2).then(PairCache::default);
                     return Ok(Groups::Tuples {
                         dicts,
                         table: HashTable::new(),
                         tuples: Vec::new(),
+                        pairs,
                     });
                 }
                 let conv =
@@ -750,6 +815,7 @@ impl Groups {
                 dicts,
                 table,
                 tuples,
+                pairs,
             } => {
                 let k = dicts.len();
                 // Column by column: the dictionary ids of every row.
@@ -758,6 +824,17 @@ impl Groups {
                     let mut col = Vec::with_capacity(n);
                     dict.assign(arr, &mut col)?;
                     cols.push(col);
+                }
+                if let (Some(cache), [d0, d1], [c0, c1]) =
+                    (pairs.as_mut(), dicts.as_slice(), cols.as_slice())
+                {
+                    if cache.cover(d0.len(), d1.len()) {
+                        for (&a, &b) in c0.iter().zip(c1) {
+                            ids.push(cache.id(a, b, |key| tuple_id(table, tuples, key, &hasher))?);
+                        }
+                        return Ok(());
+                    }
+                    *pairs = None;
                 }
                 let mut key = vec![0u32; k];
                 for i in 0..n {
@@ -801,6 +878,7 @@ impl Groups {
                 dicts,
                 table,
                 tuples,
+                ..
             } => {
                 let k = dicts.len();
                 let mut cols: Vec<Vec<u32>> = Vec::with_capacity(k);
@@ -850,6 +928,7 @@ impl Groups {
                     dicts,
                     table,
                     tuples,
+                    ..
                 },
                 Groups::Tuples {
                     dicts: their_dicts,
@@ -1139,6 +1218,47 @@ mod tests {
                 assert_eq!(x.data_type(), y.data_type());
             }
         }
+    }
+
+    /// Two keys: groups in order of first appearance while the table of
+    /// pairs grows batch by batch, and once it would be too large.
+    #[test]
+    fn pairs_of_keys_get_first_appearance_ids() {
+        for (spread, batches) in [(40i64, 6), (3_000, 3)] {
+            let mut g = Groups::new(&[DataType::Int64, DataType::Int64]).expect("groups");
+            let mut seen: std::collections::HashMap<(i64, i64), u32> = Default::default();
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            for b in 0..batches {
+                // Each batch reaches further: the per-key ids grow.
+                let lim = spread * (b + 1);
+                let mut next = || {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % lim as u64) as i64
+                };
+                let pairs: Vec<(i64, i64)> = (0..5_000).map(|_| (next(), next() % 50)).collect();
+                let want: Vec<u32> = pairs
+                    .iter()
+                    .map(|p| {
+                        let n = seen.len() as u32;
+                        *seen.entry(*p).or_insert(n)
+                    })
+                    .collect();
+                let a: ArrayRef = Arc::new(Int64Array::from_iter_values(pairs.iter().map(|p| p.0)));
+                let c: ArrayRef = Arc::new(Int64Array::from_iter_values(pairs.iter().map(|p| p.1)));
+                assert_eq!(ids_of(&mut g, vec![a, c]), want, "{spread} {b}");
+            }
+            assert_eq!(g.len(), seen.len());
+        }
+        // Too many pairs for the table: hashed, same ids.
+        let mut g = Groups::new(&[DataType::Int64, DataType::Int64]).expect("groups");
+        let a: ArrayRef = Arc::new(Int64Array::from_iter_values(0..5_000));
+        let b: ArrayRef = Arc::new(Int64Array::from_iter_values((0..5_000).rev()));
+        let want: Vec<u32> = (0..5_000).collect();
+        assert_eq!(ids_of(&mut g, vec![a.clone(), b.clone()]), want);
+        assert_eq!(ids_of(&mut g, vec![a, b]), want);
+        assert!(matches!(g, Groups::Tuples { pairs: None, .. }));
     }
 
     /// Partial groups over two halves, absorbed in order, equal the groups
