@@ -1,6 +1,7 @@
-//! Criterion benchmarks of expressions over a string column held plain and
-//! dictionary-encoded: one million rows of 500 distinct values, in batches
-//! of 64K rows (a pipeline's morsels) sharing one dictionary.
+//! Criterion benchmarks of expressions over string columns held plain and
+//! dictionary-encoded: one million rows of a column of 500 distinct values
+//! and one of 200 (a few of them per value of the first), in batches of
+//! 64K rows (a pipeline's morsels) sharing one dictionary per column.
 //!
 //! ```text
 //! cargo bench -p kql-eval --bench dictionary
@@ -19,6 +20,7 @@ use std::time::Duration;
 const ROWS: usize = 1 << 20;
 const BATCH_ROWS: usize = 64 * 1024;
 const DISTINCT: usize = 500;
+const DISTINCT_Y: usize = 200;
 
 /// The column's distinct values: file paths of 30 to 60 bytes, some
 /// upper case, some non-ASCII.
@@ -46,32 +48,57 @@ fn batches() -> (Vec<RecordBatch>, Vec<RecordBatch>) {
             (x % DISTINCT as u64) as i32
         })
         .collect();
-    let dict_values = Arc::new(StringArray::from(
-        values.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
-    let encoded: ArrayRef = Arc::new(
-        DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys.clone()), dict_values)
-            .expect("dictionary"),
-    );
+    let users: Vec<String> = (0..DISTINCT_Y).map(|i| format!("User{i}")).collect();
+    let user_keys: Vec<i32> = keys
+        .iter()
+        .map(|&k| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((k as u64 * 7 + x % 4) % DISTINCT_Y as u64) as i32
+        })
+        .collect();
+    let (x_plain, x_encoded) = column(&values, keys);
+    let (y_plain, y_encoded) = column(&users, user_keys);
+    let cut = |columns: [&ArrayRef; 2]| -> Vec<RecordBatch> {
+        let schema = Arc::new(Schema::new(
+            ["X", "Y"]
+                .iter()
+                .zip(columns)
+                .map(|(name, c)| {
+                    KqlType::String
+                        .field(*name)
+                        .with_data_type(c.data_type().clone())
+                })
+                .collect::<Vec<_>>(),
+        ));
+        (0..ROWS)
+            .step_by(BATCH_ROWS)
+            .map(|at| {
+                let len = BATCH_ROWS.min(ROWS - at);
+                let cols = columns.iter().map(|c| c.slice(at, len)).collect();
+                RecordBatch::try_new(schema.clone(), cols).expect("batch")
+            })
+            .collect()
+    };
+    (cut([&x_plain, &y_plain]), cut([&x_encoded, &y_encoded]))
+}
+
+/// A column of `values[keys[i]]`, plain and encoded.
+fn column(values: &[String], keys: Vec<i32>) -> (ArrayRef, ArrayRef) {
     let plain: ArrayRef = Arc::new(StringArray::from(
         keys.iter()
             .map(|&k| values[k as usize].as_str())
             .collect::<Vec<_>>(),
     ));
-    let field = KqlType::String.field("X");
-    let cut = |column: &ArrayRef| -> Vec<RecordBatch> {
-        let schema = Arc::new(Schema::new(vec![field
-            .clone()
-            .with_data_type(column.data_type().clone())]));
-        (0..ROWS)
-            .step_by(BATCH_ROWS)
-            .map(|at| {
-                let len = BATCH_ROWS.min(ROWS - at);
-                RecordBatch::try_new(schema.clone(), vec![column.slice(at, len)]).expect("batch")
-            })
-            .collect()
-    };
-    (cut(&plain), cut(&encoded))
+    let dict_values = Arc::new(StringArray::from(
+        values.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let encoded: ArrayRef = Arc::new(
+        DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), dict_values)
+            .expect("dictionary"),
+    );
+    (plain, encoded)
 }
 
 fn expression(x: &str) -> kql_planner::PlanExpr {
@@ -79,7 +106,10 @@ fn expression(x: &str) -> kql_planner::PlanExpr {
     db.insert(
         "T",
         Table {
-            schema: Arc::new(Schema::new(vec![KqlType::String.field("X")])),
+            schema: Arc::new(Schema::new(vec![
+                KqlType::String.field("X"),
+                KqlType::String.field("Y"),
+            ])),
             batches: vec![],
         },
     );
@@ -102,6 +132,7 @@ fn expressions(c: &mut Criterion) {
     for x in [
         r#"X in~ ("powershell3.exe", "C:\\WINDOWS\\SYSTEM32\\SVCHOST0.EXE", "d:\\tools\\STRASSE\\tool4.exe")"#,
         "tolower(X)",
+        r#"strcat(tolower(Y), "@", tolower(X))"#,
     ] {
         let e = expression(x);
         for (name, input) in [("plain", &plain), ("encoded", &encoded)] {

@@ -8,7 +8,7 @@ use crate::value::{array_value, scalar_to_array, ColumnarValue};
 use crate::EvalContext;
 use arrow::array::{
     new_null_array, Array, ArrayRef, AsArray, BooleanArray, Datum, DictionaryArray, Float64Array,
-    Int64Array, PrimitiveArray, Scalar,
+    Int32Array, Int64Array, PrimitiveArray, Scalar,
 };
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::compute::kernels::{boolean, cmp, numeric};
@@ -76,6 +76,9 @@ fn eval_encoded(
     ctx: &EvalContext,
 ) -> EvalResult<Option<ColumnarValue>> {
     let columns = e.column_indices();
+    if columns.len() > 1 {
+        return eval_combined(e, batch, ctx, &columns);
+    }
     let (Some(&index), 1) = (columns.first(), columns.len()) else {
         return Ok(None);
     };
@@ -89,11 +92,13 @@ fn eval_encoded(
     if let Some(d) = dict::as_string_dictionary(column.as_ref()) {
         let distinct = d.values().len();
         if distinct > 0 && distinct <= n && per_value(e) {
-            let values = one_column_batch(batch, index, d.values().clone())?;
+            let values = values_batch(batch, &[(index, d.values().clone())], distinct)?;
             if let Ok(v) = eval_node(e, &values, ctx) {
                 return Ok(Some(match v {
                     ColumnarValue::Scalar(s) => ColumnarValue::Scalar(s),
-                    ColumnarValue::Array(a) => ColumnarValue::Array(spread(&a, d, e.ty)?),
+                    ColumnarValue::Array(a) => {
+                        ColumnarValue::Array(spread(&a, distinct, d.keys(), e.ty)?)
+                    }
                 }));
             }
         }
@@ -117,26 +122,108 @@ fn per_value(e: &PlanExpr) -> bool {
     ok
 }
 
-/// A batch of `values.len()` rows whose column `index` is `values`; the
-/// other columns are all-null placeholders.
-fn one_column_batch(
+/// `e` over a batch where every column it reads (several) is a
+/// dictionary-encoded string column: when the expression gives one value
+/// per input value, it runs once per distinct combination of the columns'
+/// keys found in the batch, and the result is spread to the rows (a
+/// string result as a dictionary over the combinations). `None` when that
+/// does not apply, or fails (a combination's values may be evaluated in
+/// another order than the rows'), or every row is a combination of its
+/// own.
+fn eval_combined(
+    e: &PlanExpr,
     batch: &RecordBatch,
-    index: usize,
-    values: ArrayRef,
+    ctx: &EvalContext,
+    columns: &std::collections::BTreeSet<usize>,
+) -> EvalResult<Option<ColumnarValue>> {
+    let n = batch.num_rows();
+    if n < 2 || !per_value(e) {
+        return Ok(None);
+    }
+    let mut dicts = Vec::with_capacity(columns.len());
+    for &i in columns {
+        match batch.columns().get(i) {
+            Some(c) => match dict::as_string_dictionary(c.as_ref()) {
+                Some(d) if d.keys().null_count() == 0 => dicts.push((i, d)),
+                _ => return Ok(None),
+            },
+            None => return Ok(None),
+        }
+    }
+    // Each row's keys as one number (mixed radix: the dictionary sizes).
+    let mut codes = vec![0u64; n];
+    let mut radix: u64 = 1;
+    for (_, d) in &dicts {
+        let size = d.values().len().max(1) as u64;
+        let Some(r) = radix.checked_mul(size) else {
+            return Ok(None);
+        };
+        radix = r;
+        for (c, &k) in codes.iter_mut().zip(d.keys().values().iter()) {
+            *c = *c * size + k as u64;
+        }
+    }
+    // The combinations in order of first appearance: each row's
+    // combination, and the first row of each.
+    let mut ids: Vec<i32> = Vec::with_capacity(n);
+    let mut firsts: Vec<u32> = Vec::new();
+    let mut intern = |slot: &mut u32, row: usize| {
+        if *slot == u32::MAX {
+            *slot = firsts.len() as u32;
+            firsts.push(row as u32);
+        }
+        ids.push(*slot as i32);
+    };
+    if radix <= 2 * n as u64 {
+        let mut table = vec![u32::MAX; radix as usize];
+        for (row, &c) in codes.iter().enumerate() {
+            if let Some(slot) = table.get_mut(c as usize) {
+                intern(slot, row);
+            }
+        }
+    } else {
+        let mut table: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState> =
+            hashbrown::HashMap::with_capacity_and_hasher(1024, Default::default());
+        for (row, &c) in codes.iter().enumerate() {
+            intern(table.entry(c).or_insert(u32::MAX), row);
+        }
+    }
+    let distinct = firsts.len();
+    if ids.len() != n || distinct >= n {
+        return Ok(None);
+    }
+    let firsts = arrow::array::UInt32Array::from(firsts);
+    let mut values = Vec::with_capacity(dicts.len());
+    for &(i, _) in &dicts {
+        let taken =
+            arrow::compute::take(batch.column(i).as_ref(), &firsts, None).map_err(arrow_err)?;
+        values.push((i, dict::plain(&taken)?));
+    }
+    let values = values_batch(batch, &values, distinct)?;
+    let Ok(v) = eval_node(e, &values, ctx) else {
+        return Ok(None);
+    };
+    let keys = arrow::array::Int32Array::from(ids);
+    Ok(Some(match v {
+        ColumnarValue::Scalar(s) => ColumnarValue::Scalar(s),
+        ColumnarValue::Array(a) => ColumnarValue::Array(spread(&a, distinct, &keys, e.ty)?),
+    }))
+}
+
+/// A batch of `len` rows holding the given columns at their indices; the
+/// other columns are all-null placeholders.
+fn values_batch(
+    batch: &RecordBatch,
+    values: &[(usize, ArrayRef)],
+    len: usize,
 ) -> EvalResult<RecordBatch> {
     let schema = batch.schema();
-    let len = values.len();
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns = Vec::with_capacity(batch.num_columns());
     for (i, field) in schema.fields().iter().enumerate() {
-        if i == index {
-            fields.push(
-                field
-                    .as_ref()
-                    .clone()
-                    .with_data_type(values.data_type().clone()),
-            );
-            columns.push(values.clone());
+        if let Some((_, v)) = values.iter().find(|(j, _)| *j == i) {
+            fields.push(field.as_ref().clone().with_data_type(v.data_type().clone()));
+            columns.push(v.clone());
         } else {
             fields.push(Field::new(field.name(), DataType::Null, true));
             columns.push(new_null_array(&DataType::Null, len));
@@ -150,23 +237,27 @@ fn one_column_batch(
     .map_err(arrow_err)
 }
 
-/// The rows' values of a result computed once per dictionary value: a
-/// string result without nulls as a dictionary with the same keys, any
-/// other result gathered by the keys.
-fn spread(result: &ArrayRef, d: &DictionaryArray<Int32Type>, ty: KqlType) -> EvalResult<ArrayRef> {
-    if result.len() != d.values().len() {
+/// The rows' values of a result computed once per distinct value (or
+/// combination) the `keys` point at: a string result without nulls as a
+/// dictionary with these keys, any other result gathered by them.
+fn spread(
+    result: &ArrayRef,
+    distinct: usize,
+    keys: &Int32Array,
+    ty: KqlType,
+) -> EvalResult<ArrayRef> {
+    if result.len() != distinct {
         return Err(internal(format!(
-            "a result of {} rows for a dictionary of {} values",
-            result.len(),
-            d.values().len()
+            "a result of {} rows for {distinct} distinct values",
+            result.len()
         )));
     }
     if ty == KqlType::String && result.data_type() == &DataType::Utf8 && result.null_count() == 0 {
-        let out = DictionaryArray::<Int32Type>::try_new(d.keys().clone(), result.clone())
+        let out = DictionaryArray::<Int32Type>::try_new(keys.clone(), result.clone())
             .map_err(arrow_err)?;
         return Ok(Arc::new(out));
     }
-    arrow::compute::take(result.as_ref(), d.keys(), None).map_err(arrow_err)
+    arrow::compute::take(result.as_ref(), keys, None).map_err(arrow_err)
 }
 
 /// Evaluates `e` itself over `batch`; every operand through

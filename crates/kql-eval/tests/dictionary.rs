@@ -238,6 +238,10 @@ const EXPRESSIONS: &[&str] = &[
     "A =~ B",
     "A !~ B",
     "A has B",
+    "extract(A, 0, B)",
+    r#"iff(A == "", B, A)"#,
+    r#"strcat(A, "/", B, "/", C)"#,
+    "strlen(A) + strlen(B)",
     "tolower(A) == tolower(B)",
     r#"A != "" and N > 5"#,
     "N + strlen(A)",
@@ -323,13 +327,22 @@ fn expressions_of_one_encoded_column_run_once_per_value() {
         assert_eq!(d.keys(), a.keys(), "{x}");
         assert_eq!(d.values().len(), a.values().len(), "{x}");
     }
-    // Other results are plain; several columns, or a volatile function,
-    // or a larger dictionary than rows: plain too.
+    // Several encoded columns: once per combination of their values in
+    // the batch.
+    for x in ["strcat(A, B)", r#"strcat(tolower(A), "@", tolower(B))"#] {
+        let got = evaluate(&expression(x), &encoded);
+        let d = dict::as_string_dictionary(got.as_ref()).expect("encoded result");
+        assert!(d.values().len() <= NAMES.len() * NAMES.len(), "{x}");
+    }
+    // Other results are plain; an encoded column with a plain one, or a
+    // volatile function, or a larger dictionary than rows: plain too.
     for x in [
         r#"A in~ ("CMD.exe", "ß")"#,
         "strlen(A)",
-        "strcat(A, B)",
+        "A == B",
+        "strcat(A, tostring(N))",
         r#"strcat(A, tostring(rand(1)))"#,
+        r#"strcat(A, B, tostring(rand(1)))"#,
     ] {
         let got = evaluate(&expression(x), &encoded);
         assert!(!dict::is_dictionary(got.as_ref()), "{x}");
