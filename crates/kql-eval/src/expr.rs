@@ -26,9 +26,11 @@ use std::sync::Arc;
 /// has dictionary-encoded columns: a bare reference to such a column is
 /// that column as it is, and an expression that reads one such column and
 /// nothing else runs once per distinct value of the column's dictionary
-/// instead of once per row ([`eval_encoded`]); its result is spread to
-/// the rows by the keys (a string result stays encoded). Use
-/// [`eval_plain`] where a kernel needs a plain array.
+/// instead of once per row (`eval_encoded`; one that reads several such
+/// columns and nothing else, once per combination of their keys,
+/// `eval_combined`); its result is spread to the rows by the keys (a
+/// string result stays encoded). Use [`eval_plain`] where a kernel needs
+/// a plain array.
 pub fn eval(e: &PlanExpr, batch: &RecordBatch, ctx: &EvalContext) -> EvalResult<ColumnarValue> {
     if !matches!(
         e.kind,
@@ -58,8 +60,9 @@ pub fn eval_plain(
 }
 
 /// `e` over a batch with dictionary-encoded columns, when it reads exactly
-/// one column and that column is encoded; `None` otherwise (the caller
-/// evaluates it as usual, each operand made plain).
+/// one column and that column is encoded (or several, all encoded:
+/// [`eval_combined`]); `None` otherwise (the caller evaluates it as usual,
+/// each operand made plain).
 ///
 /// When the expression gives one value per input value (it calls no
 /// volatile function such as `rand()`), and the dictionary has no more
