@@ -88,16 +88,20 @@ impl Session {
                         batches: t.batches,
                     })
                 }),
-                std::sync::Arc::new(move |projection: Option<&[usize]>, predicates: &[_]| {
-                    streamed.stream_filtered(projection, predicates).map(|t| {
-                        kql_eval::BatchStream {
-                            schema: t.schema,
-                            batches: Box::new(
-                                t.batches.map(|b| b.map_err(kql_eval::first_diagnostic)),
-                            ),
-                        }
-                    })
-                }),
+                std::sync::Arc::new(
+                    move |projection: Option<&[usize]>,
+                          predicates: &[_],
+                          options: &kql_eval::ScanOptions| {
+                        streamed
+                            .stream_filtered(projection, predicates, options.encoded)
+                            .map(|t| kql_eval::BatchStream {
+                                schema: t.schema,
+                                batches: Box::new(
+                                    t.batches.map(|b| b.map_err(kql_eval::first_diagnostic)),
+                                ),
+                            })
+                    },
+                ),
             );
             if let Some(h) = by_position {
                 db.set_row_reader(

@@ -140,8 +140,9 @@ fn source<'a>(
     data: &dyn TableSource,
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
+    let options = crate::ScanOptions { encoded: true };
     let stream = data
-        .stream(table, cols, predicates)
+        .stream_with(table, cols, predicates, &options)
         .map_err(first_diagnostic)?;
     Ok(match schema {
         None => Pipeline::new(stream.schema, stream.batches, ctx),

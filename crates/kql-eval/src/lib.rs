@@ -152,6 +152,19 @@ pub trait TableSource {
             .map(BatchStream::from_table)
     }
 
+    /// The same rows as [`TableSource::stream`], as `options` allows them
+    /// to come (string columns dictionary-encoded, see [`dict`]). By
+    /// default, as [`TableSource::stream`] gives them.
+    fn stream_with(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+        _options: &ScanOptions,
+    ) -> Result<BatchStream, Vec<Diagnostic>> {
+        self.stream(name, projection, predicates)
+    }
+
     /// Whether [`TableSource::rows_at`] reads rows of `name` by position
     /// without reading the rest of the table (false by default).
     fn reads_rows_at(&self, _name: &str) -> bool {
@@ -170,6 +183,14 @@ pub trait TableSource {
     ) -> Option<Result<Table, Vec<Diagnostic>>> {
         None
     }
+}
+
+/// How a scan lets a table source hand its rows over.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// String columns may come dictionary-encoded where the source stores
+    /// them so (see [`dict`]).
+    pub encoded: bool,
 }
 
 /// Settings that hold for one whole query.
@@ -250,7 +271,7 @@ pub type Loader =
 
 /// Reads a table's rows as a [`BatchStream`]; the arguments as for
 /// [`Loader`].
-pub type StreamLoader = dyn Fn(Option<&[usize]>, &[ScanPredicate]) -> Result<BatchStream, Vec<Diagnostic>>
+pub type StreamLoader = dyn Fn(Option<&[usize]>, &[ScanPredicate], &ScanOptions) -> Result<BatchStream, Vec<Diagnostic>>
     + Send
     + Sync;
 
@@ -425,12 +446,24 @@ impl TableSource for Database {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
     ) -> Result<BatchStream, Vec<Diagnostic>> {
+        self.stream_with(name, projection, predicates, &ScanOptions::default())
+    }
+
+    fn stream_with(
+        &self,
+        name: &str,
+        projection: Option<&[usize]>,
+        predicates: &[ScanPredicate],
+        options: &ScanOptions,
+    ) -> Result<BatchStream, Vec<Diagnostic>> {
         match self.tables.get(name) {
             Some(Entry {
                 rows,
                 streamer: Some(stream),
                 ..
-            }) if rows.get().is_none() && !self.keep_loaded => stream(projection, predicates),
+            }) if rows.get().is_none() && !self.keep_loaded => {
+                stream(projection, predicates, options)
+            }
             _ => self
                 .table(name, projection, predicates)
                 .map(BatchStream::from_table),

@@ -11,9 +11,14 @@
 //! and a pipeline with a row limit stops pulling once it has the rows.
 //! The batches it yields are the ones the same steps would produce over
 //! the whole input at once.
+//!
+//! A source may hand string columns over dictionary-encoded
+//! (`crate::dict`). A pipeline yields them so only to a consumer that
+//! asked for it ([`Pipeline::keep_encoded`]); every other consumer gets
+//! plain batches.
 
 use crate::error::EvalResult;
-use crate::{parallel, EvalContext, Table};
+use crate::{dict, parallel, EvalContext, Table};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use std::collections::VecDeque;
@@ -24,6 +29,10 @@ pub(crate) type Step<'a> = Box<dyn Fn(&RecordBatch) -> EvalResult<Option<RecordB
 
 /// The batches a pipeline reads.
 pub(crate) type Input<'a> = Box<dyn Iterator<Item = EvalResult<RecordBatch>> + 'a>;
+
+/// Whether the steps take dictionary-encoded columns (otherwise each
+/// morsel is made plain before them).
+const STEPS_TAKE_ENCODED: bool = false;
 
 /// Morsels per window and worker thread.
 const WINDOW_PER_THREAD: usize = 2;
@@ -45,6 +54,8 @@ pub(crate) struct Pipeline<'a> {
     ctx: &'a EvalContext,
     out: VecDeque<RecordBatch>,
     exhausted: bool,
+    /// Yield dictionary-encoded columns as they are.
+    keep_encoded: bool,
 }
 
 impl<'a> Pipeline<'a> {
@@ -60,7 +71,15 @@ impl<'a> Pipeline<'a> {
             ctx,
             out: VecDeque::new(),
             exhausted: false,
+            keep_encoded: false,
         }
+    }
+
+    /// Yields dictionary-encoded string columns as the source or the steps
+    /// produce them, for a consumer that works on them (see `crate::dict`).
+    pub(crate) fn keep_encoded(mut self) -> Self {
+        self.keep_encoded = true;
+        self
     }
 
     /// A pipeline over a table already in memory.
@@ -74,7 +93,12 @@ impl<'a> Pipeline<'a> {
     pub(crate) fn then(self, schema: SchemaRef, step: Step<'a>) -> Self {
         let mut p = if self.remaining.is_some() {
             let ctx = self.ctx;
-            Pipeline::new(self.schema.clone(), Box::new(self), ctx)
+            let keep_encoded = self.keep_encoded;
+            let mut inner = self;
+            inner.keep_encoded = true;
+            let mut outer = Pipeline::new(inner.schema.clone(), Box::new(inner), ctx);
+            outer.keep_encoded = keep_encoded;
+            outer
         } else {
             self
         };
@@ -148,21 +172,31 @@ impl<'a> Pipeline<'a> {
         if window.is_empty() {
             return Ok(None);
         }
-        let mut out = if self.steps.is_empty() {
+        let keep_encoded = self.keep_encoded;
+        let mut out = if self.steps.is_empty()
+            && (keep_encoded || !window.iter().any(dict::has_dictionary))
+        {
             window
         } else {
             let rows = window.iter().map(RecordBatch::num_rows).sum();
             let par = parallel::worth_it(self.ctx, window.len(), rows);
             let steps = &self.steps;
             let done = parallel::map(self.ctx, window.len(), par, |i| {
-                let mut b = Some(window[i].clone());
+                let mut b = Some(if STEPS_TAKE_ENCODED || steps.is_empty() {
+                    window[i].clone()
+                } else {
+                    dict::plain_batch(&window[i])?
+                });
                 for step in steps {
                     b = match b {
                         Some(x) => step(&x)?,
                         None => break,
                     };
                 }
-                Ok(b)
+                match b {
+                    Some(x) if !keep_encoded => Ok(Some(dict::plain_batch(&x)?)),
+                    b => Ok(b),
+                }
             });
             let mut out = Vec::with_capacity(done.len());
             for b in done {

@@ -158,6 +158,52 @@ pub(crate) fn to_kql(array: &ArrayRef, to: KqlType) -> Result<ArrayRef, String> 
 /// `a` with every null as `""`. Readers leave null slots empty, so this
 /// usually only drops the validity bitmap; otherwise the valid values are
 /// copied once.
+/// A dictionary-encoded string column in KQL layout, kept encoded:
+/// `Dictionary(Int32, Utf8)` whose keys and values are never null (a null
+/// row points at a `""` value, added when the dictionary has none), so it
+/// means what [`to_kql`] would make of it. `None` for anything else.
+pub(crate) fn encoded_string(array: &ArrayRef) -> Option<ArrayRef> {
+    let dict = array.as_dictionary_opt::<arrow_array::types::Int32Type>()?;
+    let values = dict.values().as_string_opt::<i32>()?;
+    let values = if values.null_count() > 0 {
+        nulls_to_empty(values)
+    } else {
+        values.clone()
+    };
+    if dict.keys().null_count() == 0 {
+        let keys = dict.keys().clone();
+        // SAFETY: the keys index `values`, which has the same length as
+        // the dictionary's own values.
+        return Some(Arc::new(unsafe {
+            arrow_array::DictionaryArray::<arrow_array::types::Int32Type>::new_unchecked(
+                keys,
+                Arc::new(values),
+            )
+        }));
+    }
+    let (values, empty) = match (0..values.len()).find(|&i| values.value(i).is_empty()) {
+        Some(i) => (values, i),
+        None => {
+            let mut b = arrow_array::builder::StringBuilder::with_capacity(
+                values.len() + 1,
+                values.value_data().len(),
+            );
+            for v in values.iter() {
+                b.append_value(v.unwrap_or(""));
+            }
+            b.append_value("");
+            let n = values.len();
+            (b.finish(), n)
+        }
+    };
+    let empty = i32::try_from(empty).ok()?;
+    let keys = dict.keys();
+    let filled: arrow_array::Int32Array = keys.iter().map(|k| Some(k.unwrap_or(empty))).collect();
+    arrow_array::DictionaryArray::<arrow_array::types::Int32Type>::try_new(filled, Arc::new(values))
+        .ok()
+        .map(|d| Arc::new(d) as ArrayRef)
+}
+
 pub(crate) fn nulls_to_empty(a: &StringArray) -> StringArray {
     let Some(nulls) = a.nulls() else {
         return a.clone();

@@ -132,13 +132,19 @@ impl TableHandle {
     /// (decoded on all cores, ahead of the caller once it reads on); other
     /// sources are read whole first (the column cache and Arrow IPC files
     /// are memory-mapped, so their batches cost no memory of their own).
+    ///
+    /// With `encoded`, a string column may come dictionary-encoded
+    /// (`Dictionary(Int32, Utf8)`, keys and values never null) where the
+    /// file stores it so (Parquet): such a column means what its plain
+    /// form would, and its field in each batch's schema is typed so.
     pub fn stream_filtered(
         &self,
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
+        encoded: bool,
     ) -> Result<crate::TableStream, Vec<Diagnostic>> {
         match &self.source {
-            Source::Parquet(f) => f.stream(&self.schema, projection, predicates),
+            Source::Parquet(f) => f.stream(&self.schema, projection, predicates, encoded),
             _ => {
                 let t = self.load_filtered(projection, predicates)?;
                 Ok(crate::TableStream {

@@ -35,6 +35,14 @@ pub(crate) struct ParquetFile {
     meta: ArrowReaderMetadata,
     /// The KQL type of each top-level column.
     types: Vec<KqlType>,
+    /// Which top-level columns are `string` columns whose pages are all
+    /// dictionary-encoded in every row group: a stream that may hand
+    /// strings over encoded reads them as dictionaries, without spelling
+    /// out each row's value.
+    encodable: Vec<bool>,
+    /// The reader's metadata with those columns read as
+    /// `Dictionary(Int32, Utf8)` (`None` when there are none).
+    encoded_meta: Option<ArrowReaderMetadata>,
     /// Row groups decoded so far, over all reads.
     pub(crate) decoded: std::sync::atomic::AtomicUsize,
 }
@@ -56,6 +64,8 @@ pub(crate) fn open(
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| read_failed(path, e))?;
     let (schema, types) = kql_schema(name, meta.schema(), origin)?;
+    let encodable = encodable_columns(&meta, &types);
+    let encoded_meta = encoded_metadata(&meta, &encodable);
     Ok((
         schema,
         ParquetFile {
@@ -63,9 +73,85 @@ pub(crate) fn open(
             origin: origin.to_string(),
             meta,
             types,
+            encodable,
+            encoded_meta,
             decoded: Default::default(),
         },
     ))
+}
+
+/// For each top-level column, whether it is a `string` column stored as
+/// one byte-array leaf whose data pages are dictionary-encoded in every
+/// row group (by the footer's page encoding statistics; without them, no).
+fn encodable_columns(meta: &ArrowReaderMetadata, types: &[KqlType]) -> Vec<bool> {
+    use parquet::basic::{Encoding, Type as Physical};
+    let pq = meta.parquet_schema();
+    let fields = meta.schema().fields();
+    (0..types.len())
+        .map(|c| {
+            if types[c] != KqlType::String
+                || !matches!(
+                    fields.get(c).map(|f| f.data_type()),
+                    Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                )
+            {
+                return false;
+            }
+            let leaves: Vec<usize> = (0..pq.num_columns())
+                .filter(|&l| pq.get_column_root_idx(l) == c)
+                .collect();
+            let [leaf] = leaves.as_slice() else {
+                return false;
+            };
+            if pq.column(*leaf).physical_type() != Physical::BYTE_ARRAY {
+                return false;
+            }
+            let groups = meta.metadata().row_groups();
+            !groups.is_empty()
+                && groups.iter().all(|g| {
+                    let chunk = g.column(*leaf);
+                    chunk.dictionary_page_offset().is_some()
+                        && chunk.page_encoding_stats_mask().is_some_and(|m| {
+                            m.is_only(Encoding::RLE_DICTIONARY)
+                                || m.is_only(Encoding::PLAIN_DICTIONARY)
+                        })
+                })
+        })
+        .collect()
+}
+
+/// The reader's metadata with the `encodable` columns read as
+/// dictionaries (`None` when no column is).
+fn encoded_metadata(meta: &ArrowReaderMetadata, encodable: &[bool]) -> Option<ArrowReaderMetadata> {
+    if !encodable.contains(&true) {
+        return None;
+    }
+    let fields: Vec<arrow_schema::Field> = meta
+        .schema()
+        .fields()
+        .iter()
+        .zip(encodable)
+        .map(|(f, &e)| {
+            let f = f.as_ref().clone();
+            if e {
+                f.with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                ))
+            } else {
+                f
+            }
+        })
+        .collect();
+    let hint = Arc::new(Schema::new_with_metadata(
+        fields,
+        meta.schema().metadata().clone(),
+    ));
+    ArrowReaderMetadata::try_new(
+        meta.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(hint),
+    )
+    .ok()
 }
 
 /// The KQL schema of a file's Arrow schema (types declared by the Defender
@@ -135,6 +221,8 @@ struct ReadPlan {
     groups: Vec<usize>,
     mask: ProjectionMask,
     row_filter: Option<PreFilter>,
+    /// Read the encodable string columns as dictionaries.
+    encoded: bool,
 }
 
 /// Row groups decoded ahead of the reader, per decoding thread.
@@ -150,7 +238,7 @@ impl ParquetFile {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
     ) -> Result<LoadedTable, Vec<Diagnostic>> {
-        let plan = self.plan(schema, projection, predicates)?;
+        let plan = self.plan(schema, projection, predicates, false)?;
         let groups = &plan.groups;
         let threads = decode_threads().min(groups.len().max(1));
         // Contiguous runs of row groups, one per thread, keep the row order.
@@ -196,13 +284,18 @@ impl ParquetFile {
     /// the caller pulls them: threads decode the next row groups ahead (a
     /// bounded number), and the batches come out in file order. Dropping
     /// the stream stops the decoding.
+    ///
+    /// With `encoded`, the string columns whose pages are all
+    /// dictionary-encoded come as `Dictionary(Int32, Utf8)` (keys and
+    /// values never null; a missing string is a `""` value).
     pub(crate) fn stream(
         self: &Arc<Self>,
         schema: &SchemaRef,
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
+        encoded: bool,
     ) -> Result<crate::TableStream, Vec<Diagnostic>> {
-        let plan = Arc::new(self.plan(schema, projection, predicates)?);
+        let plan = Arc::new(self.plan(schema, projection, predicates, encoded)?);
         let out_schema = plan.out_schema.clone();
         let threads = decode_threads().min(plan.groups.len());
         let batches: crate::BatchIter = if threads <= 1 {
@@ -246,7 +339,7 @@ impl ParquetFile {
         projection: &[usize],
         positions: &[u64],
     ) -> Result<LoadedTable, Vec<Diagnostic>> {
-        let plan = self.plan(schema, Some(projection), &[])?;
+        let plan = self.plan(schema, Some(projection), &[], false)?;
         let mut groups = Vec::new();
         let mut selectors = Vec::new();
         let mut next = positions.iter().copied().peekable();
@@ -289,6 +382,7 @@ impl ParquetFile {
                 plan.mask.clone(),
                 Some(selection),
                 BATCH_ROWS,
+                false,
             )?;
             for batch in reader {
                 let batch = batch.map_err(|e| read_failed(&self.path, e))?;
@@ -334,6 +428,7 @@ impl ParquetFile {
         schema: &SchemaRef,
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
+        encoded: bool,
     ) -> Result<ReadPlan, Vec<Diagnostic>> {
         let ncols = self.types.len();
         let cols: Vec<usize> = match projection {
@@ -350,6 +445,8 @@ impl ParquetFile {
         let mask = ProjectionMask::roots(self.meta.parquet_schema(), unique.iter().copied());
         let types: Vec<KqlType> = unique.iter().map(|&c| self.types[c]).collect();
         let row_filter = self.row_filter(predicates, &unique);
+        let encoded =
+            encoded && self.encoded_meta.is_some() && unique.iter().any(|&c| self.encodable[c]);
         Ok(ReadPlan {
             out_schema,
             unique,
@@ -358,6 +455,7 @@ impl ParquetFile {
             groups,
             mask,
             row_filter,
+            encoded,
         })
     }
 
@@ -374,7 +472,14 @@ impl ParquetFile {
         let mut out = Vec::new();
         match &plan.row_filter {
             None => {
-                let reader = self.reader(&file, &part, plan.mask.clone(), None, BATCH_ROWS)?;
+                let reader = self.reader(
+                    &file,
+                    &part,
+                    plan.mask.clone(),
+                    None,
+                    BATCH_ROWS,
+                    plan.encoded,
+                )?;
                 for batch in reader {
                     let batch = batch.map_err(|e| read_failed(&self.path, e))?;
                     out.push(self.convert(plan, schema, &batch)?);
@@ -400,13 +505,17 @@ impl ParquetFile {
         columns: ProjectionMask,
         selection: Option<RowSelection>,
         batch_rows: usize,
+        encoded: bool,
     ) -> Result<ParquetRecordBatchReader, Vec<Diagnostic>> {
         let file = file.try_clone().map_err(|e| read_failed(&self.path, e))?;
-        let mut builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
-                .with_projection(columns)
-                .with_row_groups(groups.to_vec())
-                .with_batch_size(batch_rows.max(1));
+        let meta = match (&self.encoded_meta, encoded) {
+            (Some(m), true) => m.clone(),
+            _ => self.meta.clone(),
+        };
+        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+            .with_projection(columns)
+            .with_row_groups(groups.to_vec())
+            .with_batch_size(batch_rows.max(1));
         if let Some(s) = selection {
             builder = builder.with_row_selection(s);
         }
@@ -457,13 +566,14 @@ impl ParquetFile {
             ProjectionMask::roots(pq_schema, f.columns.iter().copied()),
             None,
             rows,
+            plan.encoded,
         )?;
         let raw = self.read_all(reader, f.columns.len())?;
         // A predicate column that does not convert checks nothing here; if
         // it is also read for the query, its conversion error is reported.
         let mut tested: Vec<Option<ArrayRef>> = Vec::with_capacity(raw.len());
         for ((a, &ty), &c) in raw.iter().zip(&f.types).zip(&f.columns) {
-            match to_kql(a, ty) {
+            match self.to_kql(plan, c, a, ty) {
                 Ok(k) => tested.push(Some(k)),
                 Err(e) if plan.unique.binary_search(&c).is_ok() => {
                     return Err(self.bad_value(schema, c, e));
@@ -492,12 +602,16 @@ impl ParquetFile {
             ProjectionMask::roots(pq_schema, rest.iter().copied()),
             select.then(|| RowSelection::from_filters(std::slice::from_ref(&keep))),
             rows,
+            plan.encoded,
         )?;
         let rest_raw = self.read_all(reader, rest.len())?;
         let rest_kql = rest_raw
             .iter()
             .zip(&rest)
-            .map(|(a, &c)| to_kql(a, self.types[c]).map_err(|e| self.bad_value(schema, c, e)))
+            .map(|(a, &c)| {
+                self.to_kql(plan, c, a, self.types[c])
+                    .map_err(|e| self.bad_value(schema, c, e))
+            })
             .collect::<Result<Vec<ArrayRef>, _>>()?;
         let mut columns = Vec::with_capacity(plan.unique.len());
         let mut next_rest = rest_kql.into_iter();
@@ -553,9 +667,29 @@ impl ParquetFile {
             .iter()
             .zip(&plan.types)
             .zip(&plan.unique)
-            .map(|((a, &t), &c)| to_kql(a, t).map_err(|e| self.bad_value(schema, c, e)))
+            .map(|((a, &t), &c)| {
+                self.to_kql(plan, c, a, t)
+                    .map_err(|e| self.bad_value(schema, c, e))
+            })
             .collect::<Result<Vec<ArrayRef>, _>>()?;
         self.assemble(plan, converted, batch.num_rows())
+    }
+
+    /// Column `c` of the file as the reader decoded it, in KQL layout
+    /// (kept dictionary-encoded when the plan reads it so).
+    fn to_kql(
+        &self,
+        plan: &ReadPlan,
+        c: usize,
+        a: &ArrayRef,
+        ty: KqlType,
+    ) -> Result<ArrayRef, String> {
+        if plan.encoded && self.encodable[c] {
+            if let Some(e) = crate::convert::encoded_string(a) {
+                return Ok(e);
+            }
+        }
+        to_kql(a, ty)
     }
 
     /// The output batch of the decoded columns (in `plan.unique` order).
@@ -565,9 +699,14 @@ impl ParquetFile {
         decoded: Vec<ArrayRef>,
         rows: usize,
     ) -> Result<RecordBatch, Vec<Diagnostic>> {
-        let arrays = plan.positions.iter().map(|&p| decoded[p].clone()).collect();
+        let arrays: Vec<ArrayRef> = plan.positions.iter().map(|&p| decoded[p].clone()).collect();
+        let schema = if plan.encoded {
+            retyped(&plan.out_schema, &arrays)
+        } else {
+            plan.out_schema.clone()
+        };
         RecordBatch::try_new_with_options(
-            plan.out_schema.clone(),
+            schema,
             arrays,
             &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
         )
@@ -811,6 +950,26 @@ fn scalar_at(a: &ArrayRef, ty: KqlType, i: usize) -> Option<ScalarValue> {
         KqlType::String => ScalarValue::String(a.as_string::<i32>().value(i).to_string()),
         _ => return None,
     })
+}
+
+/// `schema` with each field typed as its column in `columns` is (names and
+/// metadata kept).
+fn retyped(schema: &SchemaRef, columns: &[ArrayRef]) -> SchemaRef {
+    if schema
+        .fields()
+        .iter()
+        .zip(columns)
+        .all(|(f, c)| f.data_type() == c.data_type())
+    {
+        return schema.clone();
+    }
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .zip(columns)
+        .map(|(f, c)| f.as_ref().clone().with_data_type(c.data_type().clone()))
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Threads that decode row groups.

@@ -484,7 +484,7 @@ fn streamed(
     cols: Option<&[usize]>,
     preds: &[ScanPredicate],
 ) -> RecordBatch {
-    let s = h.stream_filtered(cols, preds).expect("stream");
+    let s = h.stream_filtered(cols, preds, false).expect("stream");
     let batches: Vec<RecordBatch> = s.batches.map(|b| b.expect("batch")).collect();
     concat_batches(&s.schema, &batches).expect("concat")
 }
@@ -521,6 +521,81 @@ fn a_parquet_stream_reads_what_a_whole_read_reads() {
     }
 }
 
+/// The batch with every dictionary-encoded column cast to its values'
+/// type (and the field retyped to match).
+fn spelled_out(b: &RecordBatch) -> RecordBatch {
+    let columns: Vec<ArrayRef> = b
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Dictionary(_, v) => arrow_cast::cast(c, v).expect("cast"),
+            _ => c.clone(),
+        })
+        .collect();
+    let fields: Vec<Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(&columns)
+        .map(|(f, c)| f.as_ref().clone().with_data_type(c.data_type().clone()))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch")
+}
+
+#[test]
+fn an_encoded_stream_means_what_a_plain_one_reads() {
+    let dir = temp_dir("encoded");
+    let (batch, _) = rows();
+    let pred = |column, op, value| ScanPredicate { column, op, value };
+    let s = |x: &str| ScalarValue::String(x.to_string());
+    for group_rows in [1_000, 130, 7] {
+        let path = dir.join(format!("DeviceFileEvents-{group_rows}.parquet"));
+        write_parquet(&path, &batch, group_rows);
+        let h = kql_io::open_path(&path).expect("open").remove(0);
+        let cases: Vec<(Option<Vec<usize>>, Vec<ScanPredicate>)> = vec![
+            (None, vec![]),
+            (Some(vec![1, 2, 1]), vec![]),
+            (Some(vec![3, 1]), vec![pred(1, ScanOp::Eq, s(""))]),
+            (Some(vec![2, 1]), vec![pred(1, ScanOp::Eq, s("Zürich-2"))]),
+            (Some(vec![0, 2]), vec![pred(1, ScanOp::Lt, s("host"))]),
+            (Some(vec![1, 2]), vec![pred(1, ScanOp::Ge, s("日本"))]),
+            (Some(vec![2]), vec![pred(1, ScanOp::Le, s(""))]),
+        ];
+        for (cols, preds) in cases {
+            let plain = h
+                .stream_filtered(cols.as_deref(), &preds, false)
+                .expect("stream");
+            let want: Vec<RecordBatch> = plain.batches.map(|b| b.expect("batch")).collect();
+            let encoded = h
+                .stream_filtered(cols.as_deref(), &preds, true)
+                .expect("stream");
+            assert_eq!(encoded.schema, plain.schema);
+            let got: Vec<RecordBatch> = encoded.batches.map(|b| b.expect("batch")).collect();
+            assert_eq!(got.len(), want.len(), "{group_rows} {cols:?} {preds:?}");
+            for (g, w) in got.iter().zip(&want) {
+                // The string column comes encoded, without null keys or
+                // values, and means what the plain read gives.
+                for c in g.columns() {
+                    if let Some(d) = c.as_dictionary_opt::<arrow_array::types::Int32Type>() {
+                        assert_eq!(d.keys().null_count(), 0);
+                        assert_eq!(d.values().null_count(), 0);
+                    }
+                }
+                assert_eq!(&spelled_out(g), w, "{group_rows} {cols:?} {preds:?}");
+            }
+            if cols.as_ref().is_some_and(|c| c.contains(&1)) && !got.is_empty() {
+                assert!(
+                    got.iter().any(|b| b
+                        .columns()
+                        .iter()
+                        .any(|c| matches!(c.data_type(), DataType::Dictionary(_, _)))),
+                    "{group_rows} {cols:?}: DeviceName should come encoded"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_parquet_stream_decodes_only_what_is_pulled_and_a_bounded_lead() {
     let dir = temp_dir("lead");
@@ -530,7 +605,9 @@ fn a_parquet_stream_decodes_only_what_is_pulled_and_a_bounded_lead() {
     write_parquet(&path, &batch, 10);
     let h = kql_io::open_path(&path).expect("open").remove(0);
     assert_eq!(h.decoded_row_groups(), Some(0));
-    let mut s = h.stream_filtered(Some(&[1, 2]), &[]).expect("stream");
+    let mut s = h
+        .stream_filtered(Some(&[1, 2]), &[], false)
+        .expect("stream");
     let first = s.batches.next().expect("a batch").expect("decoded");
     assert_eq!(first.num_rows(), 10);
     drop(s);
