@@ -78,6 +78,7 @@ impl Session {
             let handle = std::sync::Arc::new(h);
             let streamed = handle.clone();
             let by_position = handle.reads_rows_at().then(|| handle.clone());
+            let tests_rows = handle.runs_row_tests();
             let table_name = name.clone();
             db.insert_streaming(
                 name,
@@ -92,17 +93,42 @@ impl Session {
                     move |projection: Option<&[usize]>,
                           predicates: &[_],
                           options: &kql_eval::ScanOptions| {
-                        streamed
-                            .stream_filtered(projection, predicates, options.encoded)
-                            .map(|t| kql_eval::BatchStream {
-                                schema: t.schema,
-                                batches: Box::new(
-                                    t.batches.map(|b| b.map_err(kql_eval::first_diagnostic)),
-                                ),
-                            })
+                        let read =
+                            |projection: Option<&[usize]>, test: Option<&kql_io::RowTest>| {
+                                streamed
+                                    .stream_filtered(projection, predicates, options.encoded, test)
+                                    .map(|t| kql_eval::BatchStream {
+                                        schema: t.schema,
+                                        batches: Box::new(
+                                            t.batches
+                                                .map(|b| b.map_err(kql_eval::first_diagnostic)),
+                                        ),
+                                    })
+                            };
+                        match &options.test {
+                            None => read(projection, None),
+                            // Parquet runs the test while decoding; other
+                            // files are tested after reading.
+                            Some(t) if streamed.runs_row_tests() => {
+                                let test = t.test.clone();
+                                let io_test = kql_io::RowTest {
+                                    columns: t.columns.clone(),
+                                    test: std::sync::Arc::new(
+                                        move |b: &arrow::record_batch::RecordBatch| {
+                                            test(b).map_err(|d| vec![d])
+                                        },
+                                    ),
+                                };
+                                read(projection, Some(&io_test))
+                            }
+                            Some(t) => t.after(projection, |p| read(p, None)),
+                        }
                     },
                 ),
             );
+            if tests_rows {
+                db.set_runs_row_tests(&table_name);
+            }
             if let Some(h) = by_position {
                 db.set_row_reader(
                     &table_name,

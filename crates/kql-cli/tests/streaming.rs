@@ -115,3 +115,86 @@ fn take_over_parquet_decodes_only_the_first_row_groups() {
         assert_eq!(out, rows(&whole, query), "{query}");
     }
 }
+
+/// A process-events file: string columns the writer dictionary-encodes
+/// (with nulls, `""` and non-ASCII values), a long, and many row groups.
+fn write_processes(dir: &std::path::Path) -> std::path::PathBuf {
+    const N: usize = 3_000;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("DeviceName", DataType::Utf8, true),
+        Field::new("FileName", DataType::Utf8, true),
+        Field::new("ProcessVersionInfoOriginalFileName", DataType::Utf8, true),
+        Field::new("ProcessCommandLine", DataType::Utf8, true),
+        Field::new("ProcessId", DataType::Int64, true),
+    ]));
+    let files = ["cmd.exe", "CMD.EXE", "powershell.exe", "Äpfel.exe", "", "setup.scr"];
+    let device: StringArray = (0..N)
+        .map(|i| (i % 13 != 0).then(|| format!("host-{}", i % 17)))
+        .collect();
+    let file: StringArray = (0..N)
+        .map(|i| (i % 11 != 3).then(|| files[i % files.len()].to_string()))
+        .collect();
+    let original: StringArray = (0..N)
+        .map(|i| (i % 7 != 2).then(|| files[(i / 2) % files.len()].to_string()))
+        .collect();
+    let cmd: StringArray = (0..N)
+        .map(|i| match i % 9 {
+            0 => None,
+            1 => Some(format!("powershell -ExecutionPolicy Bypass -n {i}")),
+            2 => Some(format!("cmd /c copy C:\\Users\\ü{} x", i % 5)),
+            3 => Some("UACBypass.exe".to_string()),
+            _ => Some(format!("run {}", i % 23)),
+        })
+        .collect();
+    let pid: Int64Array = (0..N)
+        .map(|i| (i % 19 != 0).then_some(i as i64 % 400))
+        .collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(device),
+            Arc::new(file),
+            Arc::new(original),
+            Arc::new(cmd),
+            Arc::new(pid),
+        ],
+    )
+    .expect("batch");
+    let path = dir.join("DeviceProcessEvents.parquet");
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(256))
+        .build();
+    let file = std::fs::File::create(&path).expect("create");
+    let mut w = ArrowWriter::try_new(file, schema, Some(props)).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+#[test]
+fn filters_run_while_reading_parquet_keep_what_a_whole_read_keeps() {
+    let dir = std::env::temp_dir().join(format!("kql-cli-row-tests-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = write_processes(&dir);
+    let streamed = Session::from_handles(kql_io::open_path(&path).expect("open"), false);
+    let whole = Session::from_handles(kql_io::open_path(&path).expect("open"), true);
+    for query in [
+        "DeviceProcessEvents | where ProcessVersionInfoOriginalFileName in~ (\"cmd.exe\", \"Äpfel.exe\") | where FileName !~ ProcessVersionInfoOriginalFileName | project DeviceName, FileName, ProcessCommandLine",
+        "DeviceProcessEvents | where FileName == \"\" | count",
+        "DeviceProcessEvents | where FileName =~ \"CMD.exe\" and ProcessId > 100",
+        "DeviceProcessEvents | where ProcessCommandLine contains \"bypass\" | project ProcessId, DeviceName",
+        "DeviceProcessEvents | where ProcessCommandLine has \"bypass\" | summarize count() by FileName",
+        "DeviceProcessEvents | where ProcessCommandLine startswith @\"cmd /c copy C:\\Users\\\" | where FileName startswith \"setup\" or FileName endswith \".exe\" | summarize n = count() by FileName | order by n desc, FileName asc",
+        "DeviceProcessEvents | where DeviceName in (\"host-3\", \"host-4\") | where isnotempty(FileName) | take 7",
+        "DeviceProcessEvents | where strlen(FileName) > 7 | extend L = tolower(FileName) | project L, ProcessId",
+        "DeviceProcessEvents | where true",
+        "DeviceProcessEvents | where 1 == 2",
+        "DeviceProcessEvents | where ProcessId == 17 | project ProcessCommandLine",
+        "DeviceProcessEvents | project FileName, ProcessId | where FileName has \"exe\" and ProcessId < 30",
+        "DeviceProcessEvents | where FileName matches regex \"^[a-z]+\\\\.exe$\" | count",
+        "DeviceProcessEvents | where ProcessVersionInfoOriginalFileName !in~ (\"\", \"cmd.exe\") | summarize dcount(DeviceName), count() by ProcessVersionInfoOriginalFileName",
+    ] {
+        assert_eq!(rows(&streamed, query), rows(&whole, query), "{query}");
+    }
+}

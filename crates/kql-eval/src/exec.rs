@@ -98,11 +98,11 @@ pub(crate) fn open<'a>(
 ) -> EvalResult<Pipeline<'a>> {
     ctx.check_cancelled()?;
     match plan {
-        LogicalPlan::Scan(s) => source(&s.table, None, &[], None, data, ctx),
+        LogicalPlan::Scan(s) => source(&s.table, None, &[], None, None, data, ctx),
         LogicalPlan::Filter(f) => filter(f, data, ctx),
         LogicalPlan::Project(p) => match scan_columns(p) {
             // Only some columns of a table: read just those.
-            Some((table, cols)) => read_columns(p, table, &cols, &[], data, ctx),
+            Some((table, cols)) => read_columns(p, table, &cols, &[], None, data, ctx),
             None => project(p, data, ctx),
         },
         LogicalPlan::Limit(l) if !matches!(l.input.as_ref(), LogicalPlan::Sort(_)) => {
@@ -136,11 +136,15 @@ fn source<'a>(
     table: &str,
     cols: Option<&[usize]>,
     predicates: &[ScanPredicate],
+    test: Option<crate::RowTest>,
     schema: Option<SchemaRef>,
     data: &dyn TableSource,
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
-    let options = crate::ScanOptions { encoded: true };
+    let options = crate::ScanOptions {
+        encoded: true,
+        test,
+    };
     let stream = data
         .stream_with(table, cols, predicates, &options)
         .map_err(first_diagnostic)?;
@@ -163,28 +167,95 @@ fn source<'a>(
 }
 
 /// Reads the columns `cols` of `table` as the projection `p` names them,
-/// passing `predicates` (on table columns) to the source.
+/// passing `predicates` (on table columns) and `test` to the source.
 fn read_columns<'a>(
     p: &Project,
     table: &str,
     cols: &[usize],
     predicates: &[ScanPredicate],
+    test: Option<crate::RowTest>,
     data: &dyn TableSource,
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
-    source(table, Some(cols), predicates, Some(schema), data, ctx)
+    source(table, Some(cols), predicates, test, Some(schema), data, ctx)
+}
+
+/// The filter as a test of the table's rows, on the table columns
+/// `table_cols` its input columns are (its whole predicate, conjunct by
+/// conjunct as [`filter_batch`] runs it).
+fn row_test(f: &Filter, table_cols: &[usize], ctx: &EvalContext) -> crate::RowTest {
+    let used: Vec<usize> = f.predicate.column_indices().into_iter().collect();
+    let columns: Vec<usize> = used.iter().map(|&i| table_cols[i]).collect();
+    let width = table_cols.len();
+    let parts: Vec<kql_planner::PlanExpr> = f.predicate.conjuncts().into_iter().cloned().collect();
+    let ctx = ctx.clone();
+    let test = move |b: &RecordBatch| -> EvalResult<arrow::buffer::BooleanBuffer> {
+        let b = if crate::stream::STEPS_TAKE_ENCODED {
+            b.clone()
+        } else {
+            crate::dict::plain_batch(b)?
+        };
+        let n = b.num_rows();
+        // The filter's input, with placeholders for the columns it does
+        // not read.
+        let mut fields = Vec::with_capacity(width);
+        let mut columns = Vec::with_capacity(width);
+        for i in 0..width {
+            match used.binary_search(&i) {
+                Ok(k) => {
+                    fields.push(b.schema().field(k).clone());
+                    columns.push(b.column(k).clone());
+                }
+                Err(_) => {
+                    fields.push(arrow::datatypes::Field::new(
+                        format!("unused{i}"),
+                        arrow::datatypes::DataType::Null,
+                        true,
+                    ));
+                    columns.push(arrow::array::new_null_array(
+                        &arrow::datatypes::DataType::Null,
+                        n,
+                    ));
+                }
+            }
+        }
+        let wide = RecordBatch::try_new_with_options(
+            Arc::new(arrow::datatypes::Schema::new(fields)),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )
+        .map_err(arrow_err)?;
+        let refs: Vec<&kql_planner::PlanExpr> = parts.iter().collect();
+        Ok(match selection(&wide, &refs, &ctx)? {
+            None => arrow::buffer::BooleanBuffer::new_set(n),
+            Some(idx) => {
+                let mut bits = arrow::array::BooleanBufferBuilder::new(n);
+                bits.append_n(n, false);
+                for &i in idx.values() {
+                    bits.set_bit(i as usize, true);
+                }
+                bits.finish()
+            }
+        })
+    };
+    crate::RowTest {
+        columns,
+        test: Arc::new(test),
+    }
 }
 
 /// The filter's input when it reads a table directly (a scan, or a
 /// projection that only picks a scan's columns), with the simple conjuncts
 /// of the filter (`column op constant`) as predicates on the table's
-/// columns, for the source to skip what cannot match.
+/// columns, for the source to skip what cannot match; and, where the
+/// source runs row tests while reading, the whole predicate as a row test
+/// (then `true`: the rows read are the filter's result).
 fn filtered_scan<'a>(
     f: &Filter,
     data: &dyn TableSource,
     ctx: &'a EvalContext,
-) -> Option<EvalResult<Pipeline<'a>>> {
+) -> Option<(EvalResult<Pipeline<'a>>, bool)> {
     let (table, cols, project) = match f.input.as_ref() {
         LogicalPlan::Scan(s) => (s.table.as_str(), None, None),
         LogicalPlan::Project(p) => {
@@ -193,23 +264,29 @@ fn filtered_scan<'a>(
         }
         _ => return None,
     };
+    let table_cols = match &cols {
+        Some(c) => c.clone(),
+        None => (0..f.input.schema().columns.len()).collect(),
+    };
     let mut predicates = Vec::new();
     for part in f.predicate.conjuncts() {
         for (input_col, op, value) in simple_comparisons(part) {
-            let column = match &cols {
-                Some(cols) => *cols.get(input_col)?,
-                None => input_col,
-            };
+            let column = *table_cols.get(input_col)?;
             predicates.push(ScanPredicate { column, op, value });
         }
     }
-    if predicates.is_empty() {
+    let test = data
+        .runs_row_tests(table)
+        .then(|| row_test(f, &table_cols, ctx));
+    if test.is_none() && predicates.is_empty() {
         return None;
     }
-    Some(match (project, &cols) {
-        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, data, ctx),
-        _ => source(table, None, &predicates, None, data, ctx),
-    })
+    let tested = test.is_some();
+    let scan = match (project, &cols) {
+        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, test, data, ctx),
+        _ => source(table, None, &predicates, test, None, data, ctx),
+    };
+    Some((scan, tested))
 }
 
 /// `column op constant` (either way round, or `column between (a .. b)`)
@@ -380,7 +457,9 @@ fn filter<'a>(
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
     let input = match filtered_scan(f, data, ctx) {
-        Some(t) => t?,
+        // The source runs the whole filter.
+        Some((scan, true)) => return scan,
+        Some((scan, false)) => scan?,
         None => open(&f.input, data, ctx)?,
     };
     let parts = f.predicate.conjuncts();
@@ -400,6 +479,21 @@ fn filter_batch(
     ctx: &EvalContext,
 ) -> EvalResult<Option<RecordBatch>> {
     ctx.check_cancelled()?;
+    let n = batch.num_rows();
+    Ok(match selection(batch, parts, ctx)? {
+        None => Some(batch.clone()),
+        Some(idx) if idx.len() == n => Some(batch.clone()),
+        Some(idx) if idx.is_empty() => None,
+        Some(idx) => Some(take_record_batch(batch, &idx).map_err(arrow_err)?),
+    })
+}
+
+/// The rows of one batch that pass every conjunct (`None`: all of them).
+fn selection(
+    batch: &RecordBatch,
+    parts: &[&kql_planner::PlanExpr],
+    ctx: &EvalContext,
+) -> EvalResult<Option<UInt32Array>> {
     let n = batch.num_rows();
     // None: every row is still selected.
     let mut selected: Option<UInt32Array> = None;
@@ -430,12 +524,7 @@ fn filter_batch(
             break;
         }
     }
-    Ok(match selected {
-        None => Some(batch.clone()),
-        Some(idx) if idx.len() == n => Some(batch.clone()),
-        Some(idx) if idx.is_empty() => None,
-        Some(idx) => Some(take_record_batch(batch, &idx).map_err(arrow_err)?),
-    })
+    Ok(selected)
 }
 
 /// The positions of the true (non-null) values of a mask.

@@ -28,6 +28,7 @@ pub mod parse;
 pub mod parse_kv;
 pub mod reduce;
 pub mod rowops;
+pub mod scan;
 mod stream;
 pub mod strings;
 mod textscan;
@@ -47,6 +48,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 pub use exec::execute;
+pub use scan::{RowTest, ScanOptions};
 
 /// Rows of a table or a query result: an Arrow schema whose fields carry
 /// their KQL types, and zero or more batches.
@@ -152,17 +154,28 @@ pub trait TableSource {
             .map(BatchStream::from_table)
     }
 
-    /// The same rows as [`TableSource::stream`], as `options` allows them
-    /// to come (string columns dictionary-encoded, see [`dict`]). By
-    /// default, as [`TableSource::stream`] gives them.
+    /// The rows of [`TableSource::stream`] that pass `options.test` (all
+    /// without one), as `options` allows them to come (string columns
+    /// dictionary-encoded, see [`dict`]). By default, the test runs on
+    /// the batches [`TableSource::stream`] gives.
     fn stream_with(
         &self,
         name: &str,
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
-        _options: &ScanOptions,
+        options: &ScanOptions,
     ) -> Result<BatchStream, Vec<Diagnostic>> {
-        self.stream(name, projection, predicates)
+        match &options.test {
+            None => self.stream(name, projection, predicates),
+            Some(t) => t.after(projection, |p| self.stream(name, p, predicates)),
+        }
+    }
+
+    /// Whether [`TableSource::stream_with`] runs a row test on `name`
+    /// while reading, cheaper than testing the batches afterwards (false
+    /// by default).
+    fn runs_row_tests(&self, _name: &str) -> bool {
+        false
     }
 
     /// Whether [`TableSource::rows_at`] reads rows of `name` by position
@@ -183,14 +196,6 @@ pub trait TableSource {
     ) -> Option<Result<Table, Vec<Diagnostic>>> {
         None
     }
-}
-
-/// How a scan lets a table source hand its rows over.
-#[derive(Clone, Debug, Default)]
-pub struct ScanOptions {
-    /// String columns may come dictionary-encoded where the source stores
-    /// them so (see [`dict`]).
-    pub encoded: bool,
 }
 
 /// Settings that hold for one whole query.
@@ -270,7 +275,8 @@ pub type Loader =
     dyn Fn(Option<&[usize]>, &[ScanPredicate]) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
 
 /// Reads a table's rows as a [`BatchStream`]; the arguments as for
-/// [`Loader`].
+/// [`Loader`], and the [`ScanOptions`] as [`TableSource::stream_with`]
+/// says (the loader runs the test).
 pub type StreamLoader = dyn Fn(Option<&[usize]>, &[ScanPredicate], &ScanOptions) -> Result<BatchStream, Vec<Diagnostic>>
     + Send
     + Sync;
@@ -285,6 +291,8 @@ pub struct Entry {
     loader: Option<Arc<Loader>>,
     streamer: Option<Arc<StreamLoader>>,
     row_reader: Option<Arc<RowReader>>,
+    /// The streamer runs row tests while reading.
+    tests_rows: bool,
 }
 
 impl Entry {
@@ -356,6 +364,7 @@ impl Database {
                 loader: None,
                 streamer: None,
                 row_reader: None,
+                tests_rows: false,
             },
         );
     }
@@ -370,6 +379,7 @@ impl Database {
                 loader: Some(loader),
                 streamer: None,
                 row_reader: None,
+                tests_rows: false,
             },
         );
     }
@@ -392,6 +402,7 @@ impl Database {
                 loader: Some(loader),
                 streamer: Some(streamer),
                 row_reader: None,
+                tests_rows: false,
             },
         );
     }
@@ -402,6 +413,14 @@ impl Database {
     pub fn set_row_reader(&mut self, name: &str, reader: Arc<RowReader>) {
         if let Some(e) = self.tables.get_mut(name) {
             e.row_reader = Some(reader);
+        }
+    }
+
+    /// Lets queries hand row tests of the table `name` to its streamer,
+    /// which runs them while reading (as a Parquet file's reader does).
+    pub fn set_runs_row_tests(&mut self, name: &str) {
+        if let Some(e) = self.tables.get_mut(name) {
+            e.tests_rows = true;
         }
     }
 
@@ -464,10 +483,24 @@ impl TableSource for Database {
             }) if rows.get().is_none() && !self.keep_loaded => {
                 stream(projection, predicates, options)
             }
-            _ => self
-                .table(name, projection, predicates)
-                .map(BatchStream::from_table),
+            _ => {
+                let read = |p: Option<&[usize]>| {
+                    self.table(name, p, predicates).map(BatchStream::from_table)
+                };
+                match &options.test {
+                    None => read(projection),
+                    Some(t) => t.after(projection, read),
+                }
+            }
         }
+    }
+
+    fn runs_row_tests(&self, name: &str) -> bool {
+        !self.keep_loaded
+            && self
+                .tables
+                .get(name)
+                .is_some_and(|e| e.tests_rows && e.streamer.is_some() && e.rows.get().is_none())
     }
 
     fn reads_rows_at(&self, name: &str) -> bool {

@@ -133,6 +133,9 @@ impl TableHandle {
     /// sources are read whole first (the column cache and Arrow IPC files
     /// are memory-mapped, so their batches cost no memory of their own).
     ///
+    /// With `test` (Parquet files only, see [`TableHandle::runs_row_tests`]),
+    /// only the rows that pass it.
+    ///
     /// With `encoded`, a string column may come dictionary-encoded
     /// (`Dictionary(Int32, Utf8)`, keys and values never null) where the
     /// file stores it so (Parquet): such a column means what its plain
@@ -142,9 +145,17 @@ impl TableHandle {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
         encoded: bool,
+        test: Option<&crate::RowTest>,
     ) -> Result<crate::TableStream, Vec<Diagnostic>> {
         match &self.source {
-            Source::Parquet(f) => f.stream(&self.schema, projection, predicates, encoded),
+            Source::Parquet(f) => f.stream(&self.schema, projection, predicates, encoded, test),
+            _ if test.is_some() => Err(vec![Diagnostic::error(
+                crate::diag::READ_FAILED,
+                format!(
+                    "{}: only Parquet files run row tests while reading",
+                    self.name
+                ),
+            )]),
             _ => {
                 let t = self.load_filtered(projection, predicates)?;
                 Ok(crate::TableStream {
@@ -153,6 +164,12 @@ impl TableHandle {
                 })
             }
         }
+    }
+
+    /// Whether [`TableHandle::stream_filtered`] takes a row test (only
+    /// Parquet files do).
+    pub fn runs_row_tests(&self) -> bool {
+        matches!(self.source, Source::Parquet(_))
     }
 
     /// Whether [`TableHandle::rows_at`] reads rows by position without

@@ -55,6 +55,23 @@ pub struct TableStream {
     pub batches: BatchIter,
 }
 
+/// A test of a table's rows on some of its columns, which a Parquet
+/// reader runs on each row group's `columns` before it decodes the others
+/// (then only for the rows that pass).
+#[derive(Clone)]
+pub struct RowTest {
+    /// The table columns the test reads (indices into the table's
+    /// schema), in the order the batch given to `test` holds them.
+    pub columns: Vec<usize>,
+    /// Which rows of a batch holding `columns` pass (string columns
+    /// possibly dictionary-encoded, their fields typed so).
+    pub test: std::sync::Arc<RowTestFn>,
+}
+
+/// The function of a [`RowTest`].
+pub type RowTestFn =
+    dyn Fn(&RecordBatch) -> Result<arrow_buffer::BooleanBuffer, Vec<Diagnostic>> + Send + Sync;
+
 /// A table read from a file.
 #[derive(Clone, Debug)]
 pub struct LoadedTable {

@@ -238,7 +238,7 @@ impl ParquetFile {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
     ) -> Result<LoadedTable, Vec<Diagnostic>> {
-        let plan = self.plan(schema, projection, predicates, false)?;
+        let plan = self.plan(schema, projection, predicates, false, None)?;
         let groups = &plan.groups;
         let threads = decode_threads().min(groups.len().max(1));
         // Contiguous runs of row groups, one per thread, keep the row order.
@@ -294,8 +294,9 @@ impl ParquetFile {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
         encoded: bool,
+        test: Option<&crate::RowTest>,
     ) -> Result<crate::TableStream, Vec<Diagnostic>> {
-        let plan = Arc::new(self.plan(schema, projection, predicates, encoded)?);
+        let plan = Arc::new(self.plan(schema, projection, predicates, encoded, test)?);
         let out_schema = plan.out_schema.clone();
         let threads = decode_threads().min(plan.groups.len());
         let batches: crate::BatchIter = if threads <= 1 {
@@ -339,7 +340,7 @@ impl ParquetFile {
         projection: &[usize],
         positions: &[u64],
     ) -> Result<LoadedTable, Vec<Diagnostic>> {
-        let plan = self.plan(schema, Some(projection), &[], false)?;
+        let plan = self.plan(schema, Some(projection), &[], false, None)?;
         let mut groups = Vec::new();
         let mut selectors = Vec::new();
         let mut next = positions.iter().copied().peekable();
@@ -429,6 +430,7 @@ impl ParquetFile {
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
         encoded: bool,
+        test: Option<&crate::RowTest>,
     ) -> Result<ReadPlan, Vec<Diagnostic>> {
         let ncols = self.types.len();
         let cols: Vec<usize> = match projection {
@@ -444,7 +446,10 @@ impl ParquetFile {
         let groups = self.row_groups(predicates);
         let mask = ProjectionMask::roots(self.meta.parquet_schema(), unique.iter().copied());
         let types: Vec<KqlType> = unique.iter().map(|&c| self.types[c]).collect();
-        let row_filter = self.row_filter(predicates, &unique);
+        let row_filter = match test {
+            Some(t) => Some(self.tested_filter(t)),
+            None => self.row_filter(predicates, &unique),
+        };
         let encoded =
             encoded && self.encoded_meta.is_some() && unique.iter().any(|&c| self.encodable[c]);
         Ok(ReadPlan {
@@ -575,20 +580,47 @@ impl ParquetFile {
         for ((a, &ty), &c) in raw.iter().zip(&f.types).zip(&f.columns) {
             match self.to_kql(plan, c, a, ty) {
                 Ok(k) => tested.push(Some(k)),
-                Err(e) if plan.unique.binary_search(&c).is_ok() => {
+                Err(e) if plan.unique.binary_search(&c).is_ok() || f.test.is_some() => {
                     return Err(self.bad_value(schema, c, e));
                 }
                 Err(_) => tested.push(None),
             }
         }
-        let keep = f
-            .keep(&tested, rows)
-            .map_err(|e| read_failed(&self.path, e))?;
+        let keep = match &f.test {
+            Some((t, at)) => {
+                let mut fields = Vec::with_capacity(at.len());
+                let mut columns = Vec::with_capacity(at.len());
+                for (&k, &c) in at.iter().zip(&t.columns) {
+                    let Some(Some(a)) = tested.get(k) else {
+                        return Err(read_failed(&self.path, "internal error while decoding"));
+                    };
+                    fields.push(
+                        schema
+                            .field(c)
+                            .clone()
+                            .with_data_type(a.data_type().clone()),
+                    );
+                    columns.push(a.clone());
+                }
+                let batch = RecordBatch::try_new_with_options(
+                    Arc::new(Schema::new(fields)),
+                    columns,
+                    &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+                )
+                .map_err(|e| read_failed(&self.path, e))?;
+                (t.test)(&batch)?
+            }
+            None => f
+                .keep(&tested, rows)
+                .map_err(|e| read_failed(&self.path, e))?,
+        };
         let matching = keep.count_set_bits();
         if matching == 0 {
             return Ok(());
         }
         let select = (matching as f64) < SELECT_BELOW * rows as f64;
+        // A row test's result is exact: the rows that fail it go.
+        let exact = f.test.is_some() && matching < rows;
         let keep = BooleanArray::new(keep, None);
         let rest: Vec<usize> = plan
             .unique
@@ -596,15 +628,19 @@ impl ParquetFile {
             .copied()
             .filter(|c| f.columns.binary_search(c).is_err())
             .collect();
-        let reader = self.reader(
-            file,
-            &[group],
-            ProjectionMask::roots(pq_schema, rest.iter().copied()),
-            select.then(|| RowSelection::from_filters(std::slice::from_ref(&keep))),
-            rows,
-            plan.encoded,
-        )?;
-        let rest_raw = self.read_all(reader, rest.len())?;
+        let rest_raw = if rest.is_empty() {
+            Vec::new()
+        } else {
+            let reader = self.reader(
+                file,
+                &[group],
+                ProjectionMask::roots(pq_schema, rest.iter().copied()),
+                select.then(|| RowSelection::from_filters(std::slice::from_ref(&keep))),
+                rows,
+                plan.encoded,
+            )?;
+            self.read_all(reader, rest.len())?
+        };
         let rest_kql = rest_raw
             .iter()
             .zip(&rest)
@@ -621,7 +657,7 @@ impl ParquetFile {
                     let Some(Some(a)) = tested.get(k) else {
                         return Err(read_failed(&self.path, "internal error while decoding"));
                     };
-                    columns.push(if select {
+                    columns.push(if select || exact {
                         arrow_select::filter::filter(a, &keep)
                             .map_err(|e| read_failed(&self.path, e))?
                     } else {
@@ -629,12 +665,16 @@ impl ParquetFile {
                     });
                 }
                 Err(_) => match next_rest.next() {
+                    Some(a) if exact && !select => columns.push(
+                        arrow_select::filter::filter(&a, &keep)
+                            .map_err(|e| read_failed(&self.path, e))?,
+                    ),
                     Some(a) => columns.push(a),
                     None => return Err(read_failed(&self.path, "internal error while decoding")),
                 },
             }
         }
-        let len = if select { matching } else { rows };
+        let len = if select || exact { matching } else { rows };
         for start in (0..len).step_by(BATCH_ROWS) {
             let n = BATCH_ROWS.min(len - start);
             let sliced = columns.iter().map(|a| a.slice(start, n)).collect();
@@ -756,7 +796,27 @@ impl ParquetFile {
             columns,
             types,
             tests,
+            test: None,
         })
+    }
+
+    /// The filter that runs a row test on its columns.
+    fn tested_filter(&self, t: &crate::RowTest) -> PreFilter {
+        let mut columns = t.columns.clone();
+        columns.sort_unstable();
+        columns.dedup();
+        let at = t
+            .columns
+            .iter()
+            .map(|c| columns.binary_search(c).unwrap_or(0))
+            .collect();
+        let types = columns.iter().map(|&c| self.types[c]).collect();
+        PreFilter {
+            columns,
+            types,
+            tests: Vec::new(),
+            test: Some((t.clone(), at)),
+        }
     }
 
     /// The row groups whose statistics do not rule out every predicate.
@@ -849,6 +909,10 @@ struct PreFilter {
     /// Their KQL types.
     types: Vec<KqlType>,
     tests: Vec<ColumnTest>,
+    /// A row test instead of `tests`, and for each of its columns, where
+    /// `columns` holds it. Its result is exact: only the rows that pass
+    /// are read.
+    test: Option<(crate::RowTest, Vec<usize>)>,
 }
 
 /// `columns[at] op value`.
