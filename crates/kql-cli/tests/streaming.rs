@@ -127,7 +127,14 @@ fn write_processes(dir: &std::path::Path) -> std::path::PathBuf {
         Field::new("ProcessCommandLine", DataType::Utf8, true),
         Field::new("ProcessId", DataType::Int64, true),
     ]));
-    let files = ["cmd.exe", "CMD.EXE", "powershell.exe", "Äpfel.exe", "", "setup.scr"];
+    let files = [
+        "cmd.exe",
+        "CMD.EXE",
+        "powershell.exe",
+        "Äpfel.exe",
+        "",
+        "setup.scr",
+    ];
     let device: StringArray = (0..N)
         .map(|i| (i % 13 != 0).then(|| format!("host-{}", i % 17)))
         .collect();

@@ -32,7 +32,7 @@ pub(crate) type Input<'a> = Box<dyn Iterator<Item = EvalResult<RecordBatch>> + '
 
 /// Whether the steps take dictionary-encoded columns (otherwise each
 /// morsel is made plain before them).
-pub(crate) const STEPS_TAKE_ENCODED: bool = false;
+pub(crate) const STEPS_TAKE_ENCODED: bool = true;
 
 /// Morsels per window and worker thread.
 const WINDOW_PER_THREAD: usize = 2;
