@@ -1,10 +1,11 @@
 //! Parquet files: the schema from the footer when the file is opened, and
 //! on use only the columns a query reads, only from the row groups whose
 //! statistics allow a matching row, decoded in parallel. Within those row
-//! groups the columns of the pushed-down predicates are decoded first; a
-//! group none of whose rows satisfy them ends there, and where few do, the
-//! other columns are decoded only for those rows (the predicates' own
-//! columns are not decoded again).
+//! groups the columns of the pushed-down predicates (or of a row test) are
+//! decoded first; a group none of whose rows satisfy them ends there, and
+//! where few do, the other columns are decoded only for those rows (the
+//! predicates' own columns are not decoded again). A stream may read the
+//! string columns whose pages are all dictionary-encoded as dictionaries.
 
 use crate::convert::{field_type, native_type, to_kql};
 use crate::diag;
