@@ -47,7 +47,9 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         LogicalPlan::Range(r) => range(r),
         LogicalPlan::Sort(s) => sort(s, None, data, ctx),
         LogicalPlan::Limit(l) => limit(l, data, ctx),
-        LogicalPlan::Aggregate(a) => aggregate_stream(a, open(&a.input, data, ctx)?, ctx),
+        LogicalPlan::Aggregate(a) => {
+            aggregate_stream(a, open(&a.input, data, ctx)?.keep_encoded(), ctx)
+        }
         LogicalPlan::Join(j) => {
             // The right side is built first; the left side streams.
             let right = execute(&j.right, data, ctx)?;
