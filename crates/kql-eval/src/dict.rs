@@ -8,6 +8,10 @@
 //! (a missing string is `""`, like everywhere else in KQL layout); the
 //! values are never null either. The batch's field for such a column has
 //! the dictionary type, the column's name and its `kql.type` metadata.
+//! An expression of such columns may give an encoded column too (see
+//! [`crate::expr::eval`]): its values need not be distinct (`tolower` of
+//! `"A"` and `"a"`) and some may be used by no row, so a consumer must not
+//! take a value's position for the value itself.
 //!
 //! Only the operators that know how to work on the encoded form see it
 //! (filters and projections of a pipeline, grouping); every other operator
