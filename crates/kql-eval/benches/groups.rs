@@ -121,9 +121,10 @@ fn grouping(c: &mut Criterion) {
         .throughput(Throughput::Elements(ROWS as u64));
     for (name, query) in [
         ("count", "T | summarize count() by DeviceName"),
+        ("dcount", "T | summarize dcount(DeviceName)"),
         (
-            "count_min_dcount",
-            "T | summarize count(), min(DeviceName), dcount(DeviceName) by Size % 8",
+            "min_max_take_any",
+            "T | summarize min(DeviceName), max(DeviceName), take_any(DeviceName)",
         ),
         (
             "count_two_keys",

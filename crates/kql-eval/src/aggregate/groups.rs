@@ -178,7 +178,7 @@ impl Memo {
 /// array, or the same bytes at the same addresses (a reader hands out the
 /// same values for every batch of one dictionary; `a` is held, so its
 /// memory cannot be another's).
-fn same_values(a: &ArrayRef, b: &ArrayRef) -> bool {
+pub(super) fn same_values(a: &ArrayRef, b: &ArrayRef) -> bool {
     if Arc::ptr_eq(a, b) {
         return true;
     }

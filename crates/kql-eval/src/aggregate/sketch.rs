@@ -47,6 +47,11 @@ fn grow<T>(v: &mut Vec<Option<T>>, n: usize) {
     }
 }
 
+/// The hash `dcount` gives a string.
+pub(super) fn str_hash(s: &str) -> u64 {
+    FixedState::with_seed(DCOUNT_SEED).hash_one(s.as_bytes())
+}
+
 /// Calls `f(group, hash)` for every non-null value of `a` in a group, with
 /// the hash `dcount` uses.
 pub(super) fn value_hashes(

@@ -69,7 +69,7 @@ pub(super) enum Acc {
     PickBool(Pick, Vec<Option<bool>>),
     PickString(Pick, Vec<Option<String>>, Box<Scratch>),
     /// Exact distinct count of 64-bit value hashes.
-    DCount(Vec<HashSet<u64>>),
+    DCount(Vec<HashSet<u64>>, Box<Seen>),
     Collect {
         kind: Collect,
         ty: KqlType,
@@ -108,6 +108,91 @@ pub(super) enum BitOp {
     Xor,
 }
 
+/// Words of [`Seen`]'s bits per batch, at most (1 MiB).
+const SEEN_WORDS: usize = 1 << 17;
+
+/// Per-batch working space of `dcount` over a dictionary-encoded argument:
+/// for each group the batch's rows reach, a bit per dictionary value, so
+/// each value's hash is added to a group's set once per batch.
+#[derive(Default)]
+pub(super) struct Seen {
+    /// Per group: the position of its bits in `bits` (in bit rows of the
+    /// dictionary's length), or `u32::MAX`.
+    at: Vec<u32>,
+    bits: Vec<u64>,
+    touched: Vec<u32>,
+}
+
+impl Seen {
+    /// Adds the hashes of the values of `d` at the rows of `ids` to the
+    /// sets of their groups; false (nothing added) when `d` has nulls.
+    fn distinct_encoded(
+        &mut self,
+        sets: &mut [HashSet<u64>],
+        ids: &[u32],
+        d: &DictionaryArray<Int32Type>,
+    ) -> EvalResult<bool> {
+        if d.keys().null_count() > 0 || d.values().null_count() > 0 {
+            return Ok(false);
+        }
+        let values = d.values().as_string::<i32>();
+        let len = values.len();
+        let keys = d.keys().values();
+        let mut hashes: Vec<u64> = Vec::new();
+        if len <= keys.len() {
+            hashes = (0..len)
+                .map(|k| super::sketch::str_hash(values.value(k)))
+                .collect();
+        }
+        let hash = |k: usize| match hashes.get(k) {
+            Some(&h) => h,
+            None => super::sketch::str_hash(values.value(k)),
+        };
+        let words = len.div_ceil(64).max(1);
+        let Seen { at, bits, touched } = self;
+        if at.len() < sets.len() {
+            at.resize(sets.len(), u32::MAX);
+        }
+        for (&k, &g) in keys.iter().zip(ids) {
+            if g == SKIP {
+                continue;
+            }
+            let k = usize::try_from(k)
+                .ok()
+                .filter(|&k| k < len)
+                .ok_or_else(|| internal("dictionary key out of range"))?;
+            let (Some(row), Some(set)) = (at.get_mut(g as usize), sets.get_mut(g as usize)) else {
+                continue;
+            };
+            if *row == u32::MAX {
+                if bits.len() + words > SEEN_WORDS {
+                    // Too many groups in this batch: the set alone.
+                    set.insert(hash(k));
+                    continue;
+                }
+                *row = (bits.len() / words) as u32;
+                bits.resize(bits.len() + words, 0);
+                touched.push(g);
+            }
+            let word = *row as usize * words + k / 64;
+            let bit = 1u64 << (k % 64);
+            if let Some(w) = bits.get_mut(word) {
+                if *w & bit == 0 {
+                    *w |= bit;
+                    set.insert(hash(k));
+                }
+            }
+        }
+        for g in touched.drain(..) {
+            if let Some(row) = at.get_mut(g as usize) {
+                *row = u32::MAX;
+            }
+        }
+        bits.clear();
+        Ok(true)
+    }
+}
+
 /// Per-batch working space of a string pick over a dictionary-encoded
 /// argument.
 #[derive(Default)]
@@ -117,6 +202,54 @@ pub(super) struct Scratch {
     best: Vec<i32>,
     /// The groups whose `best` is set.
     touched: Vec<u32>,
+    /// The dictionary values `ranks` were computed for.
+    ranked: Option<ArrayRef>,
+    /// Per dictionary value: its rank, lower being better (equal values,
+    /// equal ranks).
+    ranks: Vec<u32>,
+}
+
+impl Scratch {
+    /// Ranks the values of a dictionary for pick `p` (kept while the
+    /// dictionary is the same one).
+    fn rank(&mut self, p: Pick, values: &ArrayRef) {
+        if let Some(old) = &self.ranked {
+            if super::groups::same_values(old, values) {
+                return;
+            }
+        }
+        let s = values.as_string::<i32>();
+        let len = s.len();
+        self.ranks.clear();
+        self.ranks.resize(len, 0);
+        if p == Pick::First {
+            // Non-empty strings first.
+            for (k, r) in self.ranks.iter_mut().enumerate() {
+                *r = u32::from(s.value(k).is_empty());
+            }
+        } else {
+            let mut order: Vec<usize> = (0..len).collect();
+            order.sort_unstable_by(|&a, &b| s.value(a).cmp(s.value(b)));
+            let mut rank = 0u32;
+            let mut prev: Option<&str> = None;
+            for &k in &order {
+                let x = s.value(k);
+                if prev.is_some_and(|q| q != x) {
+                    rank += 1;
+                }
+                prev = Some(x);
+                if let Some(r) = self.ranks.get_mut(k) {
+                    *r = rank;
+                }
+            }
+            if p == Pick::Max {
+                for r in &mut self.ranks {
+                    *r = rank - *r;
+                }
+            }
+        }
+        self.ranked = Some(values.clone());
+    }
 }
 
 fn grow<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
@@ -183,7 +316,7 @@ impl Acc {
             Min => pick(Pick::Min),
             Max => pick(Pick::Max),
             TakeAny => pick(Pick::First),
-            DCount => Acc::DCount(vec![]),
+            DCount => Acc::DCount(vec![], Box::default()),
             MakeSet => collect(Collect::Set),
             MakeList => collect(Collect::List),
             MakeListWithNulls => collect(Collect::ListWithNulls),
@@ -352,9 +485,14 @@ impl Acc {
                     }
                 }
             }
-            Acc::DCount(sets) => {
+            Acc::DCount(sets, seen) => {
                 grow_with(sets, ngroups, HashSet::default);
                 let a = arg()?;
+                if let Some(d) = dict::as_string_dictionary(a.as_ref()) {
+                    if seen.distinct_encoded(sets, ids, d)? {
+                        return Ok(());
+                    }
+                }
                 // The same hashes as `hll()`, so the two agree.
                 super::sketch::value_hashes(a, ids, |g, h| {
                     if let Some(s) = sets.get_mut(g as usize) {
@@ -539,7 +677,7 @@ impl Acc {
     /// is (the others are given its plain form).
     fn takes_dictionary(&self) -> bool {
         match self {
-            Acc::DCount(_) | Acc::PickString(..) => true,
+            Acc::DCount(..) | Acc::PickString(..) => true,
             Acc::Sketch(sk) => sk.takes_dictionary(),
             _ => false,
         }
@@ -555,7 +693,7 @@ impl Acc {
                 | Acc::PickReal(..)
                 | Acc::PickBool(..)
                 | Acc::PickString(..)
-                | Acc::DCount(_)
+                | Acc::DCount(..)
                 | Acc::BitAll(..)
         )
     }
@@ -614,7 +752,7 @@ impl Acc {
                     }
                 });
             }
-            (Acc::DCount(a), Acc::DCount(b)) => {
+            (Acc::DCount(a, _), Acc::DCount(b, _)) => {
                 grow_with(a, ngroups, HashSet::default);
                 each(a, b, map, |x, y| {
                     if x.is_empty() {
@@ -692,7 +830,7 @@ impl Acc {
                 }
                 Arc::new(b.finish())
             }
-            Acc::DCount(sets) => {
+            Acc::DCount(sets, _) => {
                 let mut v: Vec<i64> = sets.iter().map(|s| s.len() as i64).collect();
                 v.resize(n, 0);
                 Arc::new(Int64Array::from(v))
@@ -873,11 +1011,23 @@ fn pick_encoded(
     }
     let values = d.values().as_string::<i32>();
     let len = values.len();
-    let Scratch { best, touched } = scratch;
+    let keys = d.keys().values();
+    // Values ranked once (kept for the next batches of the dictionary),
+    // unless there are more of them than rows.
+    let ranked = len <= keys.len();
+    if ranked {
+        scratch.rank(p, d.values());
+    }
+    let Scratch {
+        best,
+        touched,
+        ranks,
+        ..
+    } = scratch;
     if best.len() < v.len() {
         best.resize(v.len(), -1);
     }
-    for (&k, &g) in d.keys().values().iter().zip(ids) {
+    for (&k, &g) in keys.iter().zip(ids) {
         if g == SKIP {
             continue;
         }
@@ -894,7 +1044,15 @@ fn pick_encoded(
         if *b < 0 {
             *b = k;
             touched.push(g);
-        } else if replaces(p, values.value(ku), Some(values.value(*b as usize))) {
+            continue;
+        }
+        let bu = *b as usize;
+        let better = if ranked {
+            matches!((ranks.get(ku), ranks.get(bu)), (Some(x), Some(y)) if x < y)
+        } else {
+            replaces(p, values.value(ku), Some(values.value(bu)))
+        };
+        if better {
             *b = k;
         }
     }
@@ -1172,6 +1330,87 @@ mod tests {
         s.clear();
         assert!(json_item(&a, KqlType::String, 0, &mut s));
         assert_eq!(s, "\"a\\\"b\"");
+    }
+
+    fn agg(func: AggFunc, ty: KqlType) -> AggExpr {
+        let arg = PlanExpr {
+            kind: PlanExprKind::Literal(ScalarValue::String(String::new())),
+            ty: KqlType::String,
+            span: Default::default(),
+        };
+        AggExpr {
+            func,
+            args: vec![arg],
+            ty,
+            span: Default::default(),
+        }
+    }
+
+    /// dcount, min, max and take_any of a dictionary-encoded argument give
+    /// what they give for its plain form: skipped rows, "" and non-ASCII
+    /// values, repeated dictionary values, batches reaching more groups
+    /// than `dcount`'s per-batch bits hold.
+    #[test]
+    fn encoded_arguments_give_the_plain_results() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        // (dictionary values, rows, groups).
+        let words: Vec<String> = (0..20_000).map(|i| format!("w{i}ß")).collect();
+        let big: Vec<&str> = words.iter().map(String::as_str).collect();
+        let cases: Vec<(Vec<&str>, usize, usize)> = vec![
+            (vec!["b", "", "ä", "a", "b", "日本"], 3_000, 7),
+            (vec!["", "z"], 50, 3),
+            (vec![""], 10, 2),
+            (big, 40_000, 1_500),
+            // More values than rows.
+            (vec!["q", "", "é", "a", "zz", "q"], 4, 3),
+        ];
+        let funcs = [
+            (AggFunc::DCount, KqlType::Long),
+            (AggFunc::Min, KqlType::String),
+            (AggFunc::Max, KqlType::String),
+            (AggFunc::TakeAny, KqlType::String),
+        ];
+        for (func, ty) in funcs {
+            let a = agg(func, ty);
+            let mut plain = Acc::new(&a, &[]).expect("acc");
+            let mut encoded = Acc::new(&a, &[]).expect("acc");
+            let mut ngroups = 0;
+            for (values, rows, groups) in &cases {
+                ngroups = ngroups.max(*groups);
+                let values: ArrayRef = Arc::new(StringArray::from(values.clone()));
+                // Two batches of each dictionary.
+                for _ in 0..2 {
+                    let keys: Vec<i32> = (0..*rows).map(|_| next(values.len()) as i32).collect();
+                    let ids: Vec<u32> = (0..*rows)
+                        .map(|_| match next(10) {
+                            0 => SKIP,
+                            _ => next(*groups) as u32,
+                        })
+                        .collect();
+                    let d: ArrayRef = Arc::new(
+                        DictionaryArray::<Int32Type>::try_new(
+                            Int32Array::from(keys),
+                            values.clone(),
+                        )
+                        .expect("dictionary"),
+                    );
+                    let p = dict::plain(&d).expect("plain");
+                    plain.update(&ids, Some(&p), None, ngroups).expect("update");
+                    encoded
+                        .update(&ids, Some(&d), None, ngroups)
+                        .expect("update");
+                }
+            }
+            let want = plain.finish(ngroups).expect("finish");
+            let got = encoded.finish(ngroups).expect("finish");
+            assert_eq!(got.as_ref(), want.as_ref(), "{}", func.name());
+        }
     }
 
     #[test]
