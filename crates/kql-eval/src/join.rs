@@ -40,7 +40,9 @@ pub(crate) fn join_stream(
         j.kind,
         JoinKind::Inner | JoinKind::LeftOuter | JoinKind::LeftSemi | JoinKind::LeftAnti
     ) {
-        return join_by_batch(j, left, right, ctx);
+        // The left keys are probed, and the output gathered, from
+        // encoded columns as they come.
+        return join_by_batch(j, left.keep_encoded(), right, ctx);
     }
     let left = &left.collect()?;
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
@@ -345,6 +347,9 @@ fn key_arrays(
 /// `take` with null indices for missing rows; a missing string is `""`.
 pub(crate) fn gather(col: &ArrayRef, idx: &UInt32Array, ty: KqlType) -> EvalResult<ArrayRef> {
     let out = take(col.as_ref(), idx, None).map_err(arrow_err)?;
+    // An encoded column is gathered by its keys, then spelled out for
+    // just the rows taken.
+    let out = crate::dict::plain(&out)?;
     Ok(non_null_strings(out, ty))
 }
 

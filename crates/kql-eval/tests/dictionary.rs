@@ -468,6 +468,13 @@ const QUERIES: &[&str] = &[
     r#"T | parse A with x "." y | project x, y, B"#,
     r#"T | where A contains "ra" | take 7"#,
     r#"T | where A !in ("x", "") | project A, i = iff(A == "Ä", "yes", A), N"#,
+    // Joins probe encoded left keys and gather encoded left columns.
+    r#"T | join kind=inner (T | where N > 3 | summarize c = count() by A) on A"#,
+    r#"T | join kind=leftouter (T | where A startswith "c" | summarize c = count() by B) on B"#,
+    r#"T | join kind=leftsemi (T | where N < 2 | distinct A, B) on A, B"#,
+    r#"T | join kind=leftanti (T | where A == "Ä" | distinct B) on B"#,
+    r#"T | join kind=inner (T | summarize m = max(N) by A) on $left.B == $right.A"#,
+    r#"T | lookup (T | summarize n = count() by A) on A"#,
 ];
 
 #[test]
