@@ -220,7 +220,7 @@ impl TableSource for Batches {
     }
 }
 
-fn plan(query: &str) -> kql_planner::LogicalPlan {
+fn plan(query: &str, optimized: bool) -> kql_planner::LogicalPlan {
     let mut db = Database::new();
     db.insert(
         "T",
@@ -231,14 +231,23 @@ fn plan(query: &str) -> kql_planner::LogicalPlan {
     );
     let ast = kql_parser::parse(query).expect("parses");
     let planned = kql_planner::plan_query(&ast, &db).expect("plans");
-    // Not optimized: the aggregation reads the scan's batches as they are
-    // (an optimized plan picks the columns it reads right after the scan).
-    planned.results.into_iter().next().expect("one result")
+    let plan = planned.results.into_iter().next().expect("one result");
+    if optimized {
+        kql_planner::optimize::optimize(plan)
+    } else {
+        // The aggregation reads the scan's batches as they are (an
+        // optimized plan picks the columns it reads at the scan).
+        plan
+    }
 }
 
 fn run(source: &dyn TableSource, query: &str, threads: usize) -> RecordBatch {
+    run_plan(source, query, threads, true)
+}
+
+fn run_plan(source: &dyn TableSource, query: &str, threads: usize, optimized: bool) -> RecordBatch {
     let ctx = EvalContext::at(0).with_threads(threads);
-    let t = kql_eval::execute(&plan(query), source, &ctx).expect("runs");
+    let t = kql_eval::execute(&plan(query, optimized), source, &ctx).expect("runs");
     concat_batches(&t.schema, &t.batches).expect("concat")
 }
 
@@ -294,6 +303,11 @@ fn encoded_batches_group_as_plain_ones() {
                 run(&encoded, q, threads),
                 want,
                 "{q}: encoded on {threads} threads"
+            );
+            assert_eq!(
+                run_plan(&encoded, q, threads, false),
+                want,
+                "{q}: encoded on {threads} threads, not optimized"
             );
         }
     }
