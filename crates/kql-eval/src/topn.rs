@@ -192,16 +192,22 @@ fn heap_top(col: &SortColumn, k: usize) -> Option<Vec<u32>> {
     let opts = col.options.unwrap_or_default();
     let a: &ArrayRef = &col.values;
     let n = a.len();
-    let vals: Vec<i64> = match a.data_type() {
-        DataType::Int64 => a.as_primitive::<Int64Type>().values().to_vec(),
-        DataType::Int32 => a
-            .as_primitive::<Int32Type>()
-            .values()
-            .iter()
-            .map(|&x| i64::from(x))
-            .collect(),
+    let widened: Vec<i64>;
+    let vals: &[i64] = match a.data_type() {
+        DataType::Int64 => a.as_primitive::<Int64Type>().values(),
+        DataType::Int32 => {
+            widened = a
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .map(|&x| i64::from(x))
+                .collect();
+            &widened
+        }
         _ => return None,
     };
+    let nulls = a.logical_nulls();
+    let is_null = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(i));
     if k == 0 {
         return Some(vec![]);
     }
@@ -214,7 +220,7 @@ fn heap_top(col: &SortColumn, k: usize) -> Option<Vec<u32>> {
     // Clamping merges i64::MIN with i64::MIN + 1 (and MAX with MAX - 1),
     // so ties there are broken below by the full comparison.
     let exact = |i: usize| -> (u8, i128) {
-        let null_rank = if a.is_null(i) {
+        let null_rank = if is_null(i) {
             if opts.nulls_first {
                 0
             } else {
@@ -233,7 +239,7 @@ fn heap_top(col: &SortColumn, k: usize) -> Option<Vec<u32>> {
         (null_rank, if opts.descending { -v } else { v })
     };
     let key = |i: usize| -> u64 {
-        if a.is_null(i) {
+        if is_null(i) {
             if opts.nulls_first {
                 0
             } else {
