@@ -53,7 +53,7 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         LogicalPlan::Join(j) => {
             // The right side is built first; the left side streams.
             let right = execute(&j.right, data, ctx)?;
-            crate::join::join_stream(j, open(&j.left, data, ctx)?, &right, ctx)
+            crate::join::join_stream(j, open(&j.left, data, ctx)?, &right, false, ctx)
         }
         LogicalPlan::Union(u) => {
             let inputs = u
@@ -111,6 +111,14 @@ pub(crate) fn open<'a>(
             Ok(open(&l.input, data, ctx)?.limit(l.count))
         }
         LogicalPlan::Serialize(input) => open(input, data, ctx),
+        LogicalPlan::Join(j) => {
+            // Read through a pipeline, the output may keep encoded left
+            // columns (the pipeline spells them out for consumers that
+            // do not take them).
+            let right = execute(&j.right, data, ctx)?;
+            let t = crate::join::join_stream(j, open(&j.left, data, ctx)?, &right, true, ctx)?;
+            Ok(Pipeline::from_table(t, ctx))
+        }
         LogicalPlan::Parse(p) => {
             // Row by row: each batch on its own.
             let input = open(&p.input, data, ctx)?;

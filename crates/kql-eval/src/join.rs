@@ -24,16 +24,26 @@ use kql_planner::LogicalPlan;
 /// and produce one output batch per left batch, in order; the others see
 /// all left rows at once.
 pub fn join(j: &Join, left: &Table, right: &Table, ctx: &EvalContext) -> EvalResult<Table> {
-    join_stream(j, Pipeline::from_table(left.clone(), ctx), right, ctx)
+    join_stream(
+        j,
+        Pipeline::from_table(left.clone(), ctx),
+        right,
+        false,
+        ctx,
+    )
 }
 
 /// Joins the left rows as they stream in with an already computed right
 /// side: a join whose output follows the left rows probes the left
 /// batches a window at a time, so the left side is never held whole.
+///
+/// With `encoded`, left columns that come dictionary-encoded may stay so
+/// in the output (for a consumer that reads it through a pipeline).
 pub(crate) fn join_stream(
     j: &Join,
     left: Pipeline<'_>,
     right: &Table,
+    encoded: bool,
     ctx: &EvalContext,
 ) -> EvalResult<Table> {
     if matches!(
@@ -42,7 +52,7 @@ pub(crate) fn join_stream(
     ) {
         // The left keys are probed, and the output gathered, from
         // encoded columns as they come.
-        return join_by_batch(j, left.keep_encoded(), right, ctx);
+        return join_by_batch(j, left.keep_encoded(), right, encoded, ctx);
     }
     let left = &left.collect()?;
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
@@ -150,6 +160,7 @@ fn join_by_batch(
     j: &Join,
     mut left: Pipeline<'_>,
     right: &Table,
+    encoded: bool,
     ctx: &EvalContext,
 ) -> EvalResult<Table> {
     let schema = arrow_schema_of(&LogicalPlan::Join(j.clone()).schema());
@@ -187,13 +198,19 @@ fn join_by_batch(
             .map(|o| {
                 let (batch, idx) = if o.right { (&rb, &ridx) } else { (lb, &lidx) };
                 match batch.columns().get(o.index) {
+                    // Every left index is a row: no null key appears.
+                    Some(col)
+                        if encoded && !o.right && crate::dict::is_dictionary(col.as_ref()) =>
+                    {
+                        take(col.as_ref(), idx, None).map_err(arrow_err)
+                    }
                     Some(col) => gather(col, idx, o.ty),
                     None => Ok(new_null_array(&o.ty.arrow_type(), rows)),
                 }
             })
             .collect::<EvalResult<Vec<ArrayRef>>>()?;
         RecordBatch::try_new_with_options(
-            schema.clone(),
+            crate::dict::retyped(&schema, &columns),
             columns,
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )

@@ -475,6 +475,10 @@ const QUERIES: &[&str] = &[
     r#"T | join kind=leftanti (T | where A == "Ä" | distinct B) on B"#,
     r#"T | join kind=inner (T | summarize m = max(N) by A) on $left.B == $right.A"#,
     r#"T | lookup (T | summarize n = count() by A) on A"#,
+    // A join read through a pipeline hands encoded left columns on.
+    r#"T | join kind=inner (T | where N > 3 | summarize c = count() by A) on A | summarize n = count(), d = dcount(N), m = max(B) by A, c"#,
+    r#"T | join kind=leftouter (T | summarize c = count() by B) on B | where A != "" | project A, B, c, l = tolower(A)"#,
+    r#"T | join kind=inner (T | distinct A) on A | sort by A asc, N asc | take 9"#,
 ];
 
 #[test]
