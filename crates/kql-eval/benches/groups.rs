@@ -130,6 +130,10 @@ fn grouping(c: &mut Criterion) {
             "count_two_keys",
             "T | summarize count() by DeviceName, Size % 4",
         ),
+        (
+            "count_string_and_real",
+            "T | summarize count() by DeviceName, todouble(Size % 4)",
+        ),
         ("distinct", "T | distinct DeviceName"),
     ] {
         let agg = aggregation(query);

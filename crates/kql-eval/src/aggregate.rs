@@ -60,7 +60,11 @@ struct Partial {
 
 /// Runs an aggregation over every batch of `input`.
 pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResult<Table> {
-    aggregate_stream(agg, Pipeline::from_table(input.clone(), ctx), ctx)
+    aggregate_stream(
+        agg,
+        Pipeline::from_table(input.clone(), ctx).keep_encoded(),
+        ctx,
+    )
 }
 
 /// Runs an aggregation over the batches of a pipeline, a window at a time,

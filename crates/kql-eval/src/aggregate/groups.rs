@@ -9,7 +9,8 @@
 //! (the column's distinct values, usually few, in a small table that stays
 //! in cache), and a group is the tuple of its keys' dictionary ids. Other
 //! key combinations go through Arrow's row format, stored in one byte
-//! buffer.
+//! buffer (a string key enters the rows as its id in a dictionary of the
+//! key's values, as for several keys).
 //!
 //! A string key column may come dictionary-encoded (see [`crate::dict`]):
 //! then each dictionary value a row uses is looked up once, its id kept in
@@ -24,9 +25,9 @@ use crate::dict;
 use crate::error::{internal, EvalResult};
 use crate::expr::arrow_err;
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Int64Array, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Int64Array, StringArray, UInt32Array,
 };
-use arrow::datatypes::{DataType, Int32Type, Int64Type};
+use arrow::datatypes::{DataType, Int32Type, Int64Type, UInt32Type};
 use arrow::row::{RowConverter, Rows, SortField};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -54,11 +55,14 @@ pub(crate) enum Groups {
         /// With two keys: the group of each pair met, by position.
         pairs: Option<PairCache>,
     },
-    /// Any other keys, encoded with Arrow's row format.
+    /// Any other keys, encoded with Arrow's row format; a string key
+    /// enters the rows as its id in a dictionary of its own (`strs`).
     Rows {
         conv: RowConverter,
         bytes: ByteGroups,
         stored: Rows,
+        /// Per key: its dictionary when it is a string.
+        strs: Vec<Option<Dict>>,
     },
 }
 
@@ -773,14 +777,28 @@ impl Groups {
                         pairs,
                     });
                 }
-                let conv =
-                    RowConverter::new(types.iter().map(|t| SortField::new(t.clone())).collect())
-                        .map_err(arrow_err)?;
+                let strs: Vec<Option<Dict>> = types
+                    .iter()
+                    .map(|t| match t {
+                        DataType::Utf8 => Dict::new(t),
+                        _ => None,
+                    })
+                    .collect();
+                let fields = types
+                    .iter()
+                    .zip(&strs)
+                    .map(|(t, s)| match s {
+                        Some(_) => SortField::new(DataType::UInt32),
+                        None => SortField::new(t.clone()),
+                    })
+                    .collect();
+                let conv = RowConverter::new(fields).map_err(arrow_err)?;
                 let stored = conv.empty_rows(0, 0);
                 Groups::Rows {
                     conv,
                     bytes: ByteGroups::new(),
                     stored,
+                    strs,
                 }
             }
         })
@@ -848,8 +866,9 @@ impl Groups {
                 conv,
                 bytes,
                 stored,
+                strs,
             } => {
-                let keys = plain_keys(keys)?;
+                let keys = row_keys(strs, keys, n)?;
                 let rows = conv.convert_columns(&keys).map_err(arrow_err)?;
                 for i in 0..n {
                     let row = rows.row(i);
@@ -900,12 +919,33 @@ impl Groups {
                     ids.push(find_tuple(table, tuples, &key, &hasher).unwrap_or(MISSING));
                 }
             }
-            Groups::Rows { conv, bytes, .. } => {
-                let keys = plain_keys(keys)?;
-                let rows = conv.convert_columns(&keys).map_err(arrow_err)?;
-                ids.extend(
-                    (0..n).map(|i| bytes.find(rows.row(i).as_ref(), &hasher).unwrap_or(MISSING)),
-                );
+            Groups::Rows {
+                conv, bytes, strs, ..
+            } => {
+                // A row whose string is in no group is in none.
+                let mut missing = vec![false; n];
+                let mut cols = Vec::with_capacity(keys.len());
+                for (arr, s) in keys.iter().zip(strs) {
+                    match s {
+                        Some(dict) => {
+                            let mut col = Vec::with_capacity(n);
+                            dict.probe(arr, &mut col)?;
+                            for (m, &id) in missing.iter_mut().zip(&col) {
+                                *m |= id == MISSING;
+                            }
+                            cols.push(Arc::new(UInt32Array::from(col)) as ArrayRef);
+                        }
+                        None => cols.push(dict::plain(arr)?),
+                    }
+                }
+                let rows = conv.convert_columns(&cols).map_err(arrow_err)?;
+                ids.extend((0..n).map(|i| {
+                    if missing.get(i).copied().unwrap_or(true) {
+                        MISSING
+                    } else {
+                        bytes.find(rows.row(i).as_ref(), &hasher).unwrap_or(MISSING)
+                    }
+                }));
             }
         }
         Ok(())
@@ -955,15 +995,30 @@ impl Groups {
                     conv,
                     bytes,
                     stored,
+                    strs,
                 },
                 Groups::Rows {
                     conv: their_conv,
                     stored: their_rows,
+                    strs: their_strs,
                     ..
                 },
             ) => {
-                // Rows of another converter are re-encoded with this one.
-                let keys = their_conv.convert_rows(&their_rows).map_err(arrow_err)?;
+                // Rows of another converter are re-encoded with this one,
+                // their string ids mapped to the ids here.
+                let mut keys = their_conv.convert_rows(&their_rows).map_err(arrow_err)?;
+                for ((key, mine), theirs) in keys.iter_mut().zip(strs.iter_mut()).zip(&their_strs) {
+                    if let (Some(mine), Some(theirs)) = (mine, theirs) {
+                        let map = mine.absorb(theirs)?;
+                        let mapped: UInt32Array = key
+                            .as_primitive::<UInt32Type>()
+                            .values()
+                            .iter()
+                            .map(|&t| map.get(t as usize).copied().unwrap_or(0))
+                            .collect();
+                        *key = Arc::new(mapped);
+                    }
+                }
                 let rows = conv.convert_columns(&keys).map_err(arrow_err)?;
                 for row in rows.iter() {
                     let (g, new) = bytes.intern(row.as_ref(), &hasher)?;
@@ -992,7 +1047,18 @@ impl Groups {
                     .map(|(j, d)| d.values_of(tuples.iter().skip(j).step_by(k.max(1)).copied()))
                     .collect::<EvalResult<Vec<_>>>()?
             }
-            Groups::Rows { conv, stored, .. } => conv.convert_rows(&stored).map_err(arrow_err)?,
+            Groups::Rows {
+                conv, stored, strs, ..
+            } => {
+                let mut keys = conv.convert_rows(&stored).map_err(arrow_err)?;
+                for (key, s) in keys.iter_mut().zip(&strs) {
+                    if let Some(dict) = s {
+                        let ids = key.as_primitive::<UInt32Type>().values().iter().copied();
+                        *key = dict.values_of(ids)?;
+                    }
+                }
+                keys
+            }
         })
     }
 }
@@ -1004,9 +1070,20 @@ fn new_id(n: usize) -> EvalResult<u32> {
         .ok_or_else(|| internal("too many groups"))
 }
 
-/// Key columns in plain form.
-fn plain_keys(keys: &[ArrayRef]) -> EvalResult<Vec<ArrayRef>> {
-    keys.iter().map(dict::plain).collect()
+/// The columns a row-format group's converter takes: string keys as
+/// their ids in their dictionaries (given ids as needed), the others plain.
+fn row_keys(strs: &mut [Option<Dict>], keys: &[ArrayRef], n: usize) -> EvalResult<Vec<ArrayRef>> {
+    keys.iter()
+        .zip(strs)
+        .map(|(arr, s)| match s {
+            Some(dict) => {
+                let mut col = Vec::with_capacity(n);
+                dict.assign(arr, &mut col)?;
+                Ok(Arc::new(UInt32Array::from(col)) as ArrayRef)
+            }
+            None => dict::plain(arr),
+        })
+        .collect()
 }
 
 fn first(keys: &[ArrayRef]) -> EvalResult<&ArrayRef> {
