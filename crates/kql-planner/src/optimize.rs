@@ -1,7 +1,10 @@
 //! Plan rewrites that keep results identical and make execution cheaper:
-//! adjacent filters merge into one, and every node reads only the columns
-//! something above it uses (so a wide table is narrowed right at the scan).
+//! adjacent filters merge into one, every node reads only the columns
+//! something above it uses (so a wide table is narrowed right at the scan),
+//! and rows are counted per computed string key by counting them per
+//! combination of the key's input columns first.
 
+use crate::functions::AggFunc;
 use crate::plan::*;
 use kql_common::{KqlType, Span};
 use std::collections::{BTreeSet, HashMap};
@@ -11,7 +14,159 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
     let plan = map_exprs(plan, &fold);
     let plan = merge_filters(plan);
     let all: BTreeSet<usize> = (0..plan.schema().len()).collect();
-    prune(plan, &all).0
+    count_before_computing(prune(plan, &all).0)
+}
+
+/// `summarize count() by K = f(a, b, ...)`, where a key is a string
+/// computed from columns (`strcat(tolower(AccountName), "@", DeviceName)`)
+/// and every aggregate is `count()`: the rows are counted per distinct
+/// combination of the columns the keys read, the keys are computed once per
+/// combination, and the counts are summed per key. Groups come out in the
+/// same order (a key's first combination holds its first row), and a
+/// string key is built once per combination instead of once per row.
+fn count_before_computing(plan: LogicalPlan) -> LogicalPlan {
+    map_inputs(plan, &count_before_computing, |plan| match plan {
+        LogicalPlan::Aggregate(a) => match counted_per_combination(&a) {
+            Some(p) => p,
+            None => LogicalPlan::Aggregate(a),
+        },
+        other => other,
+    })
+}
+
+/// The rewrite [`count_before_computing`] describes, when it applies.
+fn counted_per_combination(a: &Aggregate) -> Option<LogicalPlan> {
+    if a.keys.is_empty()
+        || a.aggs.is_empty()
+        || !a
+            .aggs
+            .iter()
+            .all(|(_, e)| e.func == AggFunc::Count && e.args.is_empty())
+    {
+        return None;
+    }
+    // The keys as expressions over `source`: through a projection that
+    // computes them (`extend K = ... | summarize by K`), or as written.
+    let through_project = match a.input.as_ref() {
+        LogicalPlan::Project(proj) => a
+            .keys
+            .iter()
+            .map(|(_, k)| match &k.kind {
+                PlanExprKind::Column { index, .. } => proj.exprs.get(*index).map(|(_, e)| e),
+                _ => None,
+            })
+            .collect::<Option<Vec<&PlanExpr>>>()
+            .map(|keys| (proj.input.as_ref(), keys)),
+        _ => None,
+    };
+    let (source, key_exprs) = match through_project {
+        Some(x) => x,
+        None => (a.input.as_ref(), a.keys.iter().map(|(_, k)| k).collect()),
+    };
+    let computed_string =
+        |e: &PlanExpr| e.ty == KqlType::String && !matches!(e.kind, PlanExprKind::Column { .. });
+    let mut volatile = false;
+    for e in &key_exprs {
+        e.visit(&mut |x| {
+            if let PlanExprKind::Call { func, .. } = &x.kind {
+                volatile |= func.def().volatile;
+            }
+        });
+    }
+    if volatile || !key_exprs.iter().any(|e| computed_string(e)) {
+        return None;
+    }
+    let mut used = BTreeSet::new();
+    for e in &key_exprs {
+        columns_of(e, &mut used);
+    }
+    let input_schema = source.schema();
+    // Combinations of string and integer columns only: they group cheaply.
+    if used.is_empty()
+        || used.iter().any(|&c| {
+            !input_schema.columns.get(c).is_some_and(|col| {
+                matches!(
+                    col.ty,
+                    KqlType::String | KqlType::Long | KqlType::Int | KqlType::Bool
+                )
+            })
+        })
+    {
+        return None;
+    }
+    let span = a.aggs[0].1.span;
+    let column = |index: usize, name: &str, ty: KqlType| PlanExpr {
+        kind: PlanExprKind::Column {
+            index,
+            name: name.to_string(),
+        },
+        ty,
+        span,
+    };
+    let position: HashMap<usize, usize> = used.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let count_name = "count_";
+    let inner = LogicalPlan::Aggregate(Aggregate {
+        input: Box::new(source.clone()),
+        keys: used
+            .iter()
+            .map(|&c| {
+                let col = &input_schema.columns[c];
+                (col.name.clone(), column(c, &col.name, col.ty))
+            })
+            .collect(),
+        aggs: vec![(
+            count_name.to_string(),
+            AggExpr {
+                func: AggFunc::Count,
+                args: vec![],
+                ty: KqlType::Long,
+                span,
+            },
+        )],
+    });
+    let mut exprs: Vec<(String, PlanExpr)> = a
+        .keys
+        .iter()
+        .zip(&key_exprs)
+        .map(|((name, _), e)| {
+            let mut e = (*e).clone();
+            remap(&mut e, &position);
+            (name.clone(), e)
+        })
+        .collect();
+    exprs.push((
+        count_name.to_string(),
+        column(used.len(), count_name, KqlType::Long),
+    ));
+    let computed = LogicalPlan::Project(Project {
+        input: Box::new(inner),
+        exprs,
+    });
+    let nkeys = a.keys.len();
+    Some(LogicalPlan::Aggregate(Aggregate {
+        input: Box::new(computed),
+        keys: a
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, (name, k))| (name.clone(), column(i, name, k.ty)))
+            .collect(),
+        aggs: a
+            .aggs
+            .iter()
+            .map(|(name, e)| {
+                (
+                    name.clone(),
+                    AggExpr {
+                        func: AggFunc::Sum,
+                        args: vec![column(nkeys, count_name, KqlType::Long)],
+                        ty: KqlType::Long,
+                        span: e.span,
+                    },
+                )
+            })
+            .collect(),
+    }))
 }
 
 /// `Filter(Filter(x, a), b)` becomes `Filter(x, a and b)`: one selection
