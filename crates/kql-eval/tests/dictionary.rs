@@ -11,13 +11,16 @@ use arrow::array::{
 };
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Int32Type, Schema, SchemaRef};
-use kql_common::{Diagnostic, KqlType, ScanPredicate};
+use kql_common::KqlType;
 use kql_eval::dict;
 use kql_eval::expr::eval;
-use kql_eval::{BatchStream, Database, EvalContext, Table, TableSource};
+use kql_eval::{Database, EvalContext, Table, TableSource};
 use kql_planner::{LogicalPlan, PlanExpr};
 use std::collections::HashMap;
 use std::sync::Arc;
+use support::Batches;
+
+mod support;
 
 const NAMES: &[&str] = &[
     "cmd.exe",
@@ -353,77 +356,17 @@ fn expressions_of_one_encoded_column_run_once_per_value() {
     assert!(!dict::is_dictionary(got.as_ref()));
 }
 
-/// A table source whose stream yields `all` in batches of the given sizes
-/// (cycled), its string columns encoded: over one dictionary shared by
-/// every batch, or over each batch's own.
-struct Encoded {
-    all: RecordBatch,
-    sizes: Vec<usize>,
-    shared: bool,
-}
-
-impl Encoded {
-    fn batches(&self) -> Vec<RecordBatch> {
-        let shared = shared_dictionaries(&self.all);
-        let n = self.all.num_rows();
-        let mut out = Vec::new();
-        let (mut at, mut k) = (0, 0);
-        while at < n {
-            let len = self.sizes[k % self.sizes.len()].min(n - at);
-            let b = self.all.slice(at, len);
-            out.push(if self.shared {
-                encode(&b, Some(&shared))
-            } else {
-                encode(&b, None)
-            });
-            at += len;
-            k += 1;
+/// `all` in batches of the given sizes (cycled), their string columns
+/// encoded with one dictionary for all batches (`shared`) or one each.
+fn encoded_source(all: &RecordBatch, sizes: &[usize], shared: bool) -> Batches {
+    let dictionaries = shared_dictionaries(all);
+    Batches::cut(all, sizes, |b| {
+        if shared {
+            encode(&b, Some(&dictionaries))
+        } else {
+            encode(&b, None)
         }
-        out
-    }
-}
-
-fn project(b: RecordBatch, projection: Option<&[usize]>) -> RecordBatch {
-    match projection {
-        None => b,
-        Some(cols) => b.project(cols).expect("project"),
-    }
-}
-
-impl TableSource for Encoded {
-    fn table(
-        &self,
-        _: &str,
-        projection: Option<&[usize]>,
-        _: &[ScanPredicate],
-    ) -> Result<Table, Vec<Diagnostic>> {
-        let batches: Vec<RecordBatch> = self
-            .batches()
-            .into_iter()
-            .map(|b| dict::plain_batch(&project(b, projection)).expect("plain"))
-            .collect();
-        let schema = project(self.all.slice(0, 0), projection).schema();
-        Ok(Table { schema, batches })
-    }
-
-    fn stream(
-        &self,
-        _: &str,
-        projection: Option<&[usize]>,
-        _: &[ScanPredicate],
-    ) -> Result<BatchStream, Vec<Diagnostic>> {
-        let projection = projection.map(<[usize]>::to_vec);
-        let schema = project(self.all.slice(0, 0), projection.as_deref()).schema();
-        let batches = self.batches();
-        Ok(BatchStream {
-            schema,
-            batches: Box::new(
-                batches
-                    .into_iter()
-                    .map(move |b| Ok(project(b, projection.as_deref()))),
-            ),
-        })
-    }
+    })
 }
 
 /// The query's rows, every batch made plain, and how many of its output
@@ -500,11 +443,7 @@ fn filters_and_projections_over_encoded_batches_equal_the_plain_results() {
         let mut encoded = 0;
         for sizes in layouts {
             for shared in [true, false] {
-                let source = Encoded {
-                    all: all.clone(),
-                    sizes: sizes.to_vec(),
-                    shared,
-                };
+                let source = encoded_source(&all, sizes, shared);
                 for threads in [1, 2] {
                     let (got, e) = run(&source, q, threads);
                     assert_eq!(
@@ -578,11 +517,7 @@ fn counts_per_computed_key_equal_the_direct_count() {
         let (got, _) = run(&whole, q, 2);
         assert_eq!(got, want, "{q}");
         for sizes in [&[5_000usize, 1, 0, 3][..], &[777]] {
-            let source = Encoded {
-                all: all.clone(),
-                sizes: sizes.to_vec(),
-                shared: false,
-            };
+            let source = encoded_source(&all, sizes, false);
             let (got, _) = run(&source, q, 1);
             assert_eq!(got, want, "{q} over {sizes:?}");
         }

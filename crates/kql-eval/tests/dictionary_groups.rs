@@ -12,9 +12,12 @@ use arrow::array::{
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use kql_common::{Diagnostic, KqlType, ScanPredicate};
-use kql_eval::{BatchStream, Database, EvalContext, Table, TableSource};
+use kql_common::KqlType;
+use kql_eval::{Database, EvalContext, Table, TableSource};
 use std::sync::Arc;
+use support::Batches;
+
+mod support;
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -181,45 +184,6 @@ fn batch(columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch")
 }
 
-/// A table source streaming the batches it holds.
-struct Batches(Vec<RecordBatch>);
-
-fn project(b: &RecordBatch, projection: Option<&[usize]>) -> RecordBatch {
-    match projection {
-        None => b.clone(),
-        Some(cols) => b.project(cols).expect("project"),
-    }
-}
-
-impl TableSource for Batches {
-    fn table(
-        &self,
-        _: &str,
-        projection: Option<&[usize]>,
-        _: &[ScanPredicate],
-    ) -> Result<Table, Vec<Diagnostic>> {
-        let schema = match projection {
-            None => schema(),
-            Some(cols) => Arc::new(schema().project(cols).expect("project")),
-        };
-        let batches = self.0.iter().map(|b| project(b, projection)).collect();
-        Ok(Table { schema, batches })
-    }
-
-    fn stream(
-        &self,
-        name: &str,
-        projection: Option<&[usize]>,
-        predicates: &[ScanPredicate],
-    ) -> Result<BatchStream, Vec<Diagnostic>> {
-        let t = self.table(name, projection, predicates)?;
-        Ok(BatchStream {
-            schema: t.schema,
-            batches: Box::new(t.batches.into_iter().map(Ok)),
-        })
-    }
-}
-
 fn plan(query: &str, optimized: bool) -> kql_planner::LogicalPlan {
     let mut db = Database::new();
     db.insert(
@@ -281,8 +245,8 @@ const QUERIES: &[&str] = &[
 fn encoded_batches_group_as_plain_ones() {
     let (encoded, plain) = batches();
     assert!(encoded.iter().any(kql_eval::dict::has_dictionary));
-    let encoded = Batches(encoded);
-    let plain = Batches(plain);
+    let encoded = Batches::new(schema(), encoded);
+    let plain = Batches::new(schema(), plain);
     for q in QUERIES {
         let want = run(&plain, q, 1);
         assert!(want.num_rows() > 0, "{q}");

@@ -9,10 +9,13 @@ use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray
 use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use kql_common::{Diagnostic, KqlType, ScanPredicate};
-use kql_eval::{BatchStream, Database, EvalContext, Table, TableSource};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use kql_common::KqlType;
+use kql_eval::{Database, EvalContext, Table, TableSource};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use support::Batches;
+
+mod support;
 
 const NAMES: &[&str] = &["alpha", "Beta", "", "délta", "EPSILON", "日本"];
 
@@ -75,80 +78,6 @@ fn rows(rows: usize) -> RecordBatch {
         Arc::new(flag),
     ];
     RecordBatch::try_new(schema(), cols).expect("batch")
-}
-
-/// A table source that streams one table in batches of the given sizes
-/// (cycled) and counts the batches pulled.
-struct Chunked {
-    all: RecordBatch,
-    sizes: Vec<usize>,
-    pulled: Arc<AtomicUsize>,
-}
-
-impl Chunked {
-    fn new(all: RecordBatch, sizes: &[usize]) -> Self {
-        Chunked {
-            all,
-            sizes: sizes.to_vec(),
-            pulled: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    fn batches(&self) -> Vec<RecordBatch> {
-        let n = self.all.num_rows();
-        let mut out = Vec::new();
-        let mut at = 0;
-        let mut k = 0;
-        while at < n {
-            let len = self.sizes[k % self.sizes.len()].min(n - at);
-            out.push(self.all.slice(at, len));
-            at += len;
-            k += 1;
-        }
-        out
-    }
-}
-
-fn project(b: RecordBatch, projection: Option<&[usize]>) -> RecordBatch {
-    match projection {
-        None => b,
-        Some(cols) => b.project(cols).expect("project"),
-    }
-}
-
-impl TableSource for Chunked {
-    fn table(
-        &self,
-        _: &str,
-        projection: Option<&[usize]>,
-        _: &[ScanPredicate],
-    ) -> Result<Table, Vec<Diagnostic>> {
-        let batches: Vec<RecordBatch> = self
-            .batches()
-            .into_iter()
-            .map(|b| project(b, projection))
-            .collect();
-        let schema = project(self.all.slice(0, 0), projection).schema();
-        Ok(Table { schema, batches })
-    }
-
-    fn stream(
-        &self,
-        _: &str,
-        projection: Option<&[usize]>,
-        _: &[ScanPredicate],
-    ) -> Result<BatchStream, Vec<Diagnostic>> {
-        let projection = projection.map(<[usize]>::to_vec);
-        let schema = project(self.all.slice(0, 0), projection.as_deref()).schema();
-        let pulled = self.pulled.clone();
-        Ok(BatchStream {
-            schema,
-            batches: Box::new(self.batches().into_iter().map(move |b| {
-                pulled.fetch_add(1, Ordering::Relaxed);
-                Ok(project(b, projection.as_deref()))
-            })),
-        })
-    }
 }
 
 fn plan(query: &str) -> kql_planner::LogicalPlan {
@@ -225,7 +154,7 @@ fn streamed_results_equal_the_whole_table_results() {
     for q in QUERIES {
         let want = run(&whole, q, 1);
         for sizes in layouts {
-            let source = Chunked::new(all.clone(), sizes);
+            let source = Batches::cut(&all, sizes, |b| b);
             for threads in [1, 2, 3] {
                 assert_eq!(
                     run(&source, q, threads),
@@ -250,7 +179,7 @@ fn take_stops_pulling_batches_once_it_has_its_rows() {
         ("T | where Flag == false | project Name | take 3000", 8),
     ] {
         for threads in [1, 2] {
-            let source = Chunked::new(all.clone(), &[1_000]);
+            let source = Batches::cut(&all, &[1_000], |b| b);
             let out = run(&source, query, threads);
             assert!(out.num_rows() > 0, "{query}");
             let pulled = source.pulled.load(Ordering::Relaxed);
@@ -261,7 +190,7 @@ fn take_stops_pulling_batches_once_it_has_its_rows() {
         }
     }
     // Without a limit, every batch is read.
-    let source = Chunked::new(all, &[1_000]);
+    let source = Batches::cut(&all, &[1_000], |b| b);
     run(&source, "T | where Flag == true | count", 2);
     assert_eq!(source.pulled.load(Ordering::Relaxed), 200);
 }
