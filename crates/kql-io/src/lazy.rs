@@ -276,8 +276,10 @@ impl TableHandle {
     }
 }
 
-/// The bytes of a file, once the memory budget allows holding them.
-fn read_whole(path: &std::path::Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// The bytes of a file, once the memory budget allows holding them:
+/// memory-mapped (the pages come from the page cache without a copy), or
+/// read when the file cannot be mapped.
+fn read_whole(path: &std::path::Path) -> Result<FileBytes, Vec<Diagnostic>> {
     let failed = |e: std::io::Error| {
         vec![Diagnostic::error(
             diag::READ_FAILED,
@@ -286,7 +288,33 @@ fn read_whole(path: &std::path::Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
     };
     let size = std::fs::metadata(path).map_err(failed)?.len();
     kql_common::memory::reserve(size, &path.display().to_string()).map_err(|d| vec![d])?;
-    std::fs::read(path).map_err(failed)
+    let file = std::fs::File::open(path).map_err(failed)?;
+    if size > 0 {
+        // SAFETY: the map is only read, and lives as long as the returned
+        // value; like every reader of a file that another process may
+        // change meanwhile, a query over a file rewritten while it runs
+        // may see parts of both versions.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+            return Ok(FileBytes::Mapped(map));
+        }
+    }
+    std::fs::read(path).map(FileBytes::Read).map_err(failed)
+}
+
+/// A whole file's bytes.
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
 }
 
 fn project(t: &LoadedTable, cols: &[usize]) -> Result<LoadedTable, Vec<Diagnostic>> {
@@ -615,37 +643,170 @@ struct ChunkCtx<'a> {
     names: &'a [String],
 }
 
-/// Parses one chunk into batches of the kept columns.
+impl ChunkCtx<'_> {
+    /// The line of the record that starts at `pos` in the chunk.
+    fn line(&self, pos: u64) -> u64 {
+        line_at(self.text, pos + self.offset as u64)
+    }
+}
+
+/// Parses one chunk into batches of the kept columns: records in the
+/// plain form (see [`crate::records`]) are split quickly; from the first
+/// record that is not, the general reader takes the rest of the chunk.
 fn parse_chunk(chunk: &[u8], ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
-    let mut errors = Errors::default();
     let mut slot_of: Vec<Option<usize>> = vec![None; ctx.ncols];
     for (slot, &c) in ctx.cols.iter().enumerate() {
         if let Some(s @ None) = slot_of.get_mut(c) {
             *s = Some(slot);
         }
     }
-    // A column asked for twice is read once and copied.
-    let mut builders: Vec<TypedColumn> = ctx
-        .types
+    // The kept file columns in file order, each with its builder.
+    let kept: Vec<(usize, usize)> = slot_of
         .iter()
-        .map(|t| TypedColumn::new(*t, BATCH_ROWS))
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (i, s)))
         .collect();
+    // A column asked for twice is read once and copied.
+    let mut st = ChunkState {
+        builders: ctx
+            .types
+            .iter()
+            .map(|t| TypedColumn::new(*t, BATCH_ROWS))
+            .collect(),
+        errors: Errors::default(),
+        batches: Vec::new(),
+        rows: 0,
+    };
+    let mut fields = Vec::with_capacity(ctx.ncols);
+    let mut scratch = Vec::new();
+    let mut pos = 0usize;
+    while let Some(next) = crate::records::split_record(chunk, pos, ctx.delimiter, &mut fields) {
+        if fields.len() != ctx.ncols {
+            break;
+        }
+        let mut stop = false;
+        for &(i, slot) in &kept {
+            let bytes = crate::records::field_bytes(chunk, fields[i], &mut scratch);
+            match st.push_field(bytes, i, slot, pos as u64, ctx) {
+                Ok(()) => {}
+                Err(FieldError::Value(s)) => stop = s,
+                Err(FieldError::Encoding(s)) => {
+                    stop = s;
+                    break;
+                }
+            }
+        }
+        if stop || !st.end_record(ctx) {
+            return st.done(ctx);
+        }
+        pos = next;
+    }
+    if pos < chunk.len() {
+        general_records(&chunk[pos..], pos as u64, &slot_of, &mut st, ctx);
+    }
+    st.done(ctx)
+}
+
+/// What went wrong with one field; `true` when reading should stop.
+enum FieldError {
+    /// Not a value of the column's type (a null was pushed instead).
+    Value(bool),
+    /// Not UTF-8 text (the rest of the record is skipped).
+    Encoding(bool),
+}
+
+/// The builders and errors of one chunk while it is parsed.
+struct ChunkState {
+    builders: Vec<TypedColumn>,
+    errors: Errors,
+    batches: Vec<Vec<ArrayRef>>,
+    rows: usize,
+}
+
+impl ChunkState {
+    /// Pushes field `i` (kept in `slot`) of the record that starts at
+    /// `pos` in the chunk.
+    fn push_field(
+        &mut self,
+        field: &[u8],
+        i: usize,
+        slot: usize,
+        pos: u64,
+        ctx: &ChunkCtx,
+    ) -> Result<(), FieldError> {
+        let Ok(s) = std::str::from_utf8(field) else {
+            let l = ctx.line(pos);
+            return Err(FieldError::Encoding(
+                self.errors.push(
+                    Diagnostic::error(
+                        diag::BAD_ENCODING,
+                        format!(
+                            "{} is not UTF-8 text (line {l}, column {})",
+                            ctx.origin, ctx.names[i]
+                        ),
+                    )
+                    .with_help("save the file as UTF-8"),
+                ),
+            ));
+        };
+        let b = &mut self.builders[slot];
+        if b.push_text(s).is_err() {
+            b.push_null();
+            let ty = b.ty;
+            return Err(FieldError::Value(self.errors.push(diag::bad_value(
+                s,
+                ty,
+                &ctx.names[i],
+                &format!("{}, line {}", ctx.origin, ctx.line(pos)),
+            ))));
+        }
+        Ok(())
+    }
+
+    /// Counts a finished record; `false` when reading should stop.
+    fn end_record(&mut self, ctx: &ChunkCtx) -> bool {
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.batches.push(finish(&mut self.builders, ctx));
+            self.rows = 0;
+            if let Err(d) = kql_common::memory::check() {
+                self.errors.push(d);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn done(mut self, ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
+        if self.rows > 0 {
+            self.batches.push(finish(&mut self.builders, ctx));
+        }
+        (self.batches, self.errors)
+    }
+}
+
+/// Reads `text` (which starts at byte `base` of the chunk) with the general
+/// CSV reader.
+fn general_records(
+    text: &[u8],
+    base: u64,
+    slot_of: &[Option<usize>],
+    st: &mut ChunkState,
+    ctx: &ChunkCtx,
+) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(ctx.delimiter)
         .buffer_capacity(1 << 16)
-        .from_reader(chunk);
+        .from_reader(text);
     let mut record = csv::ByteRecord::new();
-    let mut batches = Vec::new();
-    let mut rows = 0usize;
-    let line = |pos: u64| line_at(ctx.text, pos + ctx.offset as u64);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                if errors.push(Diagnostic::error(
+                if st.errors.push(Diagnostic::error(
                     diag::BAD_ROW,
                     format!("malformed CSV in {}: {e}", ctx.origin),
                 )) {
@@ -654,14 +815,14 @@ fn parse_chunk(chunk: &[u8], ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
                 continue;
             }
         }
-        let pos = record.position().map_or(0, |p| p.byte());
+        let pos = base + record.position().map_or(0, |p| p.byte());
         if record.len() != ctx.ncols {
             // A blank line at the very end is not a record.
             if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
                 continue;
             }
-            let l = line(pos);
-            if errors.push(
+            let l = ctx.line(pos);
+            if st.errors.push(
                 Diagnostic::error(
                     diag::BAD_ROW,
                     format!(
@@ -685,48 +846,19 @@ fn parse_chunk(chunk: &[u8], ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
             let Some(slot) = slot_of.get(i).copied().flatten() else {
                 continue;
             };
-            let Ok(s) = std::str::from_utf8(field) else {
-                let l = line(pos);
-                stop = errors.push(
-                    Diagnostic::error(
-                        diag::BAD_ENCODING,
-                        format!(
-                            "{} is not UTF-8 text (line {l}, column {})",
-                            ctx.origin, ctx.names[i]
-                        ),
-                    )
-                    .with_help("save the file as UTF-8"),
-                );
-                break;
-            };
-            let b = &mut builders[slot];
-            if b.push_text(s).is_err() {
-                b.push_null();
-                stop = errors.push(diag::bad_value(
-                    s,
-                    b.ty,
-                    &ctx.names[i],
-                    &format!("{}, line {}", ctx.origin, line(pos)),
-                ));
+            match st.push_field(field, i, slot, pos, ctx) {
+                Ok(()) => {}
+                Err(FieldError::Value(s)) => stop = s,
+                Err(FieldError::Encoding(s)) => {
+                    stop = s;
+                    break;
+                }
             }
         }
-        if stop {
+        if stop || !st.end_record(ctx) {
             break;
         }
-        rows += 1;
-        if rows == BATCH_ROWS {
-            batches.push(finish(&mut builders, ctx));
-            rows = 0;
-            if let Err(d) = kql_common::memory::check() {
-                errors.push(d);
-                break;
-            }
-        }
     }
-    if rows > 0 {
-        batches.push(finish(&mut builders, ctx));
-    }
-    (batches, errors)
 }
 
 fn finish(builders: &mut [TypedColumn], ctx: &ChunkCtx) -> Vec<ArrayRef> {
@@ -745,6 +877,130 @@ fn finish(builders: &mut [TypedColumn], ctx: &ChunkCtx) -> Vec<ArrayRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parses `text` (a body without header) as one chunk, quickly and with
+    /// the general reader only, and returns both as comparable text.
+    fn quick_and_general(text: &[u8], types: &[KqlType], cols: &[usize]) -> (String, String) {
+        let names: Vec<String> = (0..types.len()).map(|i| format!("c{i}")).collect();
+        let kept: Vec<KqlType> = cols.iter().map(|&c| types[c]).collect();
+        let ctx = ChunkCtx {
+            text,
+            offset: 0,
+            origin: "t.csv",
+            delimiter: b',',
+            ncols: types.len(),
+            cols,
+            types: &kept,
+            names: &names,
+        };
+        let show = |(batches, errors): (Vec<Vec<ArrayRef>>, Errors)| {
+            let mut out = String::new();
+            for b in batches {
+                for a in b {
+                    out.push_str(&format!("{a:?}\n"));
+                }
+            }
+            for d in errors.into_vec() {
+                out.push_str(&format!(
+                    "{} {} {:?} {:?}\n",
+                    d.code, d.message, d.notes, d.help
+                ));
+            }
+            out
+        };
+        let quick = show(parse_chunk(text, &ctx));
+        let mut slot_of: Vec<Option<usize>> = vec![None; ctx.ncols];
+        for (slot, &c) in cols.iter().enumerate() {
+            if let Some(s @ None) = slot_of.get_mut(c) {
+                *s = Some(slot);
+            }
+        }
+        let mut st = ChunkState {
+            builders: kept
+                .iter()
+                .map(|t| TypedColumn::new(*t, BATCH_ROWS))
+                .collect(),
+            errors: Errors::default(),
+            batches: Vec::new(),
+            rows: 0,
+        };
+        general_records(text, 0, &slot_of, &mut st, &ctx);
+        (quick, show(st.done(&ctx)))
+    }
+
+    #[test]
+    fn quick_records_read_like_the_general_reader() {
+        use KqlType::*;
+        let types = [DateTime, String, Long, Real, Bool, Dynamic, Guid, TimeSpan];
+        let good = "2026-01-29T16:00:00.1234567Z,\"a, \"\"q\"\"\",5,1.5,true,\"{\"\"a\"\":1}\",6F9619FF-8B86-D011-B42D-00C04FC964FF,01:02:03\n\
+             2026-01-29 16:00:00,\"two\nlines\",,,,,,\n\
+             2026-01-29T16:00:00+02:00,ünï 日本,-7,NaN,False,[1, 2],,1.00:00:00\r\n\
+             1/29/2026 4:00 PM,\"\",9,1e3,0,\"\"\"x\"\"\",,\n\
+             2026-01-29,plain,1,2,1,x,,-00:00:01.5";
+        let odd_rows: [&[u8]; 15] = [
+            b"",
+            b"\n",
+            b"\n\n",
+            b"2026-01-29,a,1,2,1,x,,\n\n2026-01-30,b,1,2,1,x,,\n",
+            b"2026-01-29,a,1\n",
+            b"2026-01-29,a,1,2,1,x,,,extra\n",
+            b"2026-01-29,a,notanumber,2,1,x,,\n",
+            b"notadate,a,1,2,1,x,,\n",
+            b"2026-01-29,a,1,2,1,x,not-a-guid,\n",
+            b"2026-01-29,a\"b,1,2,1,x,,\n",
+            b"2026-01-29,\"a\"b,1,2,1,x,,\n",
+            b"2026-01-29,a,1,2,1,x,,\rnext,b,1,2,1,x,,\n",
+            b"2026-01-29,\xff\xfe,1,2,1,x,,\n",
+            b"2026-01-29,\"\xc3\",1,2,1,x,,\n",
+            b"2026-01-29,\"unclosed,1,2,1,x,,\n",
+        ];
+        let all: Vec<usize> = (0..types.len()).collect();
+        let some = [5, 1, 2, 1];
+        let mut texts: Vec<Vec<u8>> = vec![good.as_bytes().to_vec()];
+        for odd in odd_rows {
+            for at in [0, 1, 3] {
+                let lines: Vec<&str> = good.split_inclusive('\n').collect();
+                let mut t = lines[..at].concat().into_bytes();
+                t.extend_from_slice(odd);
+                t.extend_from_slice(lines[at..].concat().as_bytes());
+                texts.push(t);
+            }
+        }
+        // Many errors: the reader stops after the tenth.
+        let mut many = Vec::new();
+        for i in 0..30 {
+            many.extend_from_slice(format!("x{i},a,b,c,d,e,f,g\n").as_bytes());
+        }
+        texts.push(many);
+        for t in &texts {
+            for cols in [&all[..], &some[..], &[][..]] {
+                let (quick, general) = quick_and_general(t, &types, cols);
+                assert_eq!(
+                    quick,
+                    general,
+                    "{:?} {cols:?}",
+                    std::string::String::from_utf8_lossy(t)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn quick_records_fill_several_batches() {
+        let mut text = String::new();
+        for i in 0..(BATCH_ROWS + 100) {
+            text.push_str(&format!("\"{i}\",\"v\"\"{i}\"\n"));
+        }
+        text.push_str("bad,row,x\n1,2\n");
+        let (quick, general) =
+            quick_and_general(text.as_bytes(), &[KqlType::Long, KqlType::String], &[1, 0]);
+        assert_eq!(quick, general);
+        assert!(
+            quick.contains("expected 2 fields but found 3 in line 65637"),
+            "{}",
+            &quick[quick.len() - 400..]
+        );
+    }
 
     #[test]
     fn splits_only_outside_quotes() {

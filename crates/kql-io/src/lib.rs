@@ -21,6 +21,7 @@ mod lazy;
 pub mod mde;
 mod output;
 mod parquet_read;
+mod records;
 
 pub use cache::finish_writes as finish_cache_writes;
 pub use format::{format_value, write_value};
