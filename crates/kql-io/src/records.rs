@@ -103,7 +103,9 @@ mod tests {
     /// The records of `text` as the general reader reads them, as long as
     /// the quick splitter agrees they are in the plain form; the rest as the
     /// general reader reads it.
-    fn both(text: &[u8]) -> (Vec<Vec<Vec<u8>>>, Vec<Vec<Vec<u8>>>) {
+    type Records = Vec<Vec<Vec<u8>>>;
+
+    fn both(text: &[u8]) -> (Records, Records) {
         let mut general = Vec::new();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
