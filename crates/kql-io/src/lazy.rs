@@ -471,19 +471,41 @@ pub(crate) fn open_static(
 }
 
 /// Splits `body` into about `parts` pieces that each end at a record
-/// boundary (a line break outside quotes).
+/// boundary (a line break outside quotes). The quotes before each cut are
+/// counted on all cores, a stretch of the body each.
 fn split_records(body: &[u8], parts: usize) -> Vec<(usize, usize)> {
+    let targets: Vec<usize> = (1..parts).map(|i| body.len() * i / parts).collect();
+    // Quotes in each stretch between consecutive targets.
+    let counts: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = targets
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| {
+                let from = if k == 0 { 0 } else { targets[k - 1] };
+                let stretch = &body[from..t];
+                s.spawn(move || memchr::memchr_iter(b'"', stretch).count())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&targets)
+            .enumerate()
+            .map(|(k, (h, &t))| {
+                h.join().unwrap_or_else(|_| {
+                    let from = if k == 0 { 0 } else { targets[k - 1] };
+                    memchr::memchr_iter(b'"', &body[from..t]).count()
+                })
+            })
+            .collect()
+    });
     let mut out = Vec::with_capacity(parts);
     let mut start = 0;
-    let mut quotes_before = 0usize; // quotes in body[..scanned]
-    let mut scanned = 0;
-    for i in 1..parts {
-        let target = body.len() * i / parts;
+    let mut quotes_before = 0usize; // quotes in body[..target]
+    for (&target, &count) in targets.iter().zip(&counts) {
+        quotes_before += count;
         if target <= start {
             continue;
         }
-        quotes_before += memchr::memchr_iter(b'"', &body[scanned..target]).count();
-        scanned = target;
         // Walk to the first line break after `target` outside quotes.
         let mut in_quotes = quotes_before % 2 == 1;
         let mut cut = None;
@@ -498,8 +520,6 @@ fn split_records(body: &[u8], parts: usize) -> Vec<(usize, usize)> {
             }
         }
         let Some(cut) = cut else { break };
-        quotes_before += memchr::memchr_iter(b'"', &body[scanned..cut]).count();
-        scanned = cut;
         out.push((start, cut));
         start = cut;
     }
