@@ -204,6 +204,19 @@ fn join_by_batch(
                     {
                         take(col.as_ref(), idx, None).map_err(arrow_err)
                     }
+                    // A right string column, when every output row has a
+                    // right row: encoded over the right side's column, the
+                    // keys being the right rows.
+                    Some(col)
+                        if encoded
+                            && o.right
+                            && o.ty == KqlType::String
+                            && col.data_type() == &arrow::datatypes::DataType::Utf8
+                            && col.null_count() == 0
+                            && ridx.null_count() == 0 =>
+                    {
+                        right_encoded(col, &ridx)
+                    }
                     Some(col) => gather(col, idx, o.ty),
                     None => Ok(new_null_array(&o.ty.arrow_type(), rows)),
                 }
@@ -362,6 +375,19 @@ fn key_arrays(
 }
 
 /// `take` with null indices for missing rows; a missing string is `""`.
+/// The rows `idx` (none null) of a plain string column, encoded over the
+/// column itself.
+fn right_encoded(col: &ArrayRef, idx: &UInt32Array) -> EvalResult<ArrayRef> {
+    let keys = arrow::array::Int32Array::from_iter_values(
+        idx.values()
+            .iter()
+            .map(|&i| i32::try_from(i).unwrap_or(i32::MAX)),
+    );
+    arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::try_new(keys, col.clone())
+        .map(|d| std::sync::Arc::new(d) as ArrayRef)
+        .map_err(arrow_err)
+}
+
 pub(crate) fn gather(col: &ArrayRef, idx: &UInt32Array, ty: KqlType) -> EvalResult<ArrayRef> {
     let out = take(col.as_ref(), idx, None).map_err(arrow_err)?;
     // An encoded column is gathered by its keys, then spelled out for

@@ -422,6 +422,10 @@ const QUERIES: &[&str] = &[
     r#"T | join kind=inner (T | where N > 3 | summarize c = count() by A) on A | summarize n = count(), d = dcount(N), m = max(B) by A, c"#,
     r#"T | join kind=leftouter (T | summarize c = count() by B) on B | where A != "" | project A, B, c, l = tolower(A)"#,
     r#"T | join kind=inner (T | distinct A) on A | sort by A asc, N asc | take 9"#,
+    // Right string columns come encoded over the right side when every
+    // output row has a right row.
+    r#"T | join kind=inner (T | where N < 5 | distinct A, B) on A | summarize n = count(), m = min(B1), d = dcount(B1) by B1, A"#,
+    r#"T | join kind=leftouter (T | where N > 8 | distinct A, C) on A | summarize count() by C1, tolower(C1)"#,
 ];
 
 #[test]
