@@ -6,7 +6,7 @@
 
 use crate::aggregate::groups::{Groups, MISSING};
 use crate::error::{internal, EvalResult};
-use crate::expr::{arrow_err, eval_plain};
+use crate::expr::{arrow_err, eval};
 use crate::stream::Pipeline;
 use crate::{arrow_schema_of, parallel, EvalContext, Table};
 use arrow::array::{new_null_array, Array, ArrayRef, StringArray, UInt32Array};
@@ -354,11 +354,17 @@ fn key_arrays(
     ctx: &EvalContext,
 ) -> EvalResult<(Vec<ArrayRef>, Vec<bool>)> {
     let n = batch.num_rows();
+    // Encoded string keys stay encoded: the group table looks each
+    // dictionary value up once.
     let arrays = keys
         .iter()
-        .map(|k| Ok(eval_plain(k, batch, ctx)?.into_array(n)))
+        .map(|k| Ok(eval(k, batch, ctx)?.into_array(n)))
         .collect::<EvalResult<Vec<ArrayRef>>>()?;
-    if arrays.len() != types.len() || arrays.iter().zip(types).any(|(a, t)| a.data_type() != t) {
+    let value_type = |a: &ArrayRef| match a.data_type() {
+        DataType::Dictionary(_, v) => v.as_ref().clone(),
+        t => t.clone(),
+    };
+    if arrays.len() != types.len() || arrays.iter().zip(types).any(|(a, t)| &value_type(a) != t) {
         return Err(internal("join keys of different types"));
     }
     let mut valid = vec![true; n];
@@ -374,7 +380,6 @@ fn key_arrays(
     Ok((arrays, valid))
 }
 
-/// `take` with null indices for missing rows; a missing string is `""`.
 /// The rows `idx` (none null) of a plain string column, encoded over the
 /// column itself.
 fn right_encoded(col: &ArrayRef, idx: &UInt32Array) -> EvalResult<ArrayRef> {
@@ -388,6 +393,7 @@ fn right_encoded(col: &ArrayRef, idx: &UInt32Array) -> EvalResult<ArrayRef> {
         .map_err(arrow_err)
 }
 
+/// `take` with null indices for missing rows; a missing string is `""`.
 pub(crate) fn gather(col: &ArrayRef, idx: &UInt32Array, ty: KqlType) -> EvalResult<ArrayRef> {
     let out = take(col.as_ref(), idx, None).map_err(arrow_err)?;
     // An encoded column is gathered by its keys, then spelled out for
