@@ -201,11 +201,6 @@ fn row_test(f: &Filter, table_cols: &[usize], ctx: &EvalContext) -> crate::RowTe
     let parts: Vec<kql_planner::PlanExpr> = f.predicate.conjuncts().into_iter().cloned().collect();
     let ctx = ctx.clone();
     let test = move |b: &RecordBatch| -> EvalResult<arrow::buffer::BooleanBuffer> {
-        let b = if crate::stream::STEPS_TAKE_ENCODED {
-            b.clone()
-        } else {
-            crate::dict::plain_batch(b)?
-        };
         let n = b.num_rows();
         // The filter's input, with placeholders for the columns it does
         // not read.

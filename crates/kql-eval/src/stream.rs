@@ -30,10 +30,6 @@ pub(crate) type Step<'a> = Box<dyn Fn(&RecordBatch) -> EvalResult<Option<RecordB
 /// The batches a pipeline reads.
 pub(crate) type Input<'a> = Box<dyn Iterator<Item = EvalResult<RecordBatch>> + 'a>;
 
-/// Whether the steps take dictionary-encoded columns (otherwise each
-/// morsel is made plain before them).
-pub(crate) const STEPS_TAKE_ENCODED: bool = true;
-
 /// Morsels per window and worker thread.
 const WINDOW_PER_THREAD: usize = 2;
 
@@ -182,11 +178,8 @@ impl<'a> Pipeline<'a> {
             let par = parallel::worth_it(self.ctx, window.len(), rows);
             let steps = &self.steps;
             let done = parallel::map(self.ctx, window.len(), par, |i| {
-                let mut b = Some(if STEPS_TAKE_ENCODED || steps.is_empty() {
-                    window[i].clone()
-                } else {
-                    dict::plain_batch(&window[i])?
-                });
+                // The steps take encoded columns as they come.
+                let mut b = Some(window[i].clone());
                 for step in steps {
                     b = match b {
                         Some(x) => step(&x)?,
