@@ -32,15 +32,23 @@ fn write_file(dir: &std::path::Path) -> std::path::PathBuf {
         .collect();
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(names), Arc::new(sizes)])
         .expect("batch");
-    let path = dir.join("DeviceFileEvents.parquet");
+    write_parquet(&dir.join("DeviceFileEvents.parquet"), &batch, 100)
+}
+
+/// Writes `batch` as a Parquet file of row groups of `group_rows` rows.
+fn write_parquet(
+    path: &std::path::Path,
+    batch: &RecordBatch,
+    group_rows: usize,
+) -> std::path::PathBuf {
     let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(100))
+        .set_max_row_group_row_count(Some(group_rows))
         .build();
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = ArrowWriter::try_new(file, schema, Some(props)).expect("writer");
-    w.write(&batch).expect("write");
+    let file = std::fs::File::create(path).expect("create");
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).expect("writer");
+    w.write(batch).expect("write");
     w.close().expect("close");
-    path
+    path.to_path_buf()
 }
 
 fn rows(session: &Session, query: &str) -> RecordBatch {
@@ -167,15 +175,7 @@ fn write_processes(dir: &std::path::Path) -> std::path::PathBuf {
         ],
     )
     .expect("batch");
-    let path = dir.join("DeviceProcessEvents.parquet");
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(256))
-        .build();
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = ArrowWriter::try_new(file, schema, Some(props)).expect("writer");
-    w.write(&batch).expect("write");
-    w.close().expect("close");
-    path
+    write_parquet(&dir.join("DeviceProcessEvents.parquet"), &batch, 256)
 }
 
 #[test]
