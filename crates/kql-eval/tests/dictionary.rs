@@ -18,7 +18,7 @@ use kql_eval::{Database, EvalContext, Table, TableSource};
 use kql_planner::{LogicalPlan, PlanExpr};
 use std::collections::HashMap;
 use std::sync::Arc;
-use support::Batches;
+use support::{Batches, Rng};
 
 mod support;
 
@@ -57,18 +57,6 @@ fn schema() -> SchemaRef {
         KqlType::String.field("C"),
         KqlType::Long.field("N"),
     ]))
-}
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
 }
 
 /// `n` rows of test data, plain.

@@ -15,7 +15,7 @@ use arrow::record_batch::RecordBatch;
 use kql_common::KqlType;
 use kql_eval::{Database, EvalContext, Table, TableSource};
 use std::sync::Arc;
-use support::Batches;
+use support::{Batches, Rng};
 
 mod support;
 
@@ -60,17 +60,6 @@ fn column(rows: &[&str], enc: &Enc) -> ArrayRef {
                 .collect();
             Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values.clone()).expect("dict"))
         }
-    }
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
     }
 }
 
@@ -141,16 +130,16 @@ fn batches() -> (Vec<RecordBatch>, Vec<RecordBatch>) {
     let mut encoded = Vec::new();
     let mut plain = Vec::new();
     for (rows, name_enc, cmd_enc, pool) in layout {
-        let names: Vec<&str> = (0..rows).map(|_| pool[rng.next(pool.len())]).collect();
-        let cmds: Vec<&str> = (0..rows).map(|_| CMDS[rng.next(CMDS.len())]).collect();
+        let names: Vec<&str> = (0..rows).map(|_| pool[rng.below(pool.len())]).collect();
+        let cmds: Vec<&str> = (0..rows).map(|_| CMDS[rng.below(CMDS.len())]).collect();
         let size: Int64Array = (0..rows)
-            .map(|_| match rng.next(13) {
+            .map(|_| match rng.below(13) {
                 0 => None,
-                _ => Some(rng.next(5_000) as i64 - 100),
+                _ => Some(rng.below(5_000) as i64 - 100),
             })
             .collect();
         let score: Float64Array = (0..rows)
-            .map(|_| (rng.next(9) != 0).then(|| rng.next(10_000) as f64 / 4.0))
+            .map(|_| (rng.below(9) != 0).then(|| rng.below(10_000) as f64 / 4.0))
             .collect();
         let size: ArrayRef = Arc::new(size);
         let score: ArrayRef = Arc::new(score);

@@ -1,6 +1,7 @@
-//! A table source for the evaluator's tests: one table held as batches,
-//! streamed as they are (dictionary-encoded columns included) and read
-//! whole as plain batches, counting the batches streams hand out.
+//! What the evaluator's tests share: a table source holding one table as
+//! batches, streamed as they are (dictionary-encoded columns included) and
+//! read whole as plain batches, counting the batches streams hand out; and
+//! a small deterministic random generator.
 
 // Each test target uses its own part of this module.
 #![allow(dead_code)]
@@ -99,5 +100,18 @@ impl TableSource for Batches {
                 Ok(b)
             })),
         })
+    }
+}
+
+/// A small deterministic generator (xorshift).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
     }
 }
