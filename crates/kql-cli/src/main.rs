@@ -172,7 +172,28 @@ impl Drop for FinishCacheWrites {
     }
 }
 
+/// Tunes glibc's allocator for a query engine's pattern: column buffers of
+/// megabytes allocated and freed every batch. By default glibc serves such
+/// buffers with fresh `mmap`s and hands freed memory back at once, so every
+/// batch pays page faults to zero pages it just released. Here buffers up
+/// to 32 MiB come from the heap, the heap grows in 64 MiB steps, and up to
+/// 1 GiB of freed heap is kept for reuse.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: `mallopt` only sets allocator parameters; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let _cache_writes = FinishCacheWrites;
     // Panics are caught per query and reported as diagnostics; keep the
     // default hook from printing a second, raw message.
