@@ -71,11 +71,14 @@ pub fn aggregate(agg: &Aggregate, input: &Table, ctx: &EvalContext) -> EvalResul
 /// so only the aggregation's state and one window of input are held.
 ///
 /// With several cores and enough rows, each window is cut into contiguous
-/// runs of batches: the first run updates the running state on one thread
-/// while the others are aggregated into partial states on theirs, which
-/// are then merged in input order, so groups keep the order of their first
-/// row and every value is what one pass would compute. Aggregates whose
-/// partial states cannot be merged exactly (floating-point sums, ordered
+/// runs of batches, one per thread. When every aggregate merges the same in
+/// any order, each thread keeps its own state across windows and the states
+/// are merged once at the end ([`aggregate_per_thread`]). Otherwise (as for
+/// `take_any`) the first run updates the running state while the others
+/// are aggregated into partial states, merged into it in input order after
+/// each window. Either way groups keep the order of their first row and
+/// every value is what one pass would compute. Aggregates whose partial
+/// states cannot be merged exactly (floating-point sums, ordered
 /// collections, row pickers) run in one pass.
 pub(crate) fn aggregate_stream(
     agg: &Aggregate,
@@ -90,6 +93,15 @@ pub(crate) fn aggregate_stream(
             Slot::Picked { .. } => false,
         });
     let threads = crate::parallel::threads(ctx);
+    let order_free = mergeable
+        && state.slots.iter().all(|s| match s {
+            Slot::Acc { acc, .. } => acc.order_free(),
+            Slot::Picked { .. } => false,
+        });
+    if order_free && threads > 1 {
+        let (columns, ngroups) = aggregate_per_thread(agg, state, input, ctx, threads)?;
+        return table_of(out_schema, columns, ngroups);
+    }
     while let Some(window) = input.next_window()? {
         let batches = crate::parallel::morsels(&window);
         drop(window);
@@ -135,7 +147,18 @@ pub(crate) fn aggregate_stream(
         slots,
         ..
     } = state;
+    let ngroups = groups.len();
+    let columns = columns_of(groups, &selectors, slots)?;
+    table_of(out_schema, columns, ngroups)
+}
 
+/// The result columns of a finished state: the groups' key columns, then
+/// each aggregate's column.
+fn columns_of(
+    groups: Groups,
+    selectors: &[Selector],
+    slots: Vec<Slot>,
+) -> EvalResult<Vec<ArrayRef>> {
     let ngroups = groups.len();
     let mut columns = groups.finish()?;
     for slot in slots {
@@ -149,6 +172,15 @@ pub(crate) fn aggregate_stream(
             }
         }
     }
+    Ok(columns)
+}
+
+/// The result table of `ngroups` rows.
+fn table_of(
+    out_schema: arrow::datatypes::SchemaRef,
+    columns: Vec<ArrayRef>,
+    ngroups: usize,
+) -> EvalResult<Table> {
     let batch = RecordBatch::try_new_with_options(
         out_schema.clone(),
         columns,
@@ -159,6 +191,117 @@ pub(crate) fn aggregate_stream(
         schema: out_schema,
         batches: vec![batch],
     })
+}
+
+/// One thread's share of an aggregation, kept across windows, and the
+/// stamp of each of its groups: the window, the thread's range in it and
+/// the group's id here, which orders groups by their first row over all
+/// threads.
+struct Stamped {
+    partial: Partial,
+    stamps: Vec<u64>,
+}
+
+/// Runs an aggregation whose states merge the same in any order with one
+/// state per thread, kept across windows: thread `i` aggregates the `i`th
+/// run of every window into its own state, and the states are merged once
+/// at the end (instead of merging a partial state into the running one
+/// after every window, which costs as much as the rows themselves when
+/// most rows start a group). Groups are put back in the order of their
+/// first row, so the result is the one pass's. Returns the result columns
+/// and the number of groups.
+fn aggregate_per_thread(
+    agg: &Aggregate,
+    first: Partial,
+    mut input: Pipeline<'_>,
+    ctx: &EvalContext,
+    threads: usize,
+) -> EvalResult<(Vec<ArrayRef>, usize)> {
+    let mut parts = vec![first];
+    for _ in 1..threads {
+        parts.push(new_partial(agg)?);
+    }
+    let parts: Vec<std::sync::Mutex<Stamped>> = parts
+        .into_iter()
+        .map(|partial| {
+            // Groups that exist before any row (the one group of a
+            // summarize without keys) come first.
+            let stamps = vec![0; partial.groups.len()];
+            std::sync::Mutex::new(Stamped { partial, stamps })
+        })
+        .collect();
+    let mut window_no: u64 = 0;
+    while let Some(window) = input.next_window()? {
+        window_no += 1;
+        let batches = crate::parallel::morsels(&window);
+        drop(window);
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let sizes: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
+        let parallel = crate::parallel::worth_it(ctx, batches.len(), rows);
+        let ranges = if parallel {
+            crate::parallel::ranges(&sizes, threads)
+        } else {
+            std::iter::once(0..batches.len()).collect()
+        };
+        let done = crate::parallel::map(ctx, ranges.len(), parallel, |i| {
+            let range = ranges.get(i).cloned().unwrap_or_default();
+            let batches = batches.get(range).unwrap_or_default();
+            let mut guard = parts
+                .get(i)
+                .ok_or_else(|| internal("aggregate state missing"))?
+                .lock()
+                .map_err(|_| internal("aggregate state poisoned"))?;
+            let Stamped { partial, stamps } = &mut *guard;
+            let before = partial.groups.len();
+            update(agg, partial, batches, ctx)?;
+            let stamp = (window_no << 40) | ((i as u64) << 32);
+            stamps.extend((before..partial.groups.len()).map(|g| stamp | g as u64));
+            Ok(())
+        });
+        for d in done {
+            d?;
+        }
+    }
+    let mut parts = parts
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .map_err(|_| internal("aggregate state poisoned"))
+        })
+        .collect::<EvalResult<Vec<Stamped>>>()?
+        .into_iter();
+    let Some(mut base) = parts.next() else {
+        return Err(internal("aggregate state missing"));
+    };
+    for part in parts {
+        ctx.check_cancelled()?;
+        let map = base.partial.groups.absorb(part.partial.groups)?;
+        let ngroups = base.partial.groups.len();
+        base.stamps.resize(ngroups, u64::MAX);
+        for (&g, &stamp) in map.iter().zip(&part.stamps) {
+            if let Some(mine) = base.stamps.get_mut(g as usize) {
+                *mine = (*mine).min(stamp);
+            }
+        }
+        for (mine, theirs) in base.partial.slots.iter_mut().zip(part.partial.slots) {
+            if let (Slot::Acc { acc, .. }, Slot::Acc { acc: other, .. }) = (mine, theirs) {
+                acc.merge(*other, &map, ngroups)?;
+            }
+        }
+    }
+    let ngroups = base.partial.groups.len();
+    let mut columns = columns_of(base.partial.groups, &[], base.partial.slots)?;
+    if !base.stamps.is_sorted() {
+        // First-row order: a permutation of the group ids.
+        let mut order: Vec<u32> = (0..ngroups as u32).collect();
+        order.sort_unstable_by_key(|&g| base.stamps.get(g as usize).copied());
+        let order = arrow::array::UInt32Array::from(order);
+        columns = columns
+            .iter()
+            .map(|c| arrow::compute::take(c, &order, None).map_err(arrow_err))
+            .collect::<EvalResult<_>>()?;
+    }
+    Ok((columns, ngroups))
 }
 
 /// An empty state for `agg`.

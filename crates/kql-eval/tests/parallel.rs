@@ -134,6 +134,12 @@ fn results_do_not_depend_on_the_number_of_threads() {
         "T | summarize count(), max(Score) by Size",
         "T | summarize count() by Flag",
         "T | summarize count() by Score",
+        // Most rows start a group: per-thread states, put back in
+        // first-row order.
+        "T | summarize count(), sum(Size), max(Timestamp), dcount(Name) by Cmd",
+        "T | summarize count(), min(Name) by Size, Name",
+        "T | summarize count() by Cmd, Size | count",
+        "T | summarize count() by Timestamp",
         "T | distinct Name, Cmd",
         "T | distinct Name, Cmd | count",
         "T | summarize count(), dcount(Size)",

@@ -698,6 +698,21 @@ impl Acc {
         )
     }
 
+    /// Whether merging gives the same state whichever of two partial states
+    /// covers the earlier rows (not so for `take_any`, which keeps the
+    /// first value).
+    pub(super) fn order_free(&self) -> bool {
+        self.mergeable()
+            && !matches!(
+                self,
+                Acc::PickLong(Pick::First, _)
+                    | Acc::PickInt(Pick::First, _)
+                    | Acc::PickReal(Pick::First, _)
+                    | Acc::PickBool(Pick::First, _)
+                    | Acc::PickString(Pick::First, ..)
+            )
+    }
+
     /// Adds `other`, the state of the same aggregate over later rows, whose
     /// group `g` is group `map[g]` here (`ngroups` in all).
     pub(super) fn merge(&mut self, other: Acc, map: &[u32], ngroups: usize) -> EvalResult<()> {
