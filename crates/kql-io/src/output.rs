@@ -1,7 +1,7 @@
 //! Writes query results as an aligned text table, CSV or JSON.
 
 use crate::format::{cell, write_cell, write_real, Cell};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::Schema;
 use kql_common::KqlType;
 use std::io::{self, Write};
@@ -91,36 +91,133 @@ fn columns_of(batch: &RecordBatch, n: usize) -> Vec<Option<&dyn Array>> {
         .collect()
 }
 
-/// Keeps the I/O error inside a csv error (so a closed pipe stays a
-/// `BrokenPipe` the caller can recognise).
-fn csv_err(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => io::Error::other(format!("{other:?}")),
+/// Writes RFC 4180 CSV a batch at a time: each column is turned into its
+/// fields first (a string column that needs no quotes anywhere is used as
+/// it is), then the rows are laid out from them. Fields are quoted only when
+/// they hold a comma, a quote or a line break, or when an empty field is a
+/// record's only one.
+fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> io::Result<()> {
+    let types = column_types(schema);
+    let single = types.len() == 1;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    for (i, f) in schema.fields().iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        push_field(&mut buf, f.name().as_bytes(), single);
+    }
+    buf.push(b'\n');
+    let mut scratch = String::new();
+    for batch in batches {
+        let cols = columns_of(batch, types.len());
+        let fields: Vec<Fields<'_>> = cols
+            .iter()
+            .zip(&types)
+            .map(|(c, &ty)| Fields::of(*c, ty, batch.num_rows(), single, &mut scratch))
+            .collect();
+        for row in 0..batch.num_rows() {
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                f.push(row, &mut buf);
+            }
+            buf.push(b'\n');
+            if buf.len() >= 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// The CSV fields of one column of a batch.
+enum Fields<'a> {
+    /// String values that need no quotes, read from the array; a null is
+    /// an empty field.
+    Plain(&'a StringArray),
+    /// Formatted and quoted fields, back to back, and where each ends.
+    Formatted { data: Vec<u8>, ends: Vec<usize> },
+    /// A column the batch lacks: empty fields.
+    Empty,
+}
+
+impl<'a> Fields<'a> {
+    fn of(
+        array: Option<&'a dyn Array>,
+        ty: KqlType,
+        rows: usize,
+        single: bool,
+        scratch: &mut String,
+    ) -> Fields<'a> {
+        let Some(array) = array else {
+            return Fields::Empty;
+        };
+        if ty != KqlType::Dynamic && !single {
+            if let Some(a) = array.as_any().downcast_ref::<StringArray>() {
+                let offsets = a.value_offsets();
+                let first = offsets.first().map_or(0, |&o| o as usize);
+                let last = offsets.last().map_or(0, |&o| o as usize);
+                let text = a.value_data().get(first..last).unwrap_or_default();
+                if !needs_quotes(text) {
+                    return Fields::Plain(a);
+                }
+            }
+        }
+        let mut data = Vec::new();
+        let mut ends = Vec::with_capacity(rows);
+        for row in 0..rows.min(array.len()) {
+            scratch.clear();
+            write_cell(scratch, cell(array, row), ty);
+            push_field(&mut data, scratch.as_bytes(), single);
+            ends.push(data.len());
+        }
+        Fields::Formatted { data, ends }
+    }
+
+    fn push(&self, row: usize, out: &mut Vec<u8>) {
+        match self {
+            Fields::Plain(a) => {
+                if a.is_valid(row) {
+                    out.extend_from_slice(a.value(row).as_bytes());
+                }
+            }
+            Fields::Formatted { data, ends } => {
+                let start = match row.checked_sub(1) {
+                    Some(r) => ends.get(r).copied().unwrap_or(data.len()),
+                    None => 0,
+                };
+                let end = ends.get(row).copied().unwrap_or(start);
+                out.extend_from_slice(data.get(start..end).unwrap_or_default());
+            }
+            Fields::Empty => {}
+        }
     }
 }
 
-fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> io::Result<()> {
-    let types = column_types(schema);
-    let mut w = csv::WriterBuilder::new().from_writer(out);
-    w.write_record(schema.fields().iter().map(|f| f.name().as_bytes()))
-        .map_err(csv_err)?;
-    let mut cells: Vec<String> = vec![String::new(); types.len()];
-    for batch in batches {
-        let cols = columns_of(batch, types.len());
-        for row in 0..batch.num_rows() {
-            for (i, c) in cols.iter().enumerate() {
-                cells[i].clear();
-                if let Some(a) = c {
-                    write_cell(&mut cells[i], cell(*a, row), types[i]);
-                }
-            }
-            w.write_record(cells.iter().map(|s| s.as_bytes()))
-                .map_err(csv_err)?;
+/// Whether a CSV field holding `text` must be quoted.
+fn needs_quotes(text: &[u8]) -> bool {
+    memchr::memchr3(b',', b'"', b'\n', text).is_some() || memchr::memchr(b'\r', text).is_some()
+}
+
+/// Appends one CSV field, quoted (quotes doubled) when it must be; `single`
+/// says the field is its record's only one, where an empty field is quoted
+/// so the record isn't read as a blank line.
+fn push_field(out: &mut Vec<u8>, text: &[u8], single: bool) {
+    if !(needs_quotes(text) || (single && text.is_empty())) {
+        out.extend_from_slice(text);
+        return;
+    }
+    out.push(b'"');
+    for part in text.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            out.push(b'"');
         }
     }
-    w.flush()?;
-    Ok(())
+    out.push(b'"');
 }
 
 fn json_string(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {

@@ -250,3 +250,132 @@ fn dynamic_strings_print_without_quotes_except_in_json() {
     assert!(table.contains("\nsay \"hi\""), "{table}");
     assert!(table.contains("\n[\"x\"]"), "{table}");
 }
+
+/// Reads CSV text back into records of fields.
+fn read_csv(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| rec.expect("valid CSV").iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn csv_fields_read_back_as_written_whatever_each_column_holds() {
+    // Columns where no value needs quotes (written straight from the
+    // array) beside columns where some do, nulls, empty strings, non-ASCII
+    // text, and batches that are slices of larger arrays.
+    let pieces = [
+        "a", "Zürich", "", ",", "\"", "\n", "\r\n", "x y", "東京", "=1",
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut value = |plain_only: bool| -> Option<String> {
+        if next(9) == 0 {
+            return None;
+        }
+        let n = next(4);
+        Some(
+            (0..n)
+                .map(|_| {
+                    let p = pieces[next(pieces.len())];
+                    if plain_only && needs_quoting(p) {
+                        "b"
+                    } else {
+                        p
+                    }
+                })
+                .collect(),
+        )
+    };
+    let schema = Arc::new(Schema::new(vec![
+        KqlType::String.field("Plain"),
+        KqlType::String.field("Mixed"),
+        KqlType::Long.field("N"),
+    ]));
+    let mut batches = Vec::new();
+    let mut want: Vec<Vec<String>> = vec![vec!["Plain".into(), "Mixed".into(), "N".into()]];
+    for (rows, skip) in [(50usize, 0usize), (0, 0), (200, 37), (1, 0), (90, 5)] {
+        let plain: Vec<Option<String>> = (0..rows + skip).map(|_| value(true)).collect();
+        let mixed: Vec<Option<String>> = (0..rows + skip).map(|_| value(false)).collect();
+        let n: Vec<Option<i64>> = (0..rows + skip)
+            .map(|i| (i % 7 != 0).then_some(i as i64 - 40))
+            .collect();
+        for i in skip..skip + rows {
+            want.push(vec![
+                plain[i].clone().unwrap_or_default(),
+                mixed[i].clone().unwrap_or_default(),
+                n[i].map(|v| v.to_string()).unwrap_or_default(),
+            ]);
+        }
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(plain)),
+                Arc::new(StringArray::from(mixed)),
+                Arc::new(Int64Array::from(n)),
+            ],
+        )
+        .expect("batch");
+        batches.push(batch.slice(skip, rows));
+    }
+    let mut out = Vec::new();
+    write_result(
+        &mut out,
+        &schema,
+        &batches,
+        OutputFormat::Csv,
+        &TableOptions::default(),
+    )
+    .expect("writes");
+    let text = String::from_utf8(out).expect("utf-8");
+    assert_eq!(read_csv(&text), want);
+    // Fields are quoted only when they must be.
+    let quote = |f: &String| {
+        if needs_quoting(f) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.clone()
+        }
+    };
+    let minimal: String = want
+        .iter()
+        .map(|r| r.iter().map(quote).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    assert_eq!(text, minimal);
+}
+
+fn needs_quoting(s: &str) -> bool {
+    s.contains([',', '"', '\n', '\r'])
+}
+
+#[test]
+fn csv_quotes_an_empty_field_that_is_its_records_only_one() {
+    let schema = Arc::new(Schema::new(vec![KqlType::String.field("s")]));
+    let col: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("a"),
+        Some(""),
+        None,
+        Some("b,c"),
+    ]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![col]).expect("batch");
+    let mut out = Vec::new();
+    write_result(
+        &mut out,
+        &schema,
+        &[batch],
+        OutputFormat::Csv,
+        &TableOptions::default(),
+    )
+    .expect("writes");
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        "s\na\n\"\"\n\"\"\n\"b,c\"\n"
+    );
+}
