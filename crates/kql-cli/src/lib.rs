@@ -96,7 +96,15 @@ impl Session {
                         let read =
                             |projection: Option<&[usize]>, test: Option<&kql_io::RowTest>| {
                                 streamed
-                                    .stream_filtered(projection, predicates, options.encoded, test)
+                                    .stream_filtered(
+                                        projection,
+                                        predicates,
+                                        kql_io::StreamOptions {
+                                            encoded: options.encoded,
+                                            test,
+                                            first_rows: options.first_rows,
+                                        },
+                                    )
                                     .map(|t| kql_eval::BatchStream {
                                         schema: t.schema,
                                         batches: Box::new(

@@ -98,19 +98,47 @@ pub(crate) fn open<'a>(
     data: &'a dyn TableSource,
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
+    open_for(plan, data, ctx, false)
+}
+
+/// [`open`], for a consumer that may stop after the first rows when
+/// `first_rows` (a limit above): sources then read as the rows are asked
+/// for instead of reading ahead on every core.
+fn open_for<'a>(
+    plan: &'a LogicalPlan,
+    data: &'a dyn TableSource,
+    ctx: &'a EvalContext,
+    first_rows: bool,
+) -> EvalResult<Pipeline<'a>> {
     ctx.check_cancelled()?;
     match plan {
-        LogicalPlan::Scan(s) => source(&s.table, None, &[], None, None, data, ctx),
-        LogicalPlan::Filter(f) => filter(f, data, ctx),
+        LogicalPlan::Scan(s) => source(
+            &s.table,
+            None,
+            &[],
+            scan_options(None, first_rows),
+            None,
+            data,
+            ctx,
+        ),
+        LogicalPlan::Filter(f) => filter(f, data, ctx, first_rows),
         LogicalPlan::Project(p) => match scan_columns(p) {
             // Only some columns of a table: read just those.
-            Some((table, cols)) => read_columns(p, table, &cols, &[], None, data, ctx),
-            None => project(p, data, ctx),
+            Some((table, cols)) => read_columns(
+                p,
+                table,
+                &cols,
+                &[],
+                scan_options(None, first_rows),
+                data,
+                ctx,
+            ),
+            None => project(p, data, ctx, first_rows),
         },
         LogicalPlan::Limit(l) if !matches!(l.input.as_ref(), LogicalPlan::Sort(_)) => {
-            Ok(open(&l.input, data, ctx)?.limit(l.count))
+            Ok(open_for(&l.input, data, ctx, true)?.limit(l.count))
         }
-        LogicalPlan::Serialize(input) => open(input, data, ctx),
+        LogicalPlan::Serialize(input) => open_for(input, data, ctx, first_rows),
         LogicalPlan::Join(j) => {
             // Read through a pipeline, the output may keep encoded left
             // columns (the pipeline spells them out for consumers that
@@ -121,7 +149,7 @@ pub(crate) fn open<'a>(
         }
         LogicalPlan::Parse(p) => {
             // Row by row: each batch on its own.
-            let input = open(&p.input, data, ctx)?;
+            let input = open_for(&p.input, data, ctx, first_rows)?;
             let schema = arrow_schema_of(&plan.schema());
             Ok(input.then(
                 schema,
@@ -140,21 +168,26 @@ pub(crate) fn open<'a>(
     }
 }
 
+/// How the pipeline reads a table: string columns may come encoded.
+fn scan_options(test: Option<crate::RowTest>, first_rows: bool) -> crate::ScanOptions {
+    crate::ScanOptions {
+        encoded: true,
+        test,
+        first_rows,
+    }
+}
+
 /// A pipeline over a table's stream; with `schema`, the batches are
 /// re-labelled with it (a projection's names for the columns it picks).
 fn source<'a>(
     table: &str,
     cols: Option<&[usize]>,
     predicates: &[ScanPredicate],
-    test: Option<crate::RowTest>,
+    options: crate::ScanOptions,
     schema: Option<SchemaRef>,
     data: &dyn TableSource,
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
-    let options = crate::ScanOptions {
-        encoded: true,
-        test,
-    };
     let stream = data
         .stream_with(table, cols, predicates, &options)
         .map_err(first_diagnostic)?;
@@ -177,18 +210,26 @@ fn source<'a>(
 }
 
 /// Reads the columns `cols` of `table` as the projection `p` names them,
-/// passing `predicates` (on table columns) and `test` to the source.
+/// passing `predicates` (on table columns) and `options` to the source.
 fn read_columns<'a>(
     p: &Project,
     table: &str,
     cols: &[usize],
     predicates: &[ScanPredicate],
-    test: Option<crate::RowTest>,
+    options: crate::ScanOptions,
     data: &dyn TableSource,
     ctx: &'a EvalContext,
 ) -> EvalResult<Pipeline<'a>> {
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
-    source(table, Some(cols), predicates, test, Some(schema), data, ctx)
+    source(
+        table,
+        Some(cols),
+        predicates,
+        options,
+        Some(schema),
+        data,
+        ctx,
+    )
 }
 
 /// The filter as a test of the table's rows, on the table columns
@@ -260,6 +301,7 @@ fn filtered_scan<'a>(
     f: &Filter,
     data: &dyn TableSource,
     ctx: &'a EvalContext,
+    first_rows: bool,
 ) -> Option<(EvalResult<Pipeline<'a>>, bool)> {
     let (table, cols, project) = match f.input.as_ref() {
         LogicalPlan::Scan(s) => (s.table.as_str(), None, None),
@@ -287,9 +329,10 @@ fn filtered_scan<'a>(
         return None;
     }
     let tested = test.is_some();
+    let options = scan_options(test, first_rows);
     let scan = match (project, &cols) {
-        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, test, data, ctx),
-        _ => source(table, None, &predicates, test, None, data, ctx),
+        (Some(p), Some(cols)) => read_columns(p, table, cols, &predicates, options, data, ctx),
+        _ => source(table, None, &predicates, options, None, data, ctx),
     };
     Some((scan, tested))
 }
@@ -460,12 +503,13 @@ fn filter<'a>(
     f: &'a Filter,
     data: &'a dyn TableSource,
     ctx: &'a EvalContext,
+    first_rows: bool,
 ) -> EvalResult<Pipeline<'a>> {
-    let input = match filtered_scan(f, data, ctx) {
+    let input = match filtered_scan(f, data, ctx, first_rows) {
         // The source runs the whole filter.
         Some((scan, true)) => return scan,
         Some((scan, false)) => scan?,
-        None => open(&f.input, data, ctx)?,
+        None => open_for(&f.input, data, ctx, first_rows)?,
     };
     let parts = f.predicate.conjuncts();
     let schema = input.schema.clone();
@@ -579,8 +623,9 @@ fn project<'a>(
     p: &'a Project,
     data: &'a dyn TableSource,
     ctx: &'a EvalContext,
+    first_rows: bool,
 ) -> EvalResult<Pipeline<'a>> {
-    let input = open(&p.input, data, ctx)?;
+    let input = open_for(&p.input, data, ctx, first_rows)?;
     let schema = arrow_schema_of(&LogicalPlan::Project(p.clone()).schema());
     let out = schema.clone();
     Ok(input.then(
@@ -788,7 +833,11 @@ fn late_top(
 fn limit(l: &Limit, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {
     let input = match l.input.as_ref() {
         LogicalPlan::Sort(s) => sort(s, Some(l.count), data, ctx)?,
-        _ => return open(&l.input, data, ctx)?.limit(l.count).collect(),
+        _ => {
+            return open_for(&l.input, data, ctx, true)?
+                .limit(l.count)
+                .collect()
+        }
     };
     let mut remaining = l.count;
     let mut out = Vec::new();

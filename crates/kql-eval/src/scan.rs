@@ -18,6 +18,9 @@ pub struct ScanOptions {
     pub encoded: bool,
     /// Only the rows that pass this test are wanted.
     pub test: Option<RowTest>,
+    /// The reader may stop after the first rows (a limit above): read as
+    /// the rows are asked for, not ahead on every core.
+    pub first_rows: bool,
 }
 
 /// Which rows of a batch holding some columns of a table pass.

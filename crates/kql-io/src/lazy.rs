@@ -133,23 +133,17 @@ impl TableHandle {
     /// sources are read whole first (the column cache and Arrow IPC files
     /// are memory-mapped, so their batches cost no memory of their own).
     ///
-    /// With `test` (Parquet files only, see [`TableHandle::runs_row_tests`]),
-    /// only the rows that pass it.
-    ///
-    /// With `encoded`, a string column may come dictionary-encoded
-    /// (`Dictionary(Int32, Utf8)`, keys and values never null) where the
-    /// file stores it so (Parquet): such a column means what its plain
-    /// form would, and its field in each batch's schema is typed so.
+    /// `options` may ask for encoded string columns, or only the rows that
+    /// pass a test (see [`crate::StreamOptions`]).
     pub fn stream_filtered(
         &self,
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
-        encoded: bool,
-        test: Option<&crate::RowTest>,
+        options: crate::StreamOptions<'_>,
     ) -> Result<crate::TableStream, Vec<Diagnostic>> {
         match &self.source {
-            Source::Parquet(f) => f.stream(&self.schema, projection, predicates, encoded, test),
-            _ if test.is_some() => Err(vec![Diagnostic::error(
+            Source::Parquet(f) => f.stream(&self.schema, projection, predicates, options),
+            _ if options.test.is_some() => Err(vec![Diagnostic::error(
                 crate::diag::READ_FAILED,
                 format!(
                     "{}: only Parquet files run row tests while reading",

@@ -69,6 +69,23 @@ pub struct RowTest {
     pub test: std::sync::Arc<RowTestFn>,
 }
 
+/// How [`TableHandle::stream_filtered`] hands rows out.
+#[derive(Clone, Copy, Default)]
+pub struct StreamOptions<'a> {
+    /// A string column may come dictionary-encoded (`Dictionary(Int32,
+    /// Utf8)`, keys and values never null) where the file stores it so
+    /// (Parquet): such a column means what its plain form would, and its
+    /// field in each batch's schema is typed so.
+    pub encoded: bool,
+    /// Only the rows that pass this test (Parquet files only, see
+    /// [`TableHandle::runs_row_tests`]).
+    pub test: Option<&'a RowTest>,
+    /// The caller may stop after the first rows: decode row groups as they
+    /// are asked for (and a little ahead) instead of on every core from the
+    /// start.
+    pub first_rows: bool,
+}
+
 /// The function of a [`RowTest`].
 pub type RowTestFn =
     dyn Fn(&RecordBatch) -> Result<arrow_buffer::BooleanBuffer, Vec<Diagnostic>> + Send + Sync;

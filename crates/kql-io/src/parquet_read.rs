@@ -294,10 +294,15 @@ impl ParquetFile {
         schema: &SchemaRef,
         projection: Option<&[usize]>,
         predicates: &[ScanPredicate],
-        encoded: bool,
-        test: Option<&crate::RowTest>,
+        options: crate::StreamOptions<'_>,
     ) -> Result<crate::TableStream, Vec<Diagnostic>> {
-        let plan = Arc::new(self.plan(schema, projection, predicates, encoded, test)?);
+        let plan = Arc::new(self.plan(
+            schema,
+            projection,
+            predicates,
+            options.encoded,
+            options.test,
+        )?);
         let out_schema = plan.out_schema.clone();
         let threads = decode_threads().min(plan.groups.len());
         let batches: crate::BatchIter = if threads <= 1 {
@@ -323,6 +328,7 @@ impl ParquetFile {
                 plan,
                 schema.clone(),
                 threads,
+                options.first_rows,
             ))
         };
         Ok(crate::TableStream {
@@ -1059,12 +1065,13 @@ struct Progress {
 }
 
 /// Row groups decoded by threads ahead of the reader, handed out in file
-/// order. Decoding follows demand: a row group is decoded once the reader
-/// asks for it or for one shortly before it; the lead grows by one row
-/// group with each row group asked for, up to [`AHEAD_PER_THREAD`] per
-/// thread. So a reader that stops after the first rows (`take`) has had
-/// only the first row group decoded, and one that reads on keeps all
-/// threads busy.
+/// order. A reader that reads every row has one row group decoding on each
+/// thread from the start. For one that may stop after the first rows
+/// (`take`), decoding follows demand: a row group is decoded once the
+/// reader asks for it or for one shortly before it; the lead grows by one
+/// row group with each row group asked for, up to [`AHEAD_PER_THREAD`] per
+/// thread. So a `take` that the first row group satisfies has had only
+/// that one decoded, and a reader that reads on keeps all threads busy.
 struct Prefetch {
     progress: Arc<(std::sync::Mutex<Progress>, std::sync::Condvar)>,
     results: std::sync::mpsc::Receiver<(usize, Decoded)>,
@@ -1085,13 +1092,17 @@ impl Prefetch {
         plan: Arc<ReadPlan>,
         schema: SchemaRef,
         threads: usize,
+        first_rows: bool,
     ) -> Self {
         let total = plan.groups.len();
         let ahead = AHEAD_PER_THREAD * threads;
-        let progress = Arc::new((
-            std::sync::Mutex::new(Progress::default()),
-            std::sync::Condvar::new(),
-        ));
+        // A reader that reads every row has a row group decoding on every
+        // thread from the start.
+        let start = Progress {
+            allowed: if first_rows { 0 } else { threads },
+            ..Progress::default()
+        };
+        let progress = Arc::new((std::sync::Mutex::new(start), std::sync::Condvar::new()));
         let (tx, results) = std::sync::mpsc::channel();
         let workers = (0..threads)
             .map(|_| {

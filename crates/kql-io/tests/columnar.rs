@@ -484,7 +484,9 @@ fn streamed(
     cols: Option<&[usize]>,
     preds: &[ScanPredicate],
 ) -> RecordBatch {
-    let s = h.stream_filtered(cols, preds, false, None).expect("stream");
+    let s = h
+        .stream_filtered(cols, preds, kql_io::StreamOptions::default())
+        .expect("stream");
     let batches: Vec<RecordBatch> = s.batches.map(|b| b.expect("batch")).collect();
     concat_batches(&s.schema, &batches).expect("concat")
 }
@@ -563,11 +565,18 @@ fn an_encoded_stream_means_what_a_plain_one_reads() {
         ];
         for (cols, preds) in cases {
             let plain = h
-                .stream_filtered(cols.as_deref(), &preds, false, None)
+                .stream_filtered(cols.as_deref(), &preds, kql_io::StreamOptions::default())
                 .expect("stream");
             let want: Vec<RecordBatch> = plain.batches.map(|b| b.expect("batch")).collect();
             let encoded = h
-                .stream_filtered(cols.as_deref(), &preds, true, None)
+                .stream_filtered(
+                    cols.as_deref(),
+                    &preds,
+                    kql_io::StreamOptions {
+                        encoded: true,
+                        ..Default::default()
+                    },
+                )
                 .expect("stream");
             assert_eq!(encoded.schema, plain.schema);
             let got: Vec<RecordBatch> = encoded.batches.map(|b| b.expect("batch")).collect();
@@ -606,7 +615,14 @@ fn a_parquet_stream_decodes_only_what_is_pulled_and_a_bounded_lead() {
     let h = kql_io::open_path(&path).expect("open").remove(0);
     assert_eq!(h.decoded_row_groups(), Some(0));
     let mut s = h
-        .stream_filtered(Some(&[1, 2]), &[], false, None)
+        .stream_filtered(
+            Some(&[1, 2]),
+            &[],
+            kql_io::StreamOptions {
+                first_rows: true,
+                ..Default::default()
+            },
+        )
         .expect("stream");
     let first = s.batches.next().expect("a batch").expect("decoded");
     assert_eq!(first.num_rows(), 10);
