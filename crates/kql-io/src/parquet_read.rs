@@ -656,6 +656,17 @@ impl ParquetFile {
                     .map_err(|e| self.bad_value(schema, c, e))
             })
             .collect::<Result<Vec<ArrayRef>, _>>()?;
+        // One filter for every column: its row positions (or runs) are
+        // worked out once.
+        let filter = (select || exact).then(|| {
+            arrow_select::filter::FilterBuilder::new(&keep)
+                .optimize()
+                .build()
+        });
+        let filtered = |a: &ArrayRef| match &filter {
+            Some(f) => f.filter(a).map_err(|e| read_failed(&self.path, e)),
+            None => Ok(a.clone()),
+        };
         let mut columns = Vec::with_capacity(plan.unique.len());
         let mut next_rest = rest_kql.into_iter();
         for &c in &plan.unique {
@@ -664,18 +675,10 @@ impl ParquetFile {
                     let Some(Some(a)) = tested.get(k) else {
                         return Err(read_failed(&self.path, "internal error while decoding"));
                     };
-                    columns.push(if select || exact {
-                        arrow_select::filter::filter(a, &keep)
-                            .map_err(|e| read_failed(&self.path, e))?
-                    } else {
-                        a.clone()
-                    });
+                    columns.push(filtered(a)?);
                 }
                 Err(_) => match next_rest.next() {
-                    Some(a) if exact && !select => columns.push(
-                        arrow_select::filter::filter(&a, &keep)
-                            .map_err(|e| read_failed(&self.path, e))?,
-                    ),
+                    Some(a) if exact && !select => columns.push(filtered(&a)?),
                     Some(a) => columns.push(a),
                     None => return Err(read_failed(&self.path, "internal error while decoding")),
                 },
