@@ -201,6 +201,16 @@ fn filters_run_while_reading_parquet_keep_what_a_whole_read_keeps() {
         "DeviceProcessEvents | project FileName, ProcessId | where FileName has \"exe\" and ProcessId < 30",
         "DeviceProcessEvents | where FileName matches regex \"^[a-z]+\\\\.exe$\" | count",
         "DeviceProcessEvents | where ProcessVersionInfoOriginalFileName !in~ (\"\", \"cmd.exe\") | summarize dcount(DeviceName), count() by ProcessVersionInfoOriginalFileName",
+        // Joins: the left rows are tested against the right side's keys
+        // while they are read.
+        "DeviceProcessEvents | join kind=inner (DeviceProcessEvents | where FileName in~ (\"cmd.exe\", \"Äpfel.exe\") | summarize n = count() by DeviceName, FileName) on DeviceName, FileName | project DeviceName, FileName, ProcessId, n",
+        "DeviceProcessEvents | where ProcessId > 50 | join (DeviceProcessEvents | where ProcessCommandLine has \"bypass\" | distinct FileName) on FileName",
+        "DeviceProcessEvents | join kind=leftsemi (DeviceProcessEvents | where ProcessId < 20 | distinct ProcessId) on ProcessId | count",
+        "DeviceProcessEvents | join kind=inner (DeviceProcessEvents | where FileName == \"\" | project ProcessId, F2 = FileName) on ProcessId | summarize count() by FileName, F2",
+        "DeviceProcessEvents | where FileName == \"cmd.exe\" | join kind=rightsemi (DeviceProcessEvents | summarize by DeviceName) on DeviceName",
+        "DeviceProcessEvents | project DeviceName, FileName | join kind=inner (DeviceProcessEvents | where ProcessId == 17 | project D = DeviceName, P = ProcessId) on $left.DeviceName == $right.D | summarize count() by DeviceName, FileName, P",
+        "DeviceProcessEvents | join kind=leftanti (DeviceProcessEvents | where ProcessId == 17 | project DeviceName) on DeviceName | count",
+        "DeviceProcessEvents | join kind=inner (DeviceProcessEvents | where 1 == 2 | project DeviceName) on DeviceName | count",
     ] {
         assert_eq!(rows(&streamed, query), rows(&whole, query), "{query}");
     }

@@ -53,7 +53,9 @@ pub fn execute(plan: &LogicalPlan, data: &dyn TableSource, ctx: &EvalContext) ->
         LogicalPlan::Join(j) => {
             // The right side is built first; the left side streams.
             let right = execute(&j.right, data, ctx)?;
-            crate::join::join_stream(j, open(&j.left, data, ctx)?, &right, false, ctx)
+            let narrowed = narrowed_left(j, &right, data, ctx)?;
+            let left = open(narrowed.as_ref().unwrap_or(&j.left), data, ctx)?;
+            crate::join::join_stream(j, left, &right, false, ctx)
         }
         LogicalPlan::Union(u) => {
             let inputs = u
@@ -144,7 +146,9 @@ fn open_for<'a>(
             // columns (the pipeline spells them out for consumers that
             // do not take them).
             let right = execute(&j.right, data, ctx)?;
-            let t = crate::join::join_stream(j, open(&j.left, data, ctx)?, &right, true, ctx)?;
+            let narrowed = narrowed_left(j, &right, data, ctx)?;
+            let left = open(narrowed.as_ref().unwrap_or(&j.left), data, ctx)?;
+            let t = crate::join::join_stream(j, left, &right, true, ctx)?;
             Ok(Pipeline::from_table(t, ctx))
         }
         LogicalPlan::Parse(p) => {
@@ -392,6 +396,131 @@ fn simple_comparisons(e: &PlanExpr) -> Vec<(usize, ScanOp, ScalarValue)> {
 
 /// When a projection only picks columns of a table scan, the table and the
 /// column indices it picks.
+/// Most distinct right-side values of a join key that [`narrowed_left`]
+/// lists in a test of the left rows.
+const MAX_JOIN_KEY_VALUES: usize = 4096;
+
+/// The join's left input with a test that each of its keys is one of the
+/// right side's values of that key, when the left input is a table read
+/// that runs row tests (a scan, or a filter or projection of one), the join
+/// keeps no left row without a match (`inner`, `innerunique`, `leftsemi`,
+/// `rightsemi`) and the right side has few values of a string or `long`
+/// key (and no nulls). The test runs while the left table is read, so rows
+/// that cannot match are dropped before the rest of their columns are
+/// decoded. A left row that fails it has no match, so the join's result is
+/// the same.
+fn narrowed_left(
+    j: &kql_planner::plan::Join,
+    right: &Table,
+    data: &dyn TableSource,
+    ctx: &EvalContext,
+) -> EvalResult<Option<LogicalPlan>> {
+    use kql_planner::plan::JoinKind;
+    if !matches!(
+        j.kind,
+        JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi
+    ) {
+        return Ok(None);
+    }
+    let (input, existing) = match j.left.as_ref() {
+        LogicalPlan::Filter(f) => (&f.input, Some(&f.predicate)),
+        _ => (&j.left, None),
+    };
+    let table = match input.as_ref() {
+        LogicalPlan::Scan(s) => s.table.as_str(),
+        LogicalPlan::Project(p) => match scan_columns(p) {
+            Some((table, _)) => table,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    if !data.runs_row_tests(table) {
+        return Ok(None);
+    }
+    let mut tests = Vec::new();
+    for (l, r) in j.left_keys.iter().zip(&j.right_keys) {
+        if let Some(list) = key_values(r, right, ctx)? {
+            let span = l.span;
+            let kind = PlanExprKind::InList {
+                expr: Box::new(l.clone()),
+                list,
+                negated: false,
+                case_insensitive: false,
+            };
+            tests.push(PlanExpr::new(kind, KqlType::Bool, span));
+        }
+    }
+    let Some(predicate) = existing.cloned().into_iter().chain(tests).reduce(|a, b| {
+        let span = a.span;
+        let kind = PlanExprKind::Binary {
+            op: BinOp::And,
+            left: Box::new(a),
+            right: Box::new(b),
+        };
+        PlanExpr::new(kind, KqlType::Bool, span)
+    }) else {
+        return Ok(None);
+    };
+    if existing == Some(&predicate) {
+        return Ok(None);
+    }
+    Ok(Some(LogicalPlan::Filter(Filter {
+        input: input.clone(),
+        predicate,
+    })))
+}
+
+/// The distinct values of a string or `long` join key over `table`, when
+/// there are at most [`MAX_JOIN_KEY_VALUES`] of them and no nulls.
+fn key_values(
+    key: &PlanExpr,
+    table: &Table,
+    ctx: &EvalContext,
+) -> EvalResult<Option<Vec<ScalarValue>>> {
+    if !matches!(key.ty, KqlType::String | KqlType::Long) {
+        return Ok(None);
+    }
+    let mut strings: std::collections::HashSet<String> = Default::default();
+    let mut longs: std::collections::HashSet<i64> = Default::default();
+    for batch in &table.batches {
+        let n = batch.num_rows();
+        if n == 0 {
+            continue;
+        }
+        let a = crate::dict::plain(&eval(key, batch, ctx)?.into_array(n))?;
+        if a.null_count() > 0 {
+            return Ok(None);
+        }
+        if let Some(s) = a.as_string_opt::<i32>() {
+            for v in s.iter().flatten() {
+                if !strings.contains(v) {
+                    strings.insert(v.to_string());
+                }
+            }
+        } else if let Some(x) = a.as_primitive_opt::<arrow::datatypes::Int64Type>() {
+            longs.extend(x.values().iter().copied());
+        } else {
+            return Ok(None);
+        }
+        if strings.len() + longs.len() > MAX_JOIN_KEY_VALUES {
+            return Ok(None);
+        }
+    }
+    // A fixed order, so a plan prints the same each time.
+    Ok(Some(match key.ty {
+        KqlType::String => {
+            let mut v: Vec<String> = strings.into_iter().collect();
+            v.sort_unstable();
+            v.into_iter().map(ScalarValue::String).collect()
+        }
+        _ => {
+            let mut v: Vec<i64> = longs.into_iter().collect();
+            v.sort_unstable();
+            v.into_iter().map(ScalarValue::Long).collect()
+        }
+    }))
+}
+
 fn scan_columns(p: &Project) -> Option<(&str, Vec<usize>)> {
     let LogicalPlan::Scan(scan) = p.input.as_ref() else {
         return None;
