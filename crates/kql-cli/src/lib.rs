@@ -138,6 +138,13 @@ impl Session {
                 db.set_runs_row_tests(&table_name);
             }
             if let Some(h) = by_position {
+                let finder = h.clone();
+                db.set_top_finder(
+                    &table_name,
+                    std::sync::Arc::new(move |column, k, descending| {
+                        finder.top_positions(column, k, descending)
+                    }),
+                );
                 db.set_row_reader(
                     &table_name,
                     std::sync::Arc::new(move |projection: &[usize], positions: &[u64]| {

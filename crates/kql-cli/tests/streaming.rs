@@ -106,8 +106,9 @@ fn take_over_parquet_decodes_only_the_first_row_groups() {
     // rows have FileSize 999) keep their input order; nulls sort as Kusto's
     // defaults say.
     for (query, kept) in [
-        ("DeviceFileEvents | top 5 by FileSize desc", 5),
         ("DeviceFileEvents | top 4 by FileSize asc", 4),
+        // More rows than row groups: the statistics bound nothing.
+        ("DeviceFileEvents | top 70 by FileSize desc", 70),
         ("DeviceFileEvents | top 3 by FileSize desc nulls first", 3),
         ("DeviceFileEvents | sort by DeviceName desc | take 30", 30),
         ("DeviceFileEvents | top 6 by strlen(DeviceName) desc", 6),
@@ -119,6 +120,23 @@ fn take_over_parquet_decodes_only_the_first_row_groups() {
             read > 64 && read <= 64 + kept,
             "{query}: {read} row groups decoded"
         );
+        assert_eq!(out.num_rows(), kept, "{query}");
+        assert_eq!(out, rows(&whole, query), "{query}");
+    }
+    // By one integer column, nulls last: the row groups' statistics bound
+    // the rows kept (each row group's largest value is some row's), so only
+    // the row groups that reach the bound are read, then those holding the
+    // rows kept.
+    for (query, kept) in [
+        ("DeviceFileEvents | top 5 by FileSize desc", 5),
+        ("DeviceFileEvents | top 20 by FileSize desc", 20),
+        ("DeviceFileEvents | top 3 by FileSize asc nulls last", 3),
+        ("DeviceFileEvents | sort by FileSize desc | take 12", 12),
+    ] {
+        let before = decoded();
+        let out = rows(&streamed, query);
+        let read = decoded() - before;
+        assert!(read < 64, "{query}: {read} row groups decoded");
         assert_eq!(out.num_rows(), kept, "{query}");
         assert_eq!(out, rows(&whole, query), "{query}");
     }

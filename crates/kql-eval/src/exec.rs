@@ -877,6 +877,75 @@ fn late_top(
     }
     let used: Vec<usize> = used.into_iter().collect();
     let schema = arrow_schema_of(&s.input.schema());
+    // One integer-like column, nulls last: the source may find the rows
+    // from its statistics without reading the whole column.
+    let found = match s.keys.as_slice() {
+        [key] if !key.nulls_first => match &key.expr.kind {
+            PlanExprKind::Column { index, .. } => match cols.get(*index) {
+                Some(&c) => data.top_positions(table, c, k, key.descending),
+                None => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let positions = match found {
+        Some(found) => found.map_err(first_diagnostic)?,
+        None => key_positions(s, table, &cols, &used, &schema, k, data, ctx)?,
+    };
+    if positions.is_empty() {
+        return Ok(Some(Table {
+            schema,
+            batches: vec![],
+        }));
+    }
+    let mut sorted = positions.clone();
+    sorted.sort_unstable();
+    let Some(rows) = data.rows_at(table, &cols, &sorted) else {
+        return Ok(None);
+    };
+    let rows = rows.map_err(first_diagnostic)?;
+    let all = concat_batches(&rows.schema, &rows.batches).map_err(arrow_err)?;
+    if all.num_rows() != sorted.len() {
+        return Err(crate::error::internal(format!(
+            "{} rows read by position, {} asked for",
+            all.num_rows(),
+            sorted.len()
+        )));
+    }
+    // Back into the order of the sort.
+    let order = UInt32Array::from_iter_values(
+        positions
+            .iter()
+            .map(|p| sorted.binary_search(p).unwrap_or_else(|i| i) as u32),
+    );
+    let picked = take_record_batch(&all, &order).map_err(arrow_err)?;
+    let batch = RecordBatch::try_new_with_options(
+        schema.clone(),
+        picked.columns().to_vec(),
+        &RecordBatchOptions::new().with_row_count(Some(picked.num_rows())),
+    )
+    .map_err(arrow_err)?;
+    Ok(Some(Table {
+        schema,
+        batches: vec![batch],
+    }))
+}
+
+/// The positions of the first `k` rows of the sort `s` over `table`
+/// (whose projection reads the table columns `cols`), from a stream of the
+/// key columns (`used`, positions in the projection) alone.
+#[allow(clippy::too_many_arguments)]
+fn key_positions(
+    s: &Sort,
+    table: &str,
+    cols: &[usize],
+    used: &[usize],
+    schema: &SchemaRef,
+    k: usize,
+    data: &dyn TableSource,
+    ctx: &EvalContext,
+) -> EvalResult<Vec<u64>> {
     // Batches as wide as the projection: the keys' columns, and columns of
     // nulls (which cost nothing) in place of the others, so the keys read
     // the same column positions as over the whole rows.
@@ -920,43 +989,7 @@ fn late_top(
     });
     let input = Pipeline::new(narrow, Box::new(batches), ctx);
     let (_, positions) = crate::topn::top_with_positions(s, input, k, ctx)?;
-    if positions.is_empty() {
-        return Ok(Some(Table {
-            schema,
-            batches: vec![],
-        }));
-    }
-    let mut sorted = positions.clone();
-    sorted.sort_unstable();
-    let Some(rows) = data.rows_at(table, &cols, &sorted) else {
-        return Ok(None);
-    };
-    let rows = rows.map_err(first_diagnostic)?;
-    let all = concat_batches(&rows.schema, &rows.batches).map_err(arrow_err)?;
-    if all.num_rows() != sorted.len() {
-        return Err(crate::error::internal(format!(
-            "{} rows read by position, {} asked for",
-            all.num_rows(),
-            sorted.len()
-        )));
-    }
-    // Back into the order of the sort.
-    let order = UInt32Array::from_iter_values(
-        positions
-            .iter()
-            .map(|p| sorted.binary_search(p).unwrap_or_else(|i| i) as u32),
-    );
-    let picked = take_record_batch(&all, &order).map_err(arrow_err)?;
-    let batch = RecordBatch::try_new_with_options(
-        schema.clone(),
-        picked.columns().to_vec(),
-        &RecordBatchOptions::new().with_row_count(Some(picked.num_rows())),
-    )
-    .map_err(arrow_err)?;
-    Ok(Some(Table {
-        schema,
-        batches: vec![batch],
-    }))
+    Ok(positions)
 }
 
 fn limit(l: &Limit, data: &dyn TableSource, ctx: &EvalContext) -> EvalResult<Table> {

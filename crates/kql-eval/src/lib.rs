@@ -196,6 +196,21 @@ pub trait TableSource {
     ) -> Option<Result<Table, Vec<Diagnostic>>> {
         None
     }
+
+    /// The positions (as [`TableSource::rows_at`] takes them) of the first
+    /// `k` rows of `name` sorted by its integer-like column `column`
+    /// (descending when `descending`; nulls last; ties in table order), in
+    /// that order, when the source finds them without reading the whole
+    /// column (a Parquet file, from its statistics). `None` otherwise.
+    fn top_positions(
+        &self,
+        _name: &str,
+        _column: usize,
+        _k: usize,
+        _descending: bool,
+    ) -> Option<Result<Vec<u64>, Vec<Diagnostic>>> {
+        None
+    }
 }
 
 /// Settings that hold for one whole query.
@@ -284,6 +299,11 @@ pub type StreamLoader = dyn Fn(Option<&[usize]>, &[ScanPredicate], &ScanOptions)
 /// Reads the rows of a table at positions (see [`TableSource::rows_at`]).
 pub type RowReader = dyn Fn(&[usize], &[u64]) -> Result<Table, Vec<Diagnostic>> + Send + Sync;
 
+/// Finds the positions of a table's first rows by a column (see
+/// [`TableSource::top_positions`]): column, count, descending.
+pub type TopFinder =
+    dyn Fn(usize, usize, bool) -> Option<Result<Vec<u64>, Vec<Diagnostic>>> + Send + Sync;
+
 /// One table of a [`Database`]: its schema, and its rows once read.
 pub struct Entry {
     schema: SchemaRef,
@@ -291,6 +311,7 @@ pub struct Entry {
     loader: Option<Arc<Loader>>,
     streamer: Option<Arc<StreamLoader>>,
     row_reader: Option<Arc<RowReader>>,
+    top_finder: Option<Arc<TopFinder>>,
     /// The streamer runs row tests while reading.
     tests_rows: bool,
 }
@@ -364,6 +385,7 @@ impl Database {
                 loader: None,
                 streamer: None,
                 row_reader: None,
+                top_finder: None,
                 tests_rows: false,
             },
         );
@@ -379,6 +401,7 @@ impl Database {
                 loader: Some(loader),
                 streamer: None,
                 row_reader: None,
+                top_finder: None,
                 tests_rows: false,
             },
         );
@@ -402,6 +425,7 @@ impl Database {
                 loader: Some(loader),
                 streamer: Some(streamer),
                 row_reader: None,
+                top_finder: None,
                 tests_rows: false,
             },
         );
@@ -413,6 +437,15 @@ impl Database {
     pub fn set_row_reader(&mut self, name: &str, reader: Arc<RowReader>) {
         if let Some(e) = self.tables.get_mut(name) {
             e.row_reader = Some(reader);
+        }
+    }
+
+    /// Lets queries find the positions of the first rows of the table
+    /// `name` by a column with `finder` (see [`TableSource::top_positions`];
+    /// used with its row reader); no effect on other names.
+    pub fn set_top_finder(&mut self, name: &str, finder: Arc<TopFinder>) {
+        if let Some(e) = self.tables.get_mut(name) {
+            e.top_finder = Some(finder);
         }
     }
 
@@ -520,6 +553,20 @@ impl TableSource for Database {
         }
         let read = self.tables.get(name)?.row_reader.as_ref()?;
         Some(read(projection, positions))
+    }
+
+    fn top_positions(
+        &self,
+        name: &str,
+        column: usize,
+        k: usize,
+        descending: bool,
+    ) -> Option<Result<Vec<u64>, Vec<Diagnostic>>> {
+        if !self.reads_rows_at(name) {
+            return None;
+        }
+        let find = self.tables.get(name)?.top_finder.as_ref()?;
+        find(column, k, descending)
     }
 
     fn table(

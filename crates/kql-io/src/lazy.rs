@@ -187,6 +187,22 @@ impl TableHandle {
         }
     }
 
+    /// The positions (as [`TableHandle::rows_at`] takes them) of the first
+    /// `k` rows sorted by the integer-like column `column` (descending when
+    /// `descending`; nulls last; ties in table order), in that order, when
+    /// the file's statistics narrow them to a few row groups (Parquet).
+    pub fn top_positions(
+        &self,
+        column: usize,
+        k: usize,
+        descending: bool,
+    ) -> Option<Result<Vec<u64>, Vec<Diagnostic>>> {
+        match &self.source {
+            Source::Parquet(f) => f.top_positions(&self.schema, column, k, descending),
+            _ => None,
+        }
+    }
+
     /// How many Parquet row groups reads of this table have decoded so far
     /// (`None` for other sources).
     pub fn decoded_row_groups(&self) -> Option<usize> {

@@ -404,6 +404,129 @@ impl ParquetFile {
         })
     }
 
+    /// The positions of the first `k` rows sorted by `column` (see
+    /// `TableHandle::top_positions`). Every row group's maximum (minimum,
+    /// ascending) is some row's value, so the `k`th largest of them bounds
+    /// the `k`th value of the sort: only row groups reaching the bound are
+    /// read, and only their rows reaching it are sorted. `None` when the
+    /// column is not integer-like or the statistics cannot bound the rows.
+    pub(crate) fn top_positions(
+        &self,
+        schema: &SchemaRef,
+        column: usize,
+        k: usize,
+        descending: bool,
+    ) -> Option<Result<Vec<u64>, Vec<Diagnostic>>> {
+        let int = |v: &ScalarValue| match v {
+            ScalarValue::Long(x) | ScalarValue::DateTime(x) | ScalarValue::TimeSpan(x) => Some(*x),
+            ScalarValue::Int(x) => Some(i64::from(*x)),
+            _ => None,
+        };
+        let ranges = self.ranges(column)?;
+        let mut ends = Vec::with_capacity(ranges.len());
+        for r in &ranges {
+            if let Some((lo, hi)) = &r.bounds {
+                ends.push(int(if descending { hi } else { lo })?);
+            }
+        }
+        if k == 0 || ends.len() < k {
+            return None;
+        }
+        ends.sort_unstable();
+        let bound = if descending {
+            ends[ends.len() - k]
+        } else {
+            ends[k - 1]
+        };
+        let reaches = |v: i64| if descending { v >= bound } else { v <= bound };
+        let groups: Vec<usize> = ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| match &r.bounds {
+                Some((lo, hi)) => int(if descending { hi } else { lo }).is_none_or(reaches),
+                None => !r.all_null,
+            })
+            .map(|(g, _)| g)
+            .collect();
+        Some(self.top_in_groups(schema, column, &groups, k, descending, reaches))
+    }
+
+    /// The first `k` rows by `column` among the rows of `groups` that
+    /// `reaches` keeps (see [`ParquetFile::top_positions`]).
+    fn top_in_groups(
+        &self,
+        schema: &SchemaRef,
+        column: usize,
+        groups: &[usize],
+        k: usize,
+        descending: bool,
+        reaches: impl Fn(i64) -> bool,
+    ) -> Result<Vec<u64>, Vec<Diagnostic>> {
+        use arrow_array::cast::AsArray;
+        let plan = self.plan(schema, Some(&[column]), &[], false, None)?;
+        let mut starts = Vec::with_capacity(self.meta.metadata().num_row_groups());
+        let mut at = 0u64;
+        for rg in self.meta.metadata().row_groups() {
+            starts.push(at);
+            at += u64::try_from(rg.num_rows()).unwrap_or(0);
+        }
+        self.decoded
+            .fetch_add(groups.len(), std::sync::atomic::Ordering::Relaxed);
+        let file = std::fs::File::open(&self.path).map_err(|e| read_failed(&self.path, e))?;
+        // By value (largest first when descending), then position.
+        let order = |a: &(i64, u64), b: &(i64, u64)| {
+            let by_value = if descending {
+                b.0.cmp(&a.0)
+            } else {
+                a.0.cmp(&b.0)
+            };
+            by_value.then(a.1.cmp(&b.1))
+        };
+        let keep_best = |found: &mut Vec<(i64, u64)>| {
+            if found.len() > k {
+                found.select_nth_unstable_by(k - 1, order);
+                found.truncate(k);
+            }
+        };
+        let mut found: Vec<(i64, u64)> = Vec::new();
+        for &g in groups {
+            let mut pos = starts.get(g).copied().unwrap_or(0);
+            let reader = self.reader(&file, &[g], plan.mask.clone(), None, BATCH_ROWS, false)?;
+            for batch in reader {
+                let batch = batch.map_err(|e| read_failed(&self.path, e))?;
+                let batch = self.convert(&plan, schema, &batch)?;
+                let col = batch.column(0);
+                let mut take = |v: Option<i64>, p: u64| {
+                    if let Some(v) = v.filter(|&v| reaches(v)) {
+                        found.push((v, p));
+                    }
+                };
+                if let Some(a) = col.as_primitive_opt::<arrow_array::types::Int64Type>() {
+                    for (i, v) in a.iter().enumerate() {
+                        take(v, pos + i as u64);
+                    }
+                } else if let Some(a) = col.as_primitive_opt::<arrow_array::types::Int32Type>() {
+                    for (i, v) in a.iter().enumerate() {
+                        take(v.map(i64::from), pos + i as u64);
+                    }
+                } else {
+                    return Err(read_failed(
+                        &self.path,
+                        "internal error: not an integer column",
+                    ));
+                }
+                pos += batch.num_rows() as u64;
+                if found.len() > (4 * k).max(1 << 16) {
+                    keep_best(&mut found);
+                }
+                kql_common::memory::check().map_err(|d| vec![d])?;
+            }
+        }
+        keep_best(&mut found);
+        found.sort_unstable_by(order);
+        Ok(found.into_iter().map(|(_, p)| p).collect())
+    }
+
     /// Fails when decoding the row groups `groups` as `plan` says would
     /// take the query past its memory budget: decoded columns take at least
     /// their uncompressed size (unknown when a filter is checked while
