@@ -77,10 +77,35 @@ pub fn format_datetime(ticks: i64) -> String {
 pub fn write_datetime(out: &mut String, ticks: i64) {
     use std::fmt::Write;
     let (y, mo, d, h, mi, s, frac) = datetime_parts(ticks);
-    let _ = write!(
-        out,
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z"
-    );
+    let year = match u32::try_from(y) {
+        Ok(year) if year <= 9999 => year,
+        _ => {
+            let _ = write!(
+                out,
+                "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z"
+            );
+            return;
+        }
+    };
+    // Digits straight into a buffer: this runs for every datetime a result
+    // prints.
+    let mut b = *b"0000-00-00T00:00:00.0000000Z";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            if let Some(c) = b.get_mut(i) {
+                *c = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+    };
+    put(0, 4, u64::from(year));
+    put(5, 2, u64::from(mo));
+    put(8, 2, u64::from(d));
+    put(11, 2, u64::from(h));
+    put(14, 2, u64::from(mi));
+    put(17, 2, u64::from(s));
+    put(20, 7, frac.unsigned_abs());
+    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
 }
 
 /// Formats a timespan as Kusto does: `[-][d.]hh:mm:ss[.fffffff]`.
@@ -581,6 +606,29 @@ mod tests {
             format_datetime(parse_datetime("2026-01-29T18:00:00+02:00").expect("parses")),
             "2026-01-29T16:00:00.0000000Z"
         );
+    }
+
+    #[test]
+    fn datetime_digits_match_the_formatted_parts() {
+        let mut t: i64 = -123_456_789_012_345_678;
+        for _ in 0..20_000 {
+            let (y, mo, d, h, mi, s, frac) = datetime_parts(t);
+            let want = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z");
+            assert_eq!(format_datetime(t), want, "{t}");
+            t = t.wrapping_add(13_579_246_801_357);
+        }
+        for t in [
+            0,
+            -1,
+            1,
+            i64::MAX,
+            i64::MIN + TICKS_PER_DAY,
+            2_650_467_743_999_999_999,
+        ] {
+            let (y, mo, d, h, mi, s, frac) = datetime_parts(t);
+            let want = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:07}Z");
+            assert_eq!(format_datetime(t), want, "{t}");
+        }
     }
 
     #[test]

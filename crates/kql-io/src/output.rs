@@ -99,38 +99,89 @@ fn columns_of(batch: &RecordBatch, n: usize) -> Vec<Option<&dyn Array>> {
 fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> io::Result<()> {
     let types = column_types(schema);
     let single = types.len() == 1;
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut head: Vec<u8> = Vec::new();
     for (i, f) in schema.fields().iter().enumerate() {
         if i > 0 {
-            buf.push(b',');
+            head.push(b',');
         }
-        push_field(&mut buf, f.name().as_bytes(), single);
+        push_field(&mut head, f.name().as_bytes(), single);
     }
-    buf.push(b'\n');
-    let mut scratch = String::new();
-    for batch in batches {
-        let cols = columns_of(batch, types.len());
-        let fields: Vec<Fields<'_>> = cols
-            .iter()
-            .zip(&types)
-            .map(|(c, &ty)| Fields::of(*c, ty, batch.num_rows(), single, &mut scratch))
-            .collect();
-        for row in 0..batch.num_rows() {
-            for (i, f) in fields.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                f.push(row, &mut buf);
-            }
-            buf.push(b'\n');
-            if buf.len() >= 1 << 16 {
-                out.write_all(&buf)?;
-                buf.clear();
-            }
+    head.push(b'\n');
+    out.write_all(&head)?;
+    // Pieces of at most CSV_PIECE rows, formatted on all cores a window at
+    // a time and written in order.
+    let pieces: Vec<RecordBatch> = batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows())
+                .step_by(CSV_PIECE)
+                .map(move |at| b.slice(at, CSV_PIECE.min(b.num_rows() - at)))
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rows: usize = pieces.iter().map(RecordBatch::num_rows).sum();
+    if threads <= 1 || rows < 2 * CSV_PIECE {
+        for piece in &pieces {
+            out.write_all(&csv_rows(piece, &types, single))?;
+        }
+        return out.flush();
+    }
+    for window in pieces.chunks(2 * threads) {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut done: Vec<(usize, Vec<u8>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads.min(window.len()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(piece) = window.get(i) else { break };
+                            mine.push((i, csv_rows(piece, &types, single)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        if done.len() != window.len() {
+            return Err(io::Error::other("a CSV formatting thread failed"));
+        }
+        done.sort_unstable_by_key(|(i, _)| *i);
+        for (_, text) in done {
+            out.write_all(&text)?;
         }
     }
-    out.write_all(&buf)?;
     out.flush()
+}
+
+/// Rows per piece of a CSV result formatted at once.
+const CSV_PIECE: usize = 8192;
+
+/// The CSV records of a batch's rows: each column is turned into its fields
+/// first, then the rows are laid out from them.
+fn csv_rows(batch: &RecordBatch, types: &[KqlType], single: bool) -> Vec<u8> {
+    let mut scratch = String::new();
+    let cols = columns_of(batch, types.len());
+    let fields: Vec<Fields<'_>> = cols
+        .iter()
+        .zip(types)
+        .map(|(c, &ty)| Fields::of(*c, ty, batch.num_rows(), single, &mut scratch))
+        .collect();
+    let mut buf = Vec::new();
+    for row in 0..batch.num_rows() {
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            f.push(row, &mut buf);
+        }
+        buf.push(b'\n');
+    }
+    buf
 }
 
 /// The CSV fields of one column of a batch.

@@ -379,3 +379,55 @@ fn csv_quotes_an_empty_field_that_is_its_records_only_one() {
         "s\na\n\"\"\n\"\"\n\"b,c\"\n"
     );
 }
+
+#[test]
+fn large_csv_results_come_out_in_order() {
+    // Pieces of a large result are formatted on several threads; the text
+    // is the rows in order, batch after batch.
+    let schema = Arc::new(Schema::new(vec![
+        KqlType::Long.field("N"),
+        KqlType::String.field("S"),
+    ]));
+    let mut batches = Vec::new();
+    let mut want = String::from("N,S\n");
+    let mut n = 0i64;
+    for rows in [30_000usize, 1, 0, 25_000, 9_000] {
+        let ns: Vec<i64> = (0..rows as i64).map(|i| n + i).collect();
+        let ss: Vec<String> = ns
+            .iter()
+            .map(|i| match i % 5 {
+                0 => format!("a,{i}"),
+                1 => String::new(),
+                _ => format!("v{i}"),
+            })
+            .collect();
+        for (i, s) in ns.iter().zip(&ss) {
+            if s.contains(',') {
+                want.push_str(&format!("{i},\"{s}\"\n"));
+            } else {
+                want.push_str(&format!("{i},{s}\n"));
+            }
+        }
+        n += rows as i64;
+        batches.push(
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(ns)),
+                    Arc::new(StringArray::from(ss)),
+                ],
+            )
+            .expect("batch"),
+        );
+    }
+    let mut out = Vec::new();
+    write_result(
+        &mut out,
+        &schema,
+        &batches,
+        OutputFormat::Csv,
+        &TableOptions::default(),
+    )
+    .expect("writes");
+    assert_eq!(String::from_utf8(out).expect("utf-8"), want);
+}
