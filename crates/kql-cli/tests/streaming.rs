@@ -143,8 +143,9 @@ fn take_over_parquet_decodes_only_the_first_row_groups() {
 }
 
 /// A process-events file: string columns the writer dictionary-encodes
-/// (with nulls, `""` and non-ASCII values), a long, and many row groups.
-fn write_processes(dir: &std::path::Path) -> std::path::PathBuf {
+/// (with nulls, `""` and non-ASCII values), a long, and row groups of
+/// `group_rows` rows.
+fn write_processes(dir: &std::path::Path, group_rows: usize) -> std::path::PathBuf {
     const N: usize = 3_000;
     let schema = Arc::new(Schema::new(vec![
         Field::new("DeviceName", DataType::Utf8, true),
@@ -193,7 +194,7 @@ fn write_processes(dir: &std::path::Path) -> std::path::PathBuf {
         ],
     )
     .expect("batch");
-    write_parquet(&dir.join("DeviceProcessEvents.parquet"), &batch, 256)
+    write_parquet(&dir.join("DeviceProcessEvents.parquet"), &batch, group_rows)
 }
 
 #[test]
@@ -201,9 +202,19 @@ fn filters_run_while_reading_parquet_keep_what_a_whole_read_keeps() {
     let dir = std::env::temp_dir().join(format!("kql-cli-row-tests-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let path = write_processes(&dir);
-    let streamed = Session::from_handles(kql_io::open_path(&path).expect("open"), false);
-    let whole = Session::from_handles(kql_io::open_path(&path).expect("open"), true);
+    // Many row groups, and two.
+    let many = write_processes(&dir, 256);
+    let few_dir = dir.join("few");
+    std::fs::create_dir_all(&few_dir).expect("dir");
+    let few = write_processes(&few_dir, 2_000);
+    for path in [many, few] {
+        check_row_tests(&path);
+    }
+}
+
+fn check_row_tests(path: &std::path::Path) {
+    let streamed = Session::from_handles(kql_io::open_path(path).expect("open"), false);
+    let whole = Session::from_handles(kql_io::open_path(path).expect("open"), true);
     for query in [
         "DeviceProcessEvents | where ProcessVersionInfoOriginalFileName in~ (\"cmd.exe\", \"Äpfel.exe\") | where FileName !~ ProcessVersionInfoOriginalFileName | project DeviceName, FileName, ProcessCommandLine",
         "DeviceProcessEvents | where FileName == \"\" | count",

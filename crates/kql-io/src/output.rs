@@ -126,7 +126,7 @@ fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> i
         }
         return out.flush();
     }
-    for window in pieces.chunks(2 * threads) {
+    for window in pieces.chunks(4 * threads) {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let mut done: Vec<(usize, Vec<u8>)> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads.min(window.len()))
@@ -159,7 +159,7 @@ fn write_csv(out: &mut dyn Write, schema: &Schema, batches: &[RecordBatch]) -> i
 }
 
 /// Rows per piece of a CSV result formatted at once.
-const CSV_PIECE: usize = 8192;
+const CSV_PIECE: usize = 4096;
 
 /// The CSV records of a batch's rows: each column is turned into its fields
 /// first, then the rows are laid out from them.
