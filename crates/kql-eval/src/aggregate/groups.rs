@@ -140,8 +140,15 @@ impl ByteGroups {
 
     /// The strings of `ids`, in that order (`null` for the id `null`).
     fn strings(&self, ids: impl Iterator<Item = u32>, null: Option<u32>) -> ArrayRef {
+        let ids = UInt32Array::from_iter_values(ids);
+        // Every value at once, checked as UTF-8 in one pass, then gathered.
+        if let Some(all) = self.all_strings(null) {
+            if let Ok(a) = arrow::compute::take(&all, &ids, None) {
+                return a;
+            }
+        }
         let mut b = arrow::array::StringBuilder::with_capacity(self.len(), self.data.len());
-        for g in ids {
+        for &g in ids.values() {
             if Some(g) == null {
                 b.append_null();
             } else {
@@ -149,6 +156,27 @@ impl ByteGroups {
             }
         }
         Arc::new(b.finish())
+    }
+}
+
+impl ByteGroups {
+    /// Every value, by id, as one string array (`null` for the id
+    /// `null`); `None` when the values are not UTF-8 or too long for
+    /// 32-bit offsets.
+    fn all_strings(&self, null: Option<u32>) -> Option<ArrayRef> {
+        let offsets = self
+            .offsets
+            .iter()
+            .map(|&o| i32::try_from(o).ok())
+            .collect::<Option<Vec<i32>>>()?;
+        let offsets = arrow::buffer::OffsetBuffer::new(offsets.into());
+        let nulls = null.map(|n| {
+            arrow::buffer::NullBuffer::from_iter((0..self.len()).map(|g| g != n as usize))
+        });
+        let values = arrow::buffer::Buffer::from(self.data.as_slice());
+        StringArray::try_new(offsets, values, nulls)
+            .ok()
+            .map(|a| Arc::new(a) as ArrayRef)
     }
 }
 
