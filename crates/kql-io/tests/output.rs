@@ -251,6 +251,20 @@ fn dynamic_strings_print_without_quotes_except_in_json() {
     assert!(table.contains("\n[\"x\"]"), "{table}");
 }
 
+/// The CSV text of a result.
+fn csv_of(schema: &Schema, batches: &[RecordBatch]) -> String {
+    let mut out = Vec::new();
+    write_result(
+        &mut out,
+        schema,
+        batches,
+        OutputFormat::Csv,
+        &TableOptions::default(),
+    )
+    .expect("writes");
+    String::from_utf8(out).expect("utf-8")
+}
+
 /// Reads CSV text back into records of fields.
 fn read_csv(text: &str) -> Vec<Vec<String>> {
     let mut r = csv::ReaderBuilder::new()
@@ -325,16 +339,7 @@ fn csv_fields_read_back_as_written_whatever_each_column_holds() {
         .expect("batch");
         batches.push(batch.slice(skip, rows));
     }
-    let mut out = Vec::new();
-    write_result(
-        &mut out,
-        &schema,
-        &batches,
-        OutputFormat::Csv,
-        &TableOptions::default(),
-    )
-    .expect("writes");
-    let text = String::from_utf8(out).expect("utf-8");
+    let text = csv_of(&schema, &batches);
     assert_eq!(read_csv(&text), want);
     // Fields are quoted only when they must be.
     let quote = |f: &String| {
@@ -365,19 +370,7 @@ fn csv_quotes_an_empty_field_that_is_its_records_only_one() {
         Some("b,c"),
     ]));
     let batch = RecordBatch::try_new(schema.clone(), vec![col]).expect("batch");
-    let mut out = Vec::new();
-    write_result(
-        &mut out,
-        &schema,
-        &[batch],
-        OutputFormat::Csv,
-        &TableOptions::default(),
-    )
-    .expect("writes");
-    assert_eq!(
-        String::from_utf8(out).expect("utf-8"),
-        "s\na\n\"\"\n\"\"\n\"b,c\"\n"
-    );
+    assert_eq!(csv_of(&schema, &[batch]), "s\na\n\"\"\n\"\"\n\"b,c\"\n");
 }
 
 #[test]
@@ -420,14 +413,5 @@ fn large_csv_results_come_out_in_order() {
             .expect("batch"),
         );
     }
-    let mut out = Vec::new();
-    write_result(
-        &mut out,
-        &schema,
-        &batches,
-        OutputFormat::Csv,
-        &TableOptions::default(),
-    )
-    .expect("writes");
-    assert_eq!(String::from_utf8(out).expect("utf-8"), want);
+    assert_eq!(csv_of(&schema, &batches), want);
 }
