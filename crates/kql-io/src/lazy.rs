@@ -101,6 +101,8 @@ impl TableHandle {
                 ..
             } => {
                 let bytes = read_whole(path)?;
+                // Rows that fail a predicate are dropped as each batch is
+                // parsed (a cache, when there is one, needs them all).
                 read_typed(
                     &self.name,
                     &self.schema,
@@ -108,6 +110,7 @@ impl TableHandle {
                     origin,
                     *delimiter,
                     projection,
+                    predicates,
                 )
             }
             Source::Static {
@@ -121,6 +124,7 @@ impl TableHandle {
                 origin,
                 *delimiter,
                 projection,
+                &[],
             ),
         }
     }
@@ -245,6 +249,7 @@ impl TableHandle {
                 origin,
                 delimiter,
                 Some(&missing),
+                &[],
             )?;
             let mut to_write = Vec::with_capacity(missing.len());
             for (k, &c) in missing.iter().enumerate() {
@@ -281,6 +286,7 @@ impl TableHandle {
                 origin,
                 delimiter,
                 Some(&cols),
+                &[],
             ),
         }
     }
@@ -540,6 +546,10 @@ fn split_records(body: &[u8], parts: usize) -> Vec<(usize, usize)> {
 }
 
 /// Parses delimited text of a known schema, in parallel chunks.
+/// Parses the columns `projection` names (all without one) of a delimited
+/// text, on all cores; a batch's rows that fail one of `predicates` are
+/// dropped as soon as it is parsed.
+#[allow(clippy::too_many_arguments)]
 fn read_typed(
     name: &str,
     schema: &SchemaRef,
@@ -547,6 +557,7 @@ fn read_typed(
     origin: &str,
     delimiter: u8,
     projection: Option<&[usize]>,
+    predicates: &[ScanPredicate],
 ) -> Result<LoadedTable, Vec<Diagnostic>> {
     let text = decode_text(bytes, origin).map_err(|d| vec![d])?;
     let text: &[u8] = text.as_ref();
@@ -579,6 +590,7 @@ fn read_typed(
         .iter()
         .map(|f| KqlType::of_field(f).unwrap_or(KqlType::String))
         .collect();
+    let filter = BatchFilter::new(predicates, &cols, &types);
     let body = &text[header_end..];
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -599,6 +611,7 @@ fn read_typed(
                     cols: &cols,
                     types: &types,
                     names: &names,
+                    filter: filter.as_ref(),
                 };
                 s.spawn(move || parse_chunk(chunk, &ctx))
             })
@@ -671,6 +684,70 @@ struct ChunkCtx<'a> {
     cols: &'a [usize],
     types: &'a [KqlType],
     names: &'a [String],
+    /// Drops the rows of each parsed batch that fail it.
+    filter: Option<&'a BatchFilter>,
+}
+
+/// Predicates of the form `column op constant`, checked on each parsed
+/// batch (a reader may leave out rows that fail them; the query's own
+/// filter still runs).
+struct BatchFilter {
+    /// (output slot, op, value in KQL layout)
+    tests: Vec<(usize, kql_common::ScanOp, arrow_array::Scalar<ArrayRef>)>,
+}
+
+impl BatchFilter {
+    /// The predicates on columns among `cols` (of the KQL types `types`)
+    /// that can be checked; `None` when there are none.
+    fn new(predicates: &[ScanPredicate], cols: &[usize], types: &[KqlType]) -> Option<BatchFilter> {
+        let tests: Vec<_> = predicates
+            .iter()
+            .filter_map(|p| {
+                let slot = cols.iter().position(|&c| c == p.column)?;
+                let ty = *types.get(slot)?;
+                let checkable = p.value.kql_type() == ty
+                    && matches!(
+                        ty,
+                        KqlType::Bool
+                            | KqlType::Int
+                            | KqlType::Long
+                            | KqlType::DateTime
+                            | KqlType::TimeSpan
+                            | KqlType::String
+                    );
+                if !checkable {
+                    return None;
+                }
+                Some((slot, p.op, crate::parquet_read::literal(&p.value)?))
+            })
+            .collect();
+        (!tests.is_empty()).then_some(BatchFilter { tests })
+    }
+
+    /// The rows of `arrays` that pass every test (all of them when a test
+    /// cannot run).
+    fn apply(&self, arrays: Vec<ArrayRef>) -> Vec<ArrayRef> {
+        let rows = arrays.first().map_or(0, |a| a.len());
+        let mut keep = arrow_buffer::BooleanBuffer::new_set(rows);
+        for (slot, op, value) in &self.tests {
+            let Some(column) = arrays.get(*slot) else {
+                return arrays;
+            };
+            match crate::parquet_read::satisfies(column, *op, value) {
+                Ok(hit) => keep = &keep & &hit,
+                Err(_) => return arrays,
+            }
+        }
+        if keep.count_set_bits() == rows {
+            return arrays;
+        }
+        let keep = arrow_array::BooleanArray::new(keep, None);
+        let filter = arrow_select::filter::FilterBuilder::new(&keep)
+            .optimize()
+            .build();
+        let filtered: Result<Vec<ArrayRef>, _> = arrays.iter().map(|a| filter.filter(a)).collect();
+        filtered.unwrap_or(arrays)
+    }
 }
 
 impl ChunkCtx<'_> {
@@ -808,7 +885,7 @@ impl ChunkState {
     fn end_record(&mut self, ctx: &ChunkCtx) -> bool {
         self.rows += 1;
         if self.rows == BATCH_ROWS {
-            self.batches.push(finish(&mut self.builders, ctx));
+            self.push_batch(ctx);
             self.rows = 0;
             if let Err(d) = kql_common::memory::check() {
                 self.errors.push(d);
@@ -820,9 +897,18 @@ impl ChunkState {
 
     fn done(mut self, ctx: &ChunkCtx) -> (Vec<Vec<ArrayRef>>, Errors) {
         if self.rows > 0 {
-            self.batches.push(finish(&mut self.builders, ctx));
+            self.push_batch(ctx);
         }
         (self.batches, self.errors)
+    }
+
+    /// Finishes the batch being built (leaving it out when the filter
+    /// drops all its rows).
+    fn push_batch(&mut self, ctx: &ChunkCtx) {
+        let arrays = finish(&mut self.builders, ctx);
+        if ctx.filter.is_none() || arrays.first().is_some_and(|a| !a.is_empty()) {
+            self.batches.push(arrays);
+        }
     }
 }
 
@@ -902,17 +988,24 @@ fn general_records(
     }
 }
 
+/// The finished batch of the kept columns, without the rows the context's
+/// filter drops.
 fn finish(builders: &mut [TypedColumn], ctx: &ChunkCtx) -> Vec<ArrayRef> {
     let arrays: Vec<ArrayRef> = builders.iter_mut().map(TypedColumn::finish).collect();
     // Output slots that repeat an earlier column share its array.
-    ctx.cols
+    let out = ctx
+        .cols
         .iter()
         .enumerate()
         .map(|(slot, c)| {
             let first = ctx.cols.iter().position(|x| x == c).unwrap_or(slot);
             arrays[first].clone()
         })
-        .collect()
+        .collect();
+    match ctx.filter {
+        Some(f) => f.apply(out),
+        None => out,
+    }
 }
 
 #[cfg(test)]
@@ -933,6 +1026,7 @@ mod tests {
             cols,
             types: &kept,
             names: &names,
+            filter: None,
         };
         let show = |(batches, errors): (Vec<Vec<ArrayRef>>, Errors)| {
             let mut out = String::new();

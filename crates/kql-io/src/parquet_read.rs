@@ -1066,24 +1066,31 @@ impl PreFilter {
             let Some(Some(converted)) = columns.get(t.at) else {
                 continue;
             };
-            let lhs: &dyn Datum = converted;
-            let r = match t.op {
-                ScanOp::Eq => arrow_ord::cmp::eq(lhs, &t.value),
-                ScanOp::Lt => arrow_ord::cmp::lt(lhs, &t.value),
-                ScanOp::Le => arrow_ord::cmp::lt_eq(lhs, &t.value),
-                ScanOp::Gt => arrow_ord::cmp::gt(lhs, &t.value),
-                ScanOp::Ge => arrow_ord::cmp::gt_eq(lhs, &t.value),
-            }?;
-            // A null value satisfies no predicate (strings are never null
-            // in KQL layout).
-            let hit = match r.nulls() {
-                Some(n) => r.values() & n.inner(),
-                None => r.values().clone(),
-            };
-            acc = &acc & &hit;
+            acc = &acc & &satisfies(converted, t.op, &t.value)?;
         }
         Ok(acc)
     }
+}
+
+/// Which values of `column` (in KQL layout) satisfy `op value`; a null
+/// satisfies none (strings are never null in KQL layout).
+pub(crate) fn satisfies(
+    column: &ArrayRef,
+    op: ScanOp,
+    value: &Scalar<ArrayRef>,
+) -> Result<BooleanBuffer, ArrowError> {
+    let lhs: &dyn Datum = column;
+    let r = match op {
+        ScanOp::Eq => arrow_ord::cmp::eq(lhs, value),
+        ScanOp::Lt => arrow_ord::cmp::lt(lhs, value),
+        ScanOp::Le => arrow_ord::cmp::lt_eq(lhs, value),
+        ScanOp::Gt => arrow_ord::cmp::gt(lhs, value),
+        ScanOp::Ge => arrow_ord::cmp::gt_eq(lhs, value),
+    }?;
+    Ok(match r.nulls() {
+        Some(n) => r.values() & n.inner(),
+        None => r.values().clone(),
+    })
 }
 
 /// Below this share of a row group's rows satisfying the predicates, the
@@ -1093,7 +1100,7 @@ impl PreFilter {
 const SELECT_BELOW: f64 = 0.5;
 
 /// A predicate's value as a one-element array in KQL layout.
-fn literal(v: &ScalarValue) -> Option<Scalar<ArrayRef>> {
+pub(crate) fn literal(v: &ScalarValue) -> Option<Scalar<ArrayRef>> {
     let a: ArrayRef = match v {
         ScalarValue::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
         ScalarValue::Int(x) => Arc::new(Int32Array::from(vec![*x])),
