@@ -491,18 +491,24 @@ fn key_values(
         if a.null_count() > 0 {
             return Ok(None);
         }
+        // Stops at the first value past the limit, so a large right side
+        // costs no more than the limit.
         if let Some(s) = a.as_string_opt::<i32>() {
             for v in s.iter().flatten() {
                 if !strings.contains(v) {
+                    if strings.len() == MAX_JOIN_KEY_VALUES {
+                        return Ok(None);
+                    }
                     strings.insert(v.to_string());
                 }
             }
         } else if let Some(x) = a.as_primitive_opt::<arrow::datatypes::Int64Type>() {
-            longs.extend(x.values().iter().copied());
+            for &v in x.values() {
+                if longs.insert(v) && longs.len() > MAX_JOIN_KEY_VALUES {
+                    return Ok(None);
+                }
+            }
         } else {
-            return Ok(None);
-        }
-        if strings.len() + longs.len() > MAX_JOIN_KEY_VALUES {
             return Ok(None);
         }
     }

@@ -704,18 +704,7 @@ impl BatchFilter {
             .iter()
             .filter_map(|p| {
                 let slot = cols.iter().position(|&c| c == p.column)?;
-                let ty = *types.get(slot)?;
-                let checkable = p.value.kql_type() == ty
-                    && matches!(
-                        ty,
-                        KqlType::Bool
-                            | KqlType::Int
-                            | KqlType::Long
-                            | KqlType::DateTime
-                            | KqlType::TimeSpan
-                            | KqlType::String
-                    );
-                if !checkable {
+                if !crate::parquet_read::checkable(p, *types.get(slot)?) {
                     return None;
                 }
                 Some((slot, p.op, crate::parquet_read::literal(&p.value)?))

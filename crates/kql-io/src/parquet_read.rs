@@ -892,20 +892,7 @@ impl ParquetFile {
     fn row_filter(&self, predicates: &[ScanPredicate], decoded: &[usize]) -> Option<PreFilter> {
         let usable: Vec<&ScanPredicate> = predicates
             .iter()
-            .filter(|p| {
-                self.types.get(p.column).is_some_and(|&t| {
-                    p.value.kql_type() == t
-                        && matches!(
-                            t,
-                            KqlType::Bool
-                                | KqlType::Int
-                                | KqlType::Long
-                                | KqlType::DateTime
-                                | KqlType::TimeSpan
-                                | KqlType::String
-                        )
-                })
-            })
+            .filter(|p| self.types.get(p.column).is_some_and(|&t| checkable(p, t)))
             .collect();
         let mut columns: Vec<usize> = usable.iter().map(|p| p.column).collect();
         columns.sort_unstable();
@@ -1098,6 +1085,21 @@ pub(crate) fn satisfies(
 /// (skipping rows costs more than it saves when few are skipped, and the
 /// query's own filter drops them anyway).
 const SELECT_BELOW: f64 = 0.5;
+
+/// Whether `p` can be checked on its column, of KQL type `ty`, with
+/// [`satisfies`].
+pub(crate) fn checkable(p: &ScanPredicate, ty: KqlType) -> bool {
+    p.value.kql_type() == ty
+        && matches!(
+            ty,
+            KqlType::Bool
+                | KqlType::Int
+                | KqlType::Long
+                | KqlType::DateTime
+                | KqlType::TimeSpan
+                | KqlType::String
+        )
+}
 
 /// A predicate's value as a one-element array in KQL layout.
 pub(crate) fn literal(v: &ScalarValue) -> Option<Scalar<ArrayRef>> {
